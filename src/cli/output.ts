@@ -1,0 +1,59 @@
+import chalk, { chalkStderr } from "chalk";
+import ora, { type Ora } from "ora";
+
+/** NO_COLOR (https://no-color.org) wins over any detected colour support. */
+if (process.env.NO_COLOR) {
+  chalk.level = 0;
+  chalkStderr.level = 0;
+}
+
+export { chalk, chalkStderr };
+
+export interface OutputOptions {
+  json: boolean;
+  verbose: boolean;
+}
+
+/**
+ * Where everything a command says goes: results to stdout (one JSON document under --json),
+ * and progress, notes and warnings to stderr, so stdout stays machine-readable.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly verbose: boolean;
+
+  constructor(options: OutputOptions) {
+    this.json = options.json;
+    this.verbose = options.verbose;
+  }
+
+  /** The command's result: the JSON document under --json, else the human rendering. */
+  result(data: unknown, human: () => string): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else {
+      const text = human();
+      if (text !== "") process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    }
+  }
+
+  /** A progress note on stderr. */
+  note(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+
+  warn(message: string): void {
+    process.stderr.write(`${chalkStderr.yellow("warning:")} ${message}\n`);
+  }
+
+  debug(message: string): void {
+    if (this.verbose) process.stderr.write(`${chalkStderr.dim(message)}\n`);
+  }
+
+  /**
+   * A spinner on stderr for anything that may take over a second. Off a TTY it prints plain
+   * lines instead; under --json off a TTY it stays silent so CI logs hold only the result.
+   */
+  spinner(text: string): Ora {
+    return ora({ text, stream: process.stderr, isSilent: this.json && !process.stderr.isTTY }).start();
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from "zod";
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must start with a letter or _ and hold only letters, digits and _")
+  .max(63, "must be at most 63 characters");
+
+const numericFeature = z
+  .object({
+    name,
+    type: z.literal("numeric"),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    nullable: z.boolean().default(false),
+  })
+  .strict()
+  .refine((f) => f.min === undefined || f.max === undefined || f.min <= f.max, {
+    message: "min must not exceed max",
+    path: ["min"],
+  });
+
+const categoricalFeature = z
+  .object({
+    name,
+    type: z.literal("categorical"),
+    values: z.array(z.string().min(1)).min(1, "needs at least one allowed value"),
+    nullable: z.boolean().default(false),
+  })
+  .strict();
+
+export const featureSchema = z.discriminatedUnion("type", [numericFeature, categoricalFeature]);
+
+const labelValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    features: z
+      .array(featureSchema)
+      .min(1, "needs at least one feature")
+      .superRefine((features, ctx) => {
+        const seen = new Set<string>();
+        features.forEach((feature, index) => {
+          if (seen.has(feature.name)) {
+            ctx.addIssue({ code: "custom", message: `duplicate feature name "${feature.name}"`, path: [index, "name"] });
+          }
+          seen.add(feature.name);
+        });
+      }),
+    label: z
+      .object({ name, positive: labelValue, negative: labelValue })
+      .strict()
+      .refine((l) => String(l.positive) !== String(l.negative), {
+        message: "positive and negative label values must differ",
+        path: ["negative"],
+      }),
+    rowKey: name.optional(),
+    gate: z
+      .object({
+        f1Threshold: z.number().min(0).max(1).default(0.8),
+        maxRegression: z.number().min(0).max(1).default(0.01),
+      })
+      .strict()
+      .prefault({}),
+    model: z
+      .object({
+        dir: z.string().min(1).default("models"),
+        hidden: z.array(z.number().int().min(1).max(4096)).min(1).default([64, 32]),
+        epochs: z.number().int().min(1).max(10_000).default(30),
+        pretrainEpochs: z.number().int().min(0).max(10_000).default(10),
+        batchSize: z.number().int().min(1).max(65_536).default(256),
+        learningRate: z.number().positive().max(1).default(0.001),
+        seed: z.number().int().min(0).default(42),
+      })
+      .strict()
+      .prefault({}),
+    serve: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(1).max(65_535).default(8000),
+        maxBatch: z.number().int().min(1).max(100_000).default(1000),
+        requireApiKey: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        /** Port of the embedded server; chosen once and remembered when unset. */
+        port: z.number().int().min(1024).max(65_535).optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const names = new Set(config.features.map((f) => f.name));
+    if (names.has(config.label.name)) {
+      ctx.addIssue({ code: "custom", message: `label "${config.label.name}" is also a feature`, path: ["label", "name"] });
+    }
+    if (config.rowKey !== undefined && (names.has(config.rowKey) || config.rowKey === config.label.name)) {
+      ctx.addIssue({ code: "custom", message: "rowKey must be a column of its own", path: ["rowKey"] });
+    }
+  });
+
+export type MlopsConfig = z.infer<typeof configSchema>;
+export type Feature = z.infer<typeof featureSchema>;
