@@ -1,11 +1,5 @@
-import chalk, { chalkStderr } from "chalk";
 import ora, { type Ora } from "ora";
-
-/** NO_COLOR (https://no-color.org) wins over any detected colour support. */
-if (process.env.NO_COLOR) {
-  chalk.level = 0;
-  chalkStderr.level = 0;
-}
+import { chalk, chalkStderr } from "./colors.js";
 
 export { chalk, chalkStderr };
 

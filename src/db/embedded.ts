@@ -116,8 +116,8 @@ export async function ensureEmbeddedServer(root: string, configuredPort?: number
     if (again.running && again.port !== undefined) {
       return { url: connectionUrl(readCredentials(paths.credentialsFile), again.port), port: again.port, action: "joined" };
     }
-    const { binDir } = await locateBinaries();
     const runAs = resolveRunAs(paths.dataDir);
+    const { binDir } = await locateBinaries(runAs);
     let created = false;
     if (!again.initialized) {
       await createCluster(binDir, paths, runAs);
@@ -138,8 +138,8 @@ export async function stopEmbeddedServer(root: string): Promise<{ wasRunning: bo
   if (!status.initialized || !status.running) return { wasRunning: false };
   const release = await acquireLock(paths.lockTarget);
   try {
-    const { binDir } = await locateBinaries();
     const runAs = resolveRunAs(paths.dataDir);
+    const { binDir } = await locateBinaries(runAs);
     const result = await runPgProgram(path.join(binDir, "pg_ctl"), ["stop", "-D", paths.dataDir, "-m", "fast", "-w", "-t", "60"], runAs);
     if (result.code !== 0 && embeddedStatus(root).running) {
       throw new MlopsError("EMBEDDED_STOP_FAILED", `The embedded server did not stop: ${result.output.trim()}`, {

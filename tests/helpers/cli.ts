@@ -1,0 +1,64 @@
+import { spawn, type SpawnOptions } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/bin/mlops.js", import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * Runs the built CLI as a user would, in a subprocess. DATABASE_URL is removed unless a test
+ * passes it, so each test chooses between the embedded database and an external one.
+ */
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
+  delete env.DATABASE_URL;
+  Object.assign(env, options.env);
+  const spawnOptions: SpawnOptions = { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"], uid: options.uid, gid: options.gid };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], spawnOptions);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin?.end(options.input ?? "");
+  });
+}
+
+/** Parses stdout as the single JSON document --json promises, failing loudly otherwise. */
+export function json<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document:\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+  }
+}
+
+/** A temp project folder; `cleanup` stops its embedded server (if any) and removes it. */
+export function tempProject(prefix = "mlops-e2e-"): { dir: string; cleanup(): Promise<void> } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return {
+    dir,
+    async cleanup() {
+      await runCli(["db", "stop"], { cwd: dir });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { reportError } from "../../src/cli/report-error.js";
+import { ExitCode, MlopsError } from "../../src/errors.js";
+import { redactSecrets, redactUrl } from "../../src/redact.js";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
+  return { out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("reportError", () => {
+  it("maps a known error to its exit code with message and hint on stderr", () => {
+    const { out, err } = capture();
+    const code = reportError(new MlopsError("X", "it broke", { exitCode: ExitCode.unavailable, hint: "do this" }), { json: false, verbose: false });
+    expect(code).toBe(4);
+    expect(out).toEqual([]);
+    expect(err.join("")).toContain("it broke");
+    expect(err.join("")).toContain("do this");
+    expect(err.join("")).not.toContain("at ");
+  });
+
+  it("prints one JSON document on stdout under --json", () => {
+    const { out } = capture();
+    reportError(new MlopsError("CONFIG_INVALID", "bad", { exitCode: ExitCode.usage, hint: "fix" }), { json: true, verbose: false });
+    expect(JSON.parse(out.join(""))).toEqual({ error: { code: "CONFIG_INVALID", message: "bad", hint: "fix", exitCode: 2 } });
+  });
+
+  it("treats anything else as a bug: exit 1, stack only with --verbose", () => {
+    const { err } = capture();
+    expect(reportError(new TypeError("boom"), { json: false, verbose: false })).toBe(1);
+    expect(err.join("")).not.toContain("TypeError: boom\n    at");
+    reportError(new TypeError("boom"), { json: false, verbose: true });
+    expect(err.join("")).toContain("TypeError: boom\n    at");
+  });
+
+  it("never prints a password that reached an error message", () => {
+    const { err } = capture();
+    reportError(new Error("connect to postgresql://u:hunter2@db:5432/x failed"), { json: false, verbose: true });
+    expect(err.join("")).not.toContain("hunter2");
+  });
+});
+
+describe("redaction", () => {
+  it("masks URL passwords and secret query parameters", () => {
+    expect(redactUrl("postgresql://u:p%40ss@h:5432/db?sslpassword=z&x=1")).toBe("postgresql://u:***@h:5432/db?sslpassword=***&x=1");
+    expect(redactUrl("postgresql://u@h/db")).toBe("postgresql://u@h/db");
+  });
+  it("masks key=value secrets in free text", () => {
+    expect(redactSecrets("password=abc api_key: xyz ok")).toBe("password=*** api_key: *** ok");
+  });
+});
