@@ -46,7 +46,66 @@ Start here: mlops init`,
   program
     .command("init")
     .description("create or verify the project here: config, models/, database, migrations (idempotent)")
+    .option("--from <file>", "infer the feature schema from your own CSV/JSONL data instead of the sample schema")
+    .option("--label <column>", "with --from: the column holding the binary label")
+    .option("--row-key <column>", "with --from: a column that identifies each row")
+    .option("--sample <n>", "with --from: rows to look at", "10000")
+    .option("--format <format>", "with --from: csv, tsv, jsonl or json (default: from the file name)")
+    .option("--encoding <encoding>", "with --from: utf8, latin1 or utf16le", "utf8")
     .action(lazy(state, async () => (await import("../commands/init.js")).runInit));
+
+  program
+    .command("seed")
+    .argument("[N]", "how many labelled synthetic rows", "1000")
+    .description("write N synthetic rows matching the project's schema into the database as one batch")
+    .option("--seed <n>", "random seed (same seed, same rows; default: random, printed)")
+    .option("--drift <x>", "0..1: shift the distributions and the labelling rule so a model degrades", "0")
+    .option("--unlabeled-fraction <f>", "0..1: share of rows left without a label", "0")
+    .option("--out <file>", "write a CSV file instead of the database")
+    .action(lazy(state, async () => (await import("../commands/seed.js")).runSeed));
+
+  program
+    .command("collect")
+    .argument("[source]", "a source named in mlops.config.json (sources)")
+    .description("ingest one batch: validate, quarantine bad rows with reasons, store, report drift")
+    .option("--file <path>", "a CSV, TSV, JSONL or JSON file (.gz accepted); - for standard input")
+    .option("--url <url>", "an HTTP(S) URL returning CSV, a JSON array or JSON Lines")
+    .option("--query <sql>", "a SELECT to run on another PostgreSQL (with --from-db)")
+    .option("--from-db <url>", "the PostgreSQL URL --query runs on")
+    .option("--synthetic <n>", "n rows from the synthetic generator")
+    .option("--seed <n>", "with --synthetic: random seed")
+    .option("--drift <x>", "with --synthetic: 0..1 distribution shift", "0")
+    .option("--format <format>", "csv, tsv, jsonl or json (default: from the name or content type)")
+    .option("--encoding <encoding>", "utf8, latin1 or utf16le", "utf8")
+    .option("--max-invalid <share>", "reject the batch when more rows than this are invalid (0.05 or 5%; default from config: 5%)")
+    .option("--force", "collect even when the same input (same checksum) was collected before")
+    .option("--feedback <file>", "attach ground-truth labels to logged predictions (columns prediction_id and the label)")
+    .action(lazy(state, async () => (await import("../commands/collect.js")).runCollect));
+
+  const data = program
+    .command("data")
+    .description("show stored examples by split and label, quarantine and recent batches")
+    .option("--limit <n>", "how many recent batches to list", "20")
+    .action(lazy(state, async () => (await import("../commands/data.js")).runData));
+  data
+    .command("quarantine")
+    .description("show quarantined rows with their reasons")
+    .option("--batch <id>", "only this batch")
+    .option("--limit <n>", "how many rows", "20")
+    .action(lazy(state, async () => (await import("../commands/data.js")).runQuarantine));
+
+  const schema = program.command("schema").description("the project's feature schema");
+  schema
+    .command("infer")
+    .argument("<file>", "a CSV, TSV, JSONL or JSON sample of your data")
+    .description("infer the feature schema from data: types, categories, nullability, ranges, the positive label")
+    .requiredOption("--label <column>", "the column holding the binary label")
+    .option("--row-key <column>", "a column that identifies each row")
+    .option("--sample <n>", "rows to look at", "10000")
+    .option("--format <format>", "csv, tsv, jsonl or json (default: from the file name)")
+    .option("--encoding <encoding>", "utf8, latin1 or utf16le", "utf8")
+    .option("--write", "replace features, label and rowKey in mlops.config.json")
+    .action(lazy(state, async () => (await import("../commands/schema.js")).runSchemaInfer));
 
   const db = program
     .command("db")

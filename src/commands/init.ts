@@ -1,12 +1,27 @@
+import path from "node:path";
+import { z } from "zod";
 import type { CommandContext } from "../cli/context.js";
 import { chalk } from "../cli/output.js";
+import { parseOptions } from "../cli/options.js";
+import { inferSchemaFromFile } from "../data/infer-from-file.js";
+import { usageError } from "../errors.js";
 import { initProject, type InitResult } from "../project/init.js";
+import { inferOptions, renderInferred } from "./schema.js";
 
-export async function runInit(ctx: CommandContext): Promise<number> {
+export async function runInit(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
+  let schema: Awaited<ReturnType<typeof inferSchemaFromFile>> | undefined;
+  if (options.from !== undefined) {
+    const parsed = parseOptions(inferOptions.extend({ from: z.string().min(1) }), options);
+    schema = await inferSchemaFromFile(path.resolve(ctx.cwd, parsed.from), { ...parsed, sampleSize: parsed.sample });
+    if (!ctx.out.json) ctx.out.note(renderInferred(schema));
+  } else if (options.label !== undefined) {
+    throw usageError("OPTIONS_INVALID", "--label goes with --from FILE.", "mlops init --from data.csv --label churned");
+  }
   const spinner = ctx.out.spinner("Creating the project");
   let result: InitResult;
   try {
     result = await initProject(ctx.cwd, {
+      ...(schema ? { schema: { features: schema.features, label: schema.label, ...(schema.rowKey ? { rowKey: schema.rowKey } : {}) } } : {}),
       onStep: (step) => {
         spinner.text = step === "database" ? "Starting the database" : "Applying migrations";
       },

@@ -30,6 +30,32 @@ const categoricalFeature = z
 
 export const featureSchema = z.discriminatedUnion("type", [numericFeature, categoricalFeature]);
 
+const formatSchema = z.enum(["csv", "tsv", "jsonl", "json"]);
+const encodingSchema = z.enum(["utf8", "latin1", "utf16le"]);
+
+/**
+ * A named source for `mlops collect <name>`: a file, a URL, or a query on another PostgreSQL.
+ * The source database's URL is read from an environment variable so no password sits in the
+ * config file.
+ */
+export const sourceSchema = z
+  .object({
+    file: z.string().min(1).optional(),
+    url: z.string().url().optional(),
+    query: z.string().min(1).optional(),
+    fromDbEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must name an environment variable").optional(),
+    format: formatSchema.optional(),
+    encoding: encodingSchema.optional(),
+  })
+  .strict()
+  .refine((s) => [s.file, s.url, s.query].filter((v) => v !== undefined).length === 1, {
+    message: "needs exactly one of file, url or query",
+  })
+  .refine((s) => (s.query === undefined) === (s.fromDbEnv === undefined), {
+    message: "query and fromDbEnv go together",
+    path: ["fromDbEnv"],
+  });
+
 const labelValue = z.union([z.string(), z.number(), z.boolean()]);
 
 export const configSchema = z
@@ -84,6 +110,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    collect: z
+      .object({
+        /** Largest share of invalid rows a batch may have and still be accepted. */
+        maxInvalid: z.number().min(0).max(1).default(0.05),
+      })
+      .strict()
+      .prefault({}),
+    sources: z.record(name, sourceSchema).default({}),
     database: z
       .object({
         /** Port of the embedded server; chosen once and remembered when unset. */
@@ -105,3 +139,4 @@ export const configSchema = z
 
 export type MlopsConfig = z.infer<typeof configSchema>;
 export type Feature = z.infer<typeof featureSchema>;
+export type NamedSource = z.infer<typeof sourceSchema>;

@@ -239,9 +239,12 @@ function freePort(): Promise<number> {
 async function startCluster(binDir: string, paths: ReturnType<typeof embeddedPaths>, runAs: RunAs, port: number): Promise<void> {
   await waitForDeadPostmaster(paths.dataDir);
   // Listen on loopback only, without a unix socket (no socket-folder permissions, no path limit).
+  // A batch writes up to a million rows at once: more shared buffers and WAL room between
+  // checkpoints keep a bulk load from stalling on checkpoint I/O.
+  const settings = "-c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_completion_target=0.9";
   const result = await runPgProgram(
     path.join(binDir, "pg_ctl"),
-    ["start", "-D", paths.dataDir, "-l", paths.logFile, "-w", "-t", "60", "-o", `-p ${port} -h 127.0.0.1 -k ''`],
+    ["start", "-D", paths.dataDir, "-l", paths.logFile, "-w", "-t", "60", "-o", `-p ${port} -h 127.0.0.1 -k '' ${settings}`],
     runAs,
     true,
   );

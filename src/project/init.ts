@@ -3,6 +3,8 @@ import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CONFIG_FILE, loadProject, type Project } from "../config/load.js";
 import { sampleConfig } from "../config/sample.js";
+import type { MlopsConfig } from "../config/schema.js";
+import { usageError } from "../errors.js";
 import { connectPg, resolveDatabase, type DatabaseTarget } from "../db/connection.js";
 import { applyMigrations, type MigrationStatus } from "../db/migrate.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
@@ -53,6 +55,8 @@ async function ensureGitignore(root: string): Promise<FileAction> {
 export interface InitHooks {
   /** Called before slow steps so the command can show progress. */
   onStep?: (step: "database" | "migrations") => void;
+  /** The user's own schema (inferred from their data) instead of the sample one. */
+  schema?: Pick<MlopsConfig, "features" | "label" | "rowKey">;
 }
 
 /**
@@ -64,7 +68,16 @@ export async function initProject(cwd: string, hooks: InitHooks = {}): Promise<I
   await mkdir(root, { recursive: true });
   const files: InitResult["files"] = [];
   const configPath = path.join(root, CONFIG_FILE);
-  files.push({ path: CONFIG_FILE, action: await createOnce(configPath, `${JSON.stringify(sampleConfig(), null, 2)}\n`) });
+  if (hooks.schema && existsSync(configPath)) {
+    throw usageError(
+      "CONFIG_EXISTS",
+      `${configPath} already exists; init --from would replace its schema.`,
+      "Use `mlops schema infer FILE --label COLUMN --write` to replace the schema of an existing project.",
+    );
+  }
+  const config: MlopsConfig = { ...sampleConfig(), ...(hooks.schema ?? {}) };
+  if (hooks.schema && hooks.schema.rowKey === undefined) delete config.rowKey;
+  files.push({ path: CONFIG_FILE, action: await createOnce(configPath, `${JSON.stringify(config, null, 2)}\n`) });
   // Validates an existing config before anything else is touched.
   const project: Project = loadProject(root);
 

@@ -28,15 +28,16 @@ CREATE TABLE "batches" (
 
 -- CreateTable
 CREATE TABLE "examples" (
-    "id" BIGSERIAL NOT NULL,
+    "row_hash" BIGINT NOT NULL,
     "batch_id" INTEGER NOT NULL,
-    "row_key" TEXT NOT NULL,
-    "features" JSONB NOT NULL,
+    "row_number" INTEGER NOT NULL,
+    "row_key" TEXT,
+    "features" JSON NOT NULL,
     "label" SMALLINT,
     "split" "split" NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
-    CONSTRAINT "examples_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "examples_pkey" PRIMARY KEY ("row_hash")
 );
 
 -- CreateTable
@@ -44,7 +45,7 @@ CREATE TABLE "quarantined_rows" (
     "id" BIGSERIAL NOT NULL,
     "batch_id" INTEGER NOT NULL,
     "row_number" INTEGER NOT NULL,
-    "raw" JSONB NOT NULL,
+    "raw" JSON NOT NULL,
     "reasons" JSONB NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
@@ -100,7 +101,7 @@ CREATE TABLE "predictions" (
     "id" UUID NOT NULL,
     "version_id" INTEGER NOT NULL,
     "request_id" TEXT,
-    "features" JSONB NOT NULL,
+    "features" JSON NOT NULL,
     "probability" DOUBLE PRECISION NOT NULL,
     "label" SMALLINT NOT NULL,
     "latency_ms" REAL NOT NULL,
@@ -170,12 +171,6 @@ CREATE INDEX "batches_started_at_idx" ON "batches"("started_at");
 
 -- CreateIndex
 CREATE INDEX "examples_batch_id_idx" ON "examples"("batch_id");
-
--- CreateIndex
-CREATE INDEX "examples_split_batch_id_idx" ON "examples"("split", "batch_id");
-
--- CreateIndex
-CREATE UNIQUE INDEX "examples_row_key_key" ON "examples"("row_key");
 
 -- CreateIndex
 CREATE INDEX "quarantined_rows_batch_id_idx" ON "quarantined_rows"("batch_id");

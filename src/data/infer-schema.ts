@@ -1,0 +1,243 @@
+import type { Feature } from "../config/schema.js";
+import { usageError } from "../errors.js";
+import type { RawRow, RawValue } from "./types.js";
+import { NON_FINITE, parseNumber, presentText } from "./values.js";
+
+export interface InferOptions {
+  label: string;
+  /** Rows to look at, default 10_000. */
+  sampleSize?: number;
+  /** Most distinct values a text column may hold and still be categorical, default 50. */
+  maxCategories?: number;
+  rowKey?: string;
+}
+
+export interface ColumnReport {
+  name: string;
+  role: "feature" | "label" | "row-key" | "ignored";
+  type: "numeric" | "categorical" | null;
+  nullable: boolean;
+  missing: number;
+  distinct: number;
+  min?: number;
+  max?: number;
+  values?: string[];
+  note?: string;
+}
+
+export type LabelClass = string | number | boolean;
+
+export interface InferredSchema {
+  features: Feature[];
+  label: { name: string; positive: LabelClass; negative: LabelClass };
+  rowKey?: string;
+  rowsSampled: number;
+  columns: ColumnReport[];
+  warnings: string[];
+}
+
+/** The config schema's rule for names; data columns must already obey it, as they are matched by name. */
+const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_NAME_LENGTH = 63;
+const ID_LIKE_NAME = /^(id|key|uuid)$|_id$/i;
+/** Label pairs whose positive class is fixed by convention; the first of each is positive. */
+const CONVENTIONAL_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ["1", "0"], ["true", "false"], ["yes", "no"], ["y", "n"], ["positive", "negative"], ["pos", "neg"], ["t", "f"],
+];
+
+/** What one pass over the sample learned about a column. Values are keyed by their trimmed text. */
+interface ColumnProfile {
+  name: string;
+  present: number;
+  counts: Map<string, number>;
+  numeric: boolean;
+  allBoolean: boolean;
+  min: number;
+  max: number;
+}
+
+/** Non-finite spellings ("NaN", "inf") say nothing about a column's type; validation rejects them later. */
+function typedText(value: RawValue | undefined): string | null {
+  const text = presentText(value);
+  return text === null || NON_FINITE.test(text) ? null : text;
+}
+
+async function profileSample(rows: AsyncIterable<RawRow> | Iterable<RawRow>, sampleSize: number) {
+  const profiles = new Map<string, ColumnProfile>();
+  let rowsSampled = 0;
+  // Breaking out of for-await closes the source, so an endless or huge input stops here.
+  for await (const row of rows) {
+    rowsSampled += 1;
+    for (const [name, value] of Object.entries(row)) {
+      let profile = profiles.get(name);
+      if (!profile) {
+        profile = { name, present: 0, counts: new Map(), numeric: true, allBoolean: true, min: Infinity, max: -Infinity };
+        profiles.set(name, profile);
+      }
+      const text = typedText(value);
+      if (text === null) continue;
+      profile.present += 1;
+      profile.counts.set(text, (profile.counts.get(text) ?? 0) + 1);
+      profile.allBoolean &&= typeof value === "boolean";
+      const number = profile.numeric ? parseNumber(value, text) : null;
+      if (number === null) {
+        profile.numeric = false;
+      } else {
+        profile.min = Math.min(profile.min, number);
+        profile.max = Math.max(profile.max, number);
+      }
+    }
+    if (rowsSampled >= sampleSize) break;
+  }
+  return { profiles, rowsSampled };
+}
+
+/** Counts per distinct value, merging texts that are the same number ("1" and "1.0") in numeric columns. */
+function distinctCounts(profile: ColumnProfile): Map<string, number> {
+  if (!isNumeric(profile)) return profile.counts;
+  const merged = new Map<string, number>();
+  for (const [text, count] of profile.counts) {
+    const key = String(Number(text));
+    merged.set(key, (merged.get(key) ?? 0) + count);
+  }
+  return merged;
+}
+
+const isNumeric = (profile: ColumnProfile) => profile.numeric && profile.present > 0;
+
+function looksLikeRowKey(profile: ColumnProfile, rowsSampled: number): boolean {
+  return ID_LIKE_NAME.test(profile.name) && rowsSampled > 1 && profile.present === rowsSampled && distinctCounts(profile).size === rowsSampled;
+}
+
+function baseReport(profile: ColumnProfile, rowsSampled: number): ColumnReport {
+  const missing = rowsSampled - profile.present;
+  return { name: profile.name, role: "ignored", type: null, nullable: missing > 0, missing, distinct: distinctCounts(profile).size };
+}
+
+/** Decides what a column other than the label becomes, and the feature it contributes if any. */
+function classifyColumn(profile: ColumnProfile, rowsSampled: number, maxCategories: number) {
+  const report = baseReport(profile, rowsSampled);
+  if (profile.present === 0) {
+    return { report: { ...report, note: "no values in the sample" }, feature: undefined };
+  }
+  if (isNumeric(profile)) {
+    const numeric = { ...report, role: "feature" as const, type: "numeric" as const, min: profile.min, max: profile.max };
+    const note = "observed range only: a sample's range is not written as bounds, as it would quarantine legitimate later values";
+    return { report: { ...numeric, note }, feature: { name: profile.name, type: "numeric" as const, nullable: report.nullable } };
+  }
+  const values = [...profile.counts.keys()].sort();
+  if (values.length <= maxCategories) {
+    const feature = { name: profile.name, type: "categorical" as const, values, nullable: report.nullable };
+    return { report: { ...report, role: "feature" as const, type: "categorical" as const, values }, feature };
+  }
+  const note = `${values.length} distinct values (more than ${maxCategories}): an ID or free text, not a feature`;
+  return { report: { ...report, note }, feature: undefined };
+}
+
+function chooseLabel(profile: ColumnProfile, rowsSampled: number, warnings: string[]) {
+  const counts = distinctCounts(profile);
+  if (counts.size !== 2) {
+    const seen = [...counts.keys()].sort().slice(0, 10);
+    throw usageError(
+      "LABEL_NOT_BINARY",
+      `Label column "${profile.name}" must hold exactly two values; the sample holds ${counts.size}${seen.length ? `: ${seen.join(", ")}` : ""}.`,
+      "Choose a column with two classes, or map the label to two values in the data.",
+      { label: profile.name, values: seen, distinct: counts.size },
+    );
+  }
+  const [a, b] = [...counts.entries()] as [[string, number], [string, number]];
+  const [positive, negative] = positiveFirst(a, b);
+  const missing = rowsSampled - profile.present;
+  if (missing > 0) {
+    warnings.push(`${missing} of ${rowsSampled} sampled rows have no label "${profile.name}"; they are unlabelled and cannot train or evaluate.`);
+  }
+  const typed = (text: string): LabelClass => (isNumeric(profile) ? Number(text) : profile.allBoolean ? text === "true" : text);
+  const report: ColumnReport = {
+    ...baseReport(profile, rowsSampled),
+    role: "label",
+    type: isNumeric(profile) ? "numeric" : "categorical",
+    values: [positive, negative],
+    note: `positive "${positive}", negative "${negative}"`,
+  };
+  return { label: { name: profile.name, positive: typed(positive), negative: typed(negative) }, report };
+}
+
+/** The conventional class when the pair has one, else the minority class, ties to the larger text. */
+function positiveFirst(a: [string, number], b: [string, number]): [string, string] {
+  const lower = [a[0].toLowerCase(), b[0].toLowerCase()];
+  for (const [yes, no] of CONVENTIONAL_PAIRS) {
+    if (lower[0] === yes && lower[1] === no) return [a[0], b[0]];
+    if (lower[0] === no && lower[1] === yes) return [b[0], a[0]];
+  }
+  const aFirst = a[1] < b[1] || (a[1] === b[1] && a[0] > b[0]);
+  return aFirst ? [a[0], b[0]] : [b[0], a[0]];
+}
+
+const isValidName = (name: string) => VALID_NAME.test(name) && name.length <= MAX_NAME_LENGTH;
+
+/**
+ * Proposes a project schema from a sample of a user's data, as TFX's SchemaGen does: which
+ * columns are numeric or categorical features, which is the label and which class is positive,
+ * and which column identifies a row. The report says why each column was treated as it was.
+ */
+export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>, options: InferOptions): Promise<InferredSchema> {
+  const sampleSize = options.sampleSize ?? 10_000;
+  const maxCategories = options.maxCategories ?? 50;
+  for (const [option, value] of [["sampleSize", sampleSize], ["maxCategories", maxCategories]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw usageError("INVALID_OPTION", `${option} must be a whole number of at least 1, not ${value}.`);
+    }
+  }
+  const { profiles, rowsSampled } = await profileSample(rows, sampleSize);
+  if (rowsSampled === 0) {
+    throw usageError("NO_ROWS", "There are no rows to infer from.", "Point at a file that holds a header and at least one row.");
+  }
+  const available = [...profiles.keys()];
+  for (const [option, column] of [["label", options.label], ["rowKey", options.rowKey]] as const) {
+    if (column !== undefined && !profiles.has(column)) {
+      throw usageError(
+        option === "label" ? "LABEL_NOT_FOUND" : "ROW_KEY_NOT_FOUND",
+        `The ${option === "label" ? "label" : "row key"} column "${column}" is not in the data. Columns: ${available.join(", ")}.`,
+        "Pass one of the data's column names.",
+        { column, columns: available },
+      );
+    }
+  }
+  if (options.rowKey === options.label) {
+    throw usageError("ROW_KEY_IS_LABEL", `Column "${options.label}" cannot be both the label and the row key.`);
+  }
+
+  const warnings: string[] = [];
+  const chosen = chooseLabel(profiles.get(options.label)!, rowsSampled, warnings);
+  const columns: ColumnReport[] = [];
+  const features: Feature[] = [];
+  let rowKey = options.rowKey;
+  for (const profile of profiles.values()) {
+    if (profile.name === options.label) {
+      columns.push(chosen.report);
+    } else if (profile.name === rowKey || (rowKey === undefined && looksLikeRowKey(profile, rowsSampled))) {
+      rowKey = profile.name;
+      const note = options.rowKey === undefined ? "every value distinct and the name looks like an ID: suggested as the row key" : undefined;
+      columns.push({ ...baseReport(profile, rowsSampled), role: "row-key", ...(note ? { note } : {}) });
+    } else {
+      const { report, feature } = classifyColumn(profile, rowsSampled, maxCategories);
+      columns.push(report);
+      if (feature) features.push(feature);
+    }
+  }
+
+  // Only columns that enter the config are held to its name rule; ignored ones never reach it.
+  const invalid = columns.filter((c) => c.role !== "ignored" && !isValidName(c.name)).map((c) => c.name);
+  if (invalid.length > 0) {
+    throw usageError(
+      "INVALID_COLUMN_NAMES",
+      `These column names cannot be used: ${invalid.map((n) => JSON.stringify(n)).join(", ")}. A name must start with a letter or _, hold only letters, digits and _, and be at most ${MAX_NAME_LENGTH} characters.`,
+      "Rename the columns in the data itself: rows are matched to the schema by column name, so the schema cannot rename them.",
+      { columns: invalid },
+    );
+  }
+  if (features.length === 0) {
+    throw usageError("NO_FEATURES", "No column of the data can be a feature.", "See the column report for why each column was left out.", { columns });
+  }
+  return { features, label: chosen.label, ...(rowKey !== undefined ? { rowKey } : {}), rowsSampled, columns, warnings };
+}

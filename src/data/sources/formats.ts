@@ -1,0 +1,117 @@
+import { usageError } from "../../errors.js";
+import type { RawRow } from "../types.js";
+import { parseCsv } from "./csv-parser.js";
+
+/**
+ * One record of a source: a row (an object from JSON sources; fields in header order from CSV,
+ * which saves building an object per row), or a record that could not be read as a row.
+ */
+export type SourceRecord = { line: number; row: RawRow } | { line: number; fields: string[] } | { line: number; error: string; raw: string };
+
+/** A readable record as an object, whichever form it came in. */
+export function recordRow(record: { row: RawRow } | { fields: string[] }, columns: readonly string[] | undefined): RawRow {
+  if ("row" in record) return record.row;
+  const row: RawRow = {};
+  (columns ?? []).forEach((name, i) => (row[name] = record.fields[i] ?? null));
+  return row;
+}
+
+export type DataFormat = "csv" | "tsv" | "jsonl" | "json";
+
+export interface FormatState {
+  /** The columns the source declared (CSV header), once read. */
+  columns?: string[];
+}
+
+/**
+ * CSV with a header row. A record with the wrong number of fields becomes an error record
+ * (quarantined with its line) rather than a row with shifted values.
+ */
+export async function* csvRecords(text: AsyncIterable<string>, label: string, state: FormatState, delimiter = ","): AsyncGenerator<SourceRecord[]> {
+  let header: string[] | undefined;
+  for await (const records of parseCsv(text, { delimiter })) {
+    const out: SourceRecord[] = [];
+    for (const record of records) {
+      if (header === undefined) {
+        if ("error" in record) throw usageError("CSV_HEADER_INVALID", `${label}: the header row (line ${record.line}) cannot be read: ${record.error}.`);
+        header = readHeader(record.fields, label);
+        state.columns = header;
+        continue;
+      }
+      if ("error" in record) {
+        out.push({ line: record.line, error: record.error, raw: record.text });
+      } else if (record.fields.length !== header.length) {
+        out.push({
+          line: record.line,
+          error: `expected ${header.length} fields, found ${record.fields.length}`,
+          raw: record.fields.join(delimiter).slice(0, 1000),
+        });
+      } else {
+        out.push({ line: record.line, fields: record.fields });
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+  if (header === undefined) throw usageError("INPUT_EMPTY", `${label} is empty: no header row and no data.`, "Check the path or the export that produced it.");
+}
+
+function readHeader(fields: string[], label: string): string[] {
+  const names = fields.map((name) => name.trim());
+  const seen = new Set<string>();
+  const duplicates = names.filter((name) => (seen.has(name) ? true : (seen.add(name), false)));
+  if (duplicates.length > 0) {
+    throw usageError("CSV_HEADER_INVALID", `${label}: the header names ${[...new Set(duplicates)].join(", ")} more than once.`, "Give every column a distinct name.");
+  }
+  return names;
+}
+
+/** JSON Lines: one object per line; a line that is not a JSON object becomes an error record. */
+export async function* jsonLinesRecords(text: AsyncIterable<string>): AsyncGenerator<SourceRecord[]> {
+  let rest = "";
+  let line = 0;
+  const parseLine = (content: string, out: SourceRecord[]) => {
+    line += 1;
+    const trimmed = content.trim();
+    if (trimmed === "") return;
+    try {
+      const value: unknown = JSON.parse(trimmed);
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        out.push({ line, error: "not a JSON object", raw: trimmed.slice(0, 1000) });
+      } else out.push({ line, row: value as RawRow });
+    } catch (error) {
+      out.push({ line, error: `invalid JSON: ${(error as Error).message}`, raw: trimmed.slice(0, 1000) });
+    }
+  };
+  for await (const chunk of text) {
+    const out: SourceRecord[] = [];
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const content of lines) parseLine(content, out);
+    if (out.length > 0) yield out;
+  }
+  const out: SourceRecord[] = [];
+  if (rest.trim() !== "") parseLine(rest, out);
+  if (out.length > 0) yield out;
+}
+
+/** A JSON array of objects (what many HTTP APIs return). It is read whole, then streamed. */
+export async function* jsonArrayRecords(text: AsyncIterable<string>, label: string): AsyncGenerator<SourceRecord[]> {
+  let whole = "";
+  for await (const chunk of text) whole += chunk;
+  let value: unknown;
+  try {
+    value = JSON.parse(whole);
+  } catch (error) {
+    throw usageError("JSON_INVALID", `${label} is not valid JSON: ${(error as Error).message}.`, "Send a JSON array of objects, or JSON Lines.");
+  }
+  if (!Array.isArray(value)) throw usageError("JSON_INVALID", `${label} is JSON but not an array of rows.`, "Send a JSON array of objects, or JSON Lines.");
+  const batchSize = 10_000;
+  for (let start = 0; start < value.length; start += batchSize) {
+    yield value.slice(start, start + batchSize).map((item: unknown, index): SourceRecord => {
+      const line = start + index + 1;
+      return item !== null && typeof item === "object" && !Array.isArray(item)
+        ? { line, row: item as RawRow }
+        : { line, error: "not a JSON object", raw: JSON.stringify(item).slice(0, 1000) };
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import type pg from "pg";
+import type { Project } from "../config/load.js";
+import { MIGRATIONS_DIR } from "../package-root.js";
+import { connectPg, resolveDatabase, type DatabaseTarget } from "./connection.js";
+import { applyMigrations, migrationStatus } from "./migrate.js";
+
+export interface DatabaseSession {
+  target: DatabaseTarget;
+  client: pg.Client;
+}
+
+/**
+ * Connects a command to the project's database: starts the embedded server when needed and
+ * applies pending migrations (a newer mlops may bring some), so no command ever meets an old
+ * schema. The client is closed when `fn` settles.
+ */
+export async function withDatabase<T>(project: Project, fn: (session: DatabaseSession) => Promise<T>): Promise<T> {
+  const target = await resolveDatabase(project);
+  const client = await connectPg(target);
+  try {
+    const status = await migrationStatus(client, MIGRATIONS_DIR);
+    if (status.pending.length > 0) await applyMigrations(client, MIGRATIONS_DIR);
+    return await fn({ target, client });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
