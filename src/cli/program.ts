@@ -94,6 +94,38 @@ Start here: mlops init`,
     .option("--limit <n>", "how many rows", "20")
     .action(lazy(state, async () => (await import("../commands/data.js")).runQuarantine));
 
+  program
+    .command("train")
+    .description("pretrain an autoencoder, train the classifier, write models/<version>/ and register a candidate")
+    .option("--epochs <n>", "classifier epochs (early stopping may end sooner; default from config)")
+    .option("--pretrain-epochs <n>", "autoencoder epochs (default from config)")
+    .option("--batch-size <n>", "batch size (default from config)")
+    .option("--learning-rate <x>", "Adam learning rate (default from config)")
+    .option("--hidden <sizes>", "hidden layer sizes, e.g. 64,32 (default from config)")
+    .option("--seed <n>", "seed: same data, seed and backend give identical weights (default from config)")
+    .option("--no-pretrain", "skip autoencoder pretraining")
+    .option("--max-rows <n>", "train on at most n rows (a stable subset)")
+    .option("--backend <name>", "tensorflow, wasm or cpu (default: the fastest installed; or MLOPS_BACKEND)")
+    .action(lazy(state, async () => (await import("../commands/train.js")).runTrain));
+
+  program
+    .command("evaluate")
+    .description("metrics of a version on fresh labelled data, and the gate (F1 threshold, no worse than the active version)")
+    .option("--model <version>", "a version name, or active, candidate, latest (default: active, else latest)")
+    .option("--data <file>", "evaluate on an external CSV/JSONL file in the project's schema")
+    .option("--split <split>", "test: evaluate on the held-out test split")
+    .action(lazy(state, async () => (await import("../commands/evaluate.js")).runEvaluate));
+
+  const models = program
+    .command("models")
+    .description("list model versions: status, created, training data, F1, active marker")
+    .action(lazy(state, async () => (await import("../commands/models.js")).runModels));
+  models
+    .command("show")
+    .argument("<version>", "a version name, or active, candidate, latest")
+    .description("print a version's manifest")
+    .action(lazy(state, async () => (await import("../commands/models.js")).runModelsShow));
+
   const schema = program.command("schema").description("the project's feature schema");
   schema
     .command("infer")

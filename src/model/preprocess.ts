@@ -1,0 +1,113 @@
+import type { Feature } from "../config/schema.js";
+
+/**
+ * Turns validated feature values into the network's input vector. Fitted on the training split
+ * only (so validation and test stay unseen): numerics standardised with the training mean and
+ * standard deviation, a missing numeric imputed with the mean plus an indicator input when the
+ * feature is nullable; categoricals one-hot over the schema's values plus one slot for anything
+ * else (unknown or missing). The fitted parameters are plain JSON, stored in the manifest.
+ */
+export interface NumericParams {
+  name: string;
+  type: "numeric";
+  mean: number;
+  std: number;
+  indicator: boolean;
+}
+
+export interface CategoricalParams {
+  name: string;
+  type: "categorical";
+  values: string[];
+}
+
+export interface PreprocessParams {
+  features: Array<NumericParams | CategoricalParams>;
+  inputDim: number;
+}
+
+/** Raw columns of a data set: numbers (NaN when missing) and category indices (-1 when missing). */
+export interface FeatureColumns {
+  rows: number;
+  numeric: Map<string, Float64Array>;
+  categorical: Map<string, Int32Array>;
+}
+
+export function fitPreprocess(features: readonly Feature[], columns: FeatureColumns, trainRows: Uint8Array): PreprocessParams {
+  let inputDim = 0;
+  const params = features.map((feature): NumericParams | CategoricalParams => {
+    if (feature.type === "categorical") {
+      inputDim += feature.values.length + 1;
+      return { name: feature.name, type: "categorical", values: [...feature.values] };
+    }
+    const values = columns.numeric.get(feature.name)!;
+    let count = 0;
+    let mean = 0;
+    let m2 = 0;
+    for (let i = 0; i < values.length; i += 1) {
+      const x = values[i]!;
+      if (trainRows[i] !== 1 || Number.isNaN(x)) continue;
+      count += 1;
+      const delta = x - mean;
+      mean += delta / count;
+      m2 += delta * (x - mean);
+    }
+    const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 1;
+    const indicator = feature.nullable;
+    inputDim += indicator ? 2 : 1;
+    return { name: feature.name, type: "numeric", mean: count > 0 ? mean : 0, std: std > 1e-12 ? std : 1, indicator };
+  });
+  return { features: params, inputDim };
+}
+
+/** Writes the input vectors of all rows into one Float32Array (rows x inputDim). */
+export function transformColumns(params: PreprocessParams, columns: FeatureColumns): Float32Array {
+  const out = new Float32Array(columns.rows * params.inputDim);
+  let offset = 0;
+  for (const feature of params.features) {
+    if (feature.type === "numeric") {
+      const values = columns.numeric.get(feature.name)!;
+      for (let r = 0; r < columns.rows; r += 1) {
+        const x = values[r]!;
+        const base = r * params.inputDim + offset;
+        if (Number.isNaN(x)) {
+          out[base] = 0;
+          if (feature.indicator) out[base + 1] = 1;
+        } else out[base] = (x - feature.mean) / feature.std;
+      }
+      offset += feature.indicator ? 2 : 1;
+    } else {
+      const indices = columns.categorical.get(feature.name)!;
+      for (let r = 0; r < columns.rows; r += 1) {
+        const index = indices[r]!;
+        out[r * params.inputDim + offset + (index < 0 ? feature.values.length : index)] = 1;
+      }
+      offset += feature.values.length + 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * One row, as the server receives it, into `out` (length inputDim). Accepts numbers or numeric
+ * strings and category names; the caller has validated the row.
+ */
+export function transformRow(params: PreprocessParams, row: Record<string, unknown>, out: Float32Array): Float32Array {
+  out.fill(0);
+  let offset = 0;
+  for (const feature of params.features) {
+    const value = row[feature.name];
+    if (feature.type === "numeric") {
+      const x = value === null || value === undefined || value === "" ? NaN : Number(value);
+      if (Number.isNaN(x)) {
+        if (feature.indicator) out[offset + 1] = 1;
+      } else out[offset] = (x - feature.mean) / feature.std;
+      offset += feature.indicator ? 2 : 1;
+    } else {
+      const index = value === null || value === undefined ? -1 : feature.values.indexOf(String(value));
+      out[offset + (index < 0 ? feature.values.length : index)] = 1;
+      offset += feature.values.length + 1;
+    }
+  }
+  return out;
+}
