@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sampleConfig } from "../../src/config/sample.js";
+import { configSchema, type MlopsConfig } from "../../src/config/schema.js";
+import { generateRows } from "../../src/data/synthetic.js";
+import { splitOf, hash64 } from "../../src/data/row-hash.js";
+import { loadModelFolder, saveModelFolder } from "../../src/model/artifacts.js";
+import { loadTf, type Tf } from "../../src/model/backend.js";
+import { SPLIT_CODE, type Dataset } from "../../src/model/dataset.js";
+import { createAutoencoder, createClassifier } from "../../src/model/network.js";
+import { fitPreprocess, transformColumns } from "../../src/model/preprocess.js";
+import { predict, trainModel, type TrainOptions } from "../../src/model/train.js";
+import { MlopsError } from "../../src/errors.js";
+
+const config: MlopsConfig = configSchema.parse(sampleConfig());
+let tf: Tf;
+
+beforeAll(async () => {
+  ({ tf } = await loadTf("wasm"));
+});
+
+/** A data set straight from the generator, split by row hash as ingest would. */
+function syntheticDataset(rows: number, seed: number): Dataset {
+  const numeric = new Map(config.features.filter((f) => f.type === "numeric").map((f) => [f.name, new Float64Array(rows)]));
+  const categorical = new Map(config.features.filter((f) => f.type === "categorical").map((f) => [f.name, new Int32Array(rows)]));
+  const labels = new Int8Array(rows);
+  const splits = new Uint8Array(rows);
+  let r = 0;
+  for (const row of generateRows(config, { rows, seed, drift: 0, unlabeledFraction: 0 })) {
+    for (const f of config.features) {
+      if (f.type === "numeric") numeric.get(f.name)![r] = Number(row[f.name]);
+      else categorical.get(f.name)![r] = f.values.indexOf(String(row[f.name]));
+    }
+    labels[r] = row.label === 1 ? 1 : 0;
+    splits[r] = SPLIT_CODE[splitOf(hash64(JSON.stringify(row)))];
+    r += 1;
+  }
+  return { rows, numeric, categorical, labels, splits, batches: new Int32Array(rows).fill(1) };
+}
+
+const quick: TrainOptions = { epochs: 8, pretrainEpochs: 2, batchSize: 64, learningRate: 0.003, hidden: [16, 8], seed: 7, pretrain: true };
+
+describe("network", () => {
+  it("has the shapes the schema implies", () => {
+    const dataset = syntheticDataset(200, 1);
+    const params = fitPreprocess(config.features, dataset, new Uint8Array(dataset.rows).fill(1));
+    // 20 numerics + (4 + 1) + (3 + 1) one-hot slots.
+    expect(params.inputDim).toBe(29);
+    const classifier = createClassifier(tf, { inputDim: 29, hidden: [64, 32], learningRate: 0.001, seed: 1 });
+    expect(classifier.outputs[0]!.shape).toEqual([null, 1]);
+    const autoencoder = createAutoencoder(tf, { inputDim: 29, hidden: [64, 32], learningRate: 0.001, seed: 1 });
+    expect(autoencoder.outputs[0]!.shape).toEqual([null, 29]);
+    const x = transformColumns(params, dataset);
+    expect(x.length).toBe(200 * 29);
+    const probabilities = predict(tf, classifier, x, 200, 29);
+    expect(Math.min(...probabilities)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...probabilities)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("training", () => {
+  it("lowers the loss and learns the rule", async () => {
+    const losses: number[] = [];
+    const trained = await trainModel(tf, syntheticDataset(3000, 2), config, quick, (p) => {
+      if (p.stage === "classifier") losses.push(p.loss);
+    });
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    expect(trained.metrics.validation.f1).toBeGreaterThan(0.8);
+    expect(trained.threshold).toBeGreaterThan(0);
+    expect(trained.threshold).toBeLessThan(1);
+  });
+
+  it("gives identical weights for the same data, seed and backend", async () => {
+    const dataset = syntheticDataset(1500, 3);
+    const digest = async () => {
+      const trained = await trainModel(tf, dataset, config, quick);
+      const hash = createHash("sha256");
+      for (const w of trained.model.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
+      return hash.digest("hex");
+    };
+    expect(await digest()).toBe(await digest());
+  });
+
+  it("refuses one class only, and too few rows, with clear errors", async () => {
+    const oneClass = syntheticDataset(500, 4);
+    oneClass.labels.fill(0);
+    await expect(trainModel(tf, oneClass, config, quick)).rejects.toMatchObject({ code: "ONE_CLASS" });
+    await expect(trainModel(tf, syntheticDataset(40, 5), config, quick)).rejects.toBeInstanceOf(MlopsError);
+  });
+});
+
+describe("artifacts", () => {
+  it("round-trips through save and load with exactly equal predictions, and refuses a tampered file", async () => {
+    const dataset = syntheticDataset(800, 6);
+    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 2, pretrainEpochs: 1 });
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "mlops-model-")), "v1");
+    const base = { version: "v1", createdAt: "", toolkitVersion: "test", backend: "wasm", seed: 7, hyperparameters: {}, featureSchema: [], label: {}, metrics: {}, dataFingerprint: {}, profile: {} };
+    await saveModelFolder(tf, trained.model, dir, { ...base, preprocess: trained.preprocess, threshold: trained.threshold });
+    const x = transformColumns(trained.preprocess, dataset);
+    const before = predict(tf, trained.model, x, dataset.rows, trained.preprocess.inputDim);
+    const { model, manifest } = await loadModelFolder(tf, dir);
+    const after = predict(tf, model, x, dataset.rows, manifest.preprocess.inputDim);
+    expect(Array.from(after)).toEqual(Array.from(before));
+
+    const weights = path.join(dir, "weights.bin");
+    const bytes = readFileSync(weights);
+    bytes[10] = bytes[10]! ^ 0xff;
+    writeFileSync(weights, bytes);
+    await expect(loadModelFolder(tf, dir)).rejects.toMatchObject({ code: "MODEL_CHECKSUM_MISMATCH" });
+  });
+});
