@@ -114,6 +114,7 @@ Start here: mlops init`,
     .option("--model <version>", "a version name, or active, candidate, latest (default: active, else latest)")
     .option("--data <file>", "evaluate on an external CSV/JSONL file in the project's schema")
     .option("--split <split>", "test: evaluate on the held-out test split")
+    .option("--retrain-if-below", "when the active version fails the gate, train a new candidate and evaluate it on the same data")
     .action(lazy(state, async () => (await import("../commands/evaluate.js")).runEvaluate));
 
   const models = program

@@ -6,12 +6,15 @@ import { parseOptions } from "../cli/options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
+import { trainVersion } from "../model/train-version.js";
 import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
+import { activeVersion } from "../registry/versions.js";
 
 const evaluateOptions = z.object({
   model: z.string().min(1).optional(),
   data: z.string().min(1).optional(),
   split: z.enum(["test"], { error: "only 'test' (the held-out split) can be chosen" }).optional(),
+  retrainIfBelow: z.boolean().default(false),
 });
 
 export async function runEvaluate(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
@@ -21,10 +24,23 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
   const project = loadProject(ctx.cwd);
   const spinner = ctx.out.spinner("Evaluating");
   try {
-    const result = await withDatabase(project, (session) => evaluateVersion(project, session, parsed.model, data));
+    const outcome = await withDatabase(project, async (session) => {
+      const evaluation = await evaluateVersion(project, session, parsed.model, data);
+      const active = await activeVersion(session.client);
+      // Retraining answers a failing active model only: a failing candidate is simply not promoted.
+      if (!parsed.retrainIfBelow || evaluation.gate.verdict !== "failed" || active?.version !== evaluation.version) return { evaluation, retrained: null };
+      spinner.text = "Below the gate: training a new candidate";
+      const trained = await trainVersion(project, session, { ...project.config.model, pretrain: true });
+      spinner.text = `Evaluating ${trained.version}`;
+      return { evaluation, retrained: { version: trained.version, evaluation: await evaluateVersion(project, session, trained.version, data) } };
+    });
     spinner.stop();
-    ctx.out.result(result, () => renderEvaluation(result));
-    return result.gate.passed ? ExitCode.ok : ExitCode.gateFailed;
+    const result = outcome.retrained ? outcome : outcome.evaluation;
+    ctx.out.result(result, () =>
+      renderEvaluation(outcome.evaluation) + (outcome.retrained ? `\n\nRetrained: ${outcome.retrained.version}\n${renderEvaluation(outcome.retrained.evaluation)}` : ""),
+    );
+    const final = outcome.retrained?.evaluation ?? outcome.evaluation;
+    return final.gate.passed ? ExitCode.ok : ExitCode.gateFailed;
   } catch (error) {
     spinner.stop();
     throw error;

@@ -90,6 +90,16 @@ describe("train and evaluate through the CLI", () => {
     expect(evaluated.gate.checks.map((c) => c.name)).toEqual(["f1", "baseline"]);
   });
 
+  it("retrains when the active version falls below the gate on fresh data", async () => {
+    // The active version was trained before the drifted batch, so that batch is fresh data for it.
+    const [active] = await sql("SELECT v.version FROM promotions p JOIN model_versions v ON v.id = p.to_version_id ORDER BY p.id DESC LIMIT 1");
+    const result = await mlops("evaluate", "--model", active.version, "--retrain-if-below", "--json");
+    const outcome = json<{ evaluation: Evaluated; retrained: { version: string; evaluation: Evaluated } }>(result);
+    expect(outcome.evaluation.gate.passed).toBe(false);
+    expect(outcome.retrained.version).not.toBe(active.version);
+    expect(outcome.retrained.evaluation.version).toBe(outcome.retrained.version);
+  });
+
   it("gives two trainings at once distinct versions", async () => {
     const [a, b] = await Promise.all([mlops("train", "--epochs", "2", "--json"), mlops("train", "--epochs", "2", "--json")]);
     expect(a.code, a.stderr).toBe(0);
