@@ -127,6 +127,16 @@ Start here: mlops init`,
     .description("print a version's manifest")
     .action(lazy(state, async () => (await import("../commands/models.js")).runModelsShow));
 
+  program
+    .command("serve")
+    .description("run the prediction server (default http://127.0.0.1:8000): /predict, /health, /model-info, /metrics, /docs, OIP v2")
+    .option("--host <host>", "address to bind (default from config: 127.0.0.1; 0.0.0.0 exposes it)")
+    .option("--port <port>", "port (default from config: 8000; 0 picks a free one)")
+    .option("--model <version>", "serve this version instead of the active one (no reload on promotion)")
+    .option("--no-log-predictions", "do not store predictions in the database")
+    .option("--workers <n>", "processes sharing the port (node:cluster)", "1")
+    .action(lazy(state, async () => (await import("../commands/serve.js")).runServe));
+
   const schema = program.command("schema").description("the project's feature schema");
   schema
     .command("infer")

@@ -1,0 +1,84 @@
+import type { MlopsConfig } from "../config/schema.js";
+import { transformRow } from "../model/preprocess.js";
+import type { PreprocessParams } from "../model/preprocess.js";
+import { DECIMAL } from "../data/values.js";
+
+export interface FieldError {
+  /** Index of the instance in a batch (0 for a single row). */
+  instance: number;
+  field: string;
+  problem: string;
+}
+
+export interface ParsedInstances {
+  /** Rows as objects keyed by feature name (what is logged). */
+  rows: Array<Record<string, unknown>>;
+  batch: boolean;
+}
+
+/**
+ * Reads `{features: {...}}`, `{features: [...]}` (schema order) or `{instances: [...]}` and
+ * checks every field against the schema, naming each bad one. Nothing here throws on input.
+ */
+export function parseInstances(body: unknown, config: MlopsConfig, maxBatch: number): ParsedInstances | { errors: FieldError[] } {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    return { errors: [{ instance: 0, field: "(body)", problem: 'expected a JSON object with "features" or "instances"' }] };
+  }
+  const record = body as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const extra = keys.filter((k) => k !== "features" && k !== "instances" && k !== "request_id");
+  if (extra.length > 0 || ("features" in record) === ("instances" in record)) {
+    return { errors: [{ instance: 0, field: "(body)", problem: `expected exactly one of "features" or "instances"${extra.length ? `; unknown: ${extra.join(", ")}` : ""}` }] };
+  }
+  const batch = "instances" in record;
+  const items = batch ? record.instances : [record.features];
+  if (!Array.isArray(items) || items.length === 0) return { errors: [{ instance: 0, field: "instances", problem: "expected a non-empty array" }] };
+  if (items.length > maxBatch) return { errors: [{ instance: 0, field: "instances", problem: `at most ${maxBatch} instances per request, got ${items.length}` }] };
+  const errors: FieldError[] = [];
+  const rows = items.map((item, index) => checkInstance(item, index, config, errors));
+  return errors.length > 0 ? { errors } : { rows, batch };
+}
+
+function checkInstance(item: unknown, index: number, config: MlopsConfig, errors: FieldError[]): Record<string, unknown> {
+  const features = config.features;
+  let row: Record<string, unknown>;
+  if (Array.isArray(item)) {
+    if (item.length !== features.length) {
+      errors.push({ instance: index, field: "(features)", problem: `expected ${features.length} values in schema order, got ${item.length}` });
+      return {};
+    }
+    row = Object.fromEntries(features.map((f, i) => [f.name, item[i]]));
+  } else if (item !== null && typeof item === "object") {
+    row = item as Record<string, unknown>;
+    for (const key of Object.keys(row)) {
+      if (!features.some((f) => f.name === key)) errors.push({ instance: index, field: key, problem: "unknown field (not in the feature schema)" });
+    }
+  } else {
+    errors.push({ instance: index, field: "(features)", problem: "expected an object of feature values or an array in schema order" });
+    return {};
+  }
+  for (const feature of features) {
+    const value = row[feature.name];
+    if (value === undefined) errors.push({ instance: index, field: feature.name, problem: "missing" });
+    else if (value === null) {
+      if (!feature.nullable) errors.push({ instance: index, field: feature.name, problem: "null, but the feature is not nullable" });
+    } else if (feature.type === "numeric") {
+      const number = typeof value === "number" ? value : typeof value === "string" && DECIMAL.test(value.trim()) ? Number(value) : NaN;
+      if (typeof value !== "number" && typeof value !== "string") errors.push({ instance: index, field: feature.name, problem: `expected a number, got ${typeof value}` });
+      else if (!Number.isFinite(number)) errors.push({ instance: index, field: feature.name, problem: `not a finite number: ${JSON.stringify(value)}` });
+      else if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
+        errors.push({ instance: index, field: feature.name, problem: `${number} is outside [${feature.min ?? "-inf"}, ${feature.max ?? "inf"}]` });
+      }
+    } else if (typeof value !== "string" || !feature.values.includes(value)) {
+      errors.push({ instance: index, field: feature.name, problem: `unknown category ${JSON.stringify(value)} (allowed: ${feature.values.join(", ")})` });
+    }
+  }
+  return row;
+}
+
+/** The network inputs of validated rows. */
+export function inputsOf(preprocess: PreprocessParams, rows: Array<Record<string, unknown>>): Float32Array {
+  const x = new Float32Array(rows.length * preprocess.inputDim);
+  rows.forEach((row, i) => transformRow(preprocess, row, x.subarray(i * preprocess.inputDim, (i + 1) * preprocess.inputDim)));
+  return x;
+}

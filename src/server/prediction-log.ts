@@ -1,0 +1,169 @@
+import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { encodeCopyValue } from "../db/copy.js";
+
+export interface LoggedPrediction {
+  id: string;
+  versionId: number;
+  requestId: string | null;
+  featuresJson: string;
+  probability: number;
+  label: 0 | 1;
+  latencyMs: number;
+  createdAt: Date;
+}
+
+export interface PredictionLogOptions {
+  /** Opens a new connection for writing (after the previous one failed). */
+  connect: () => Promise<pg.Client>;
+  /** Where rows go while the database is down and the buffer is full. */
+  spillDir: string;
+  flushIntervalMs?: number;
+  /** Rows kept in memory before spilling to disk. */
+  maxBuffered?: number;
+  onError?: (error: Error) => void;
+}
+
+export interface PredictionLogStats {
+  buffered: number;
+  written: number;
+  spilled: number;
+  databaseUp: boolean;
+}
+
+const LOG_COLUMNS = '"id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at"';
+
+/**
+ * The serve log, off the request path: `add` only appends a COPY line to a buffer; a timer
+ * writes the buffer with COPY in one round trip. While the database is down the rows stay
+ * buffered, and past `maxBuffered` they are appended to a spill file, replayed when the
+ * database is back (and on the next start). Replays go through a staging table with ON
+ * CONFLICT DO NOTHING, so a row written just before a crash is never stored twice. `close`
+ * writes everything or spills it: no prediction is lost.
+ */
+export class PredictionLogWriter {
+  private buffer: string[] = [];
+  private client: pg.Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly stats: PredictionLogStats = { buffered: 0, written: 0, spilled: 0, databaseUp: true };
+  private readonly maxBuffered: number;
+  private readonly spillFile: string;
+
+  constructor(private readonly options: PredictionLogOptions) {
+    this.maxBuffered = options.maxBuffered ?? 100_000;
+    this.spillFile = path.join(options.spillDir, `spill-${process.pid}-${Date.now()}.copy`);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs ?? 200);
+    this.timer.unref();
+  }
+
+  add(row: LoggedPrediction): void {
+    this.buffer.push(
+      `${row.id}\t${row.versionId}\t${encodeCopyValue(row.requestId)}\t${encodeCopyValue(row.featuresJson)}\t${row.probability}\t${row.label}\t${row.latencyMs}\t${row.createdAt.toISOString()}\n`,
+    );
+  }
+
+  snapshot(): PredictionLogStats {
+    return { ...this.stats, buffered: this.buffer.length };
+  }
+
+  /** Writes what is buffered (and any spilled rows); one flush at a time. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushOnce().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.buffer.length === 0 && this.stats.databaseUp) return;
+    const rows = this.buffer;
+    this.buffer = [];
+    try {
+      const client = await this.connection();
+      if (rows.length > 0) {
+        await pipeline(Readable.from([rows.join("")]), client.query(copyFrom(`COPY predictions (${LOG_COLUMNS}) FROM STDIN`)));
+        this.stats.written += rows.length;
+      }
+      if (!this.stats.databaseUp) {
+        this.stats.databaseUp = true;
+        await this.replaySpills(client);
+      }
+    } catch (error) {
+      this.stats.databaseUp = false;
+      await this.client?.end().catch(() => undefined);
+      this.client = undefined;
+      this.buffer = rows.concat(this.buffer);
+      if (this.buffer.length > this.maxBuffered) await this.spill();
+      this.options.onError?.(error as Error);
+    }
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (!this.client) {
+      const client = await this.options.connect();
+      client.on("error", () => {
+        this.stats.databaseUp = false;
+        this.client = undefined;
+      });
+      this.client = client;
+    }
+    return this.client;
+  }
+
+  private async spill(): Promise<void> {
+    const rows = this.buffer;
+    this.buffer = [];
+    await mkdir(this.options.spillDir, { recursive: true });
+    await appendFile(this.spillFile, rows.join(""));
+    this.stats.spilled += rows.length;
+  }
+
+  /** Replays spill files (this process's and those left by earlier ones) without duplicates. */
+  async replaySpills(client?: pg.Client): Promise<number> {
+    let files: string[];
+    try {
+      files = (await readdir(this.options.spillDir)).filter((f) => f.endsWith(".copy")).sort();
+    } catch {
+      return 0;
+    }
+    if (files.length === 0) return 0;
+    const db = client ?? (await this.connection());
+    let replayed = 0;
+    for (const name of files) {
+      const file = path.join(this.options.spillDir, name);
+      const text = await readFile(file, "utf8");
+      if (text !== "") {
+        await db.query("BEGIN");
+        try {
+          await db.query("CREATE TEMP TABLE mlops_spill (LIKE predictions INCLUDING DEFAULTS) ON COMMIT DROP");
+          await pipeline(Readable.from([text]), db.query(copyFrom(`COPY mlops_spill (${LOG_COLUMNS}) FROM STDIN`)));
+          const inserted = await db.query(`INSERT INTO predictions SELECT * FROM mlops_spill ON CONFLICT (id) DO NOTHING`);
+          await db.query("COMMIT");
+          replayed += inserted.rowCount ?? 0;
+        } catch (error) {
+          await db.query("ROLLBACK").catch(() => undefined);
+          throw error;
+        }
+      }
+      await rm(file, { force: true });
+    }
+    this.stats.written += replayed;
+    return replayed;
+  }
+
+  /** Final flush: everything is written, or spilled to disk when the database is down. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flushing;
+    await this.flush();
+    if (this.buffer.length > 0) await this.spill();
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+  }
+}

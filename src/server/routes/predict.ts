@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { ServerContext } from "../app.js";
+import { inputsOf, parseInstances } from "../instances.js";
+import type { ServingModel } from "../serving-model.js";
+
+export interface Prediction {
+  prediction_id: string;
+  probability: number;
+  label: string | number | boolean;
+  model_version: string;
+}
+
+/**
+ * Scores validated rows with the in-memory forward pass and queues each for the prediction log.
+ * Shared by /predict and the Open Inference Protocol route.
+ */
+export function scoreRows(context: ServerContext, model: ServingModel, rows: Array<Record<string, unknown>>, requestId: string | null, started: number): Prediction[] {
+  const { label } = context.config;
+  const x = inputsOf(model.manifest.preprocess, rows);
+  const probabilities = rows.length === 1 ? [model.forward.predictOne(x, 0)] : Array.from(model.forward.predictBatch(x, rows.length));
+  const latencyMs = performance.now() - started;
+  const createdAt = new Date();
+  context.metrics.batchSize.observe(rows.length);
+  return probabilities.map((probability, i) => {
+    const positive = probability >= model.threshold;
+    const id = randomUUID();
+    context.log?.add({
+      id,
+      versionId: model.versionId,
+      requestId,
+      featuresJson: JSON.stringify(rows[i]),
+      probability,
+      label: positive ? 1 : 0,
+      latencyMs,
+      createdAt,
+    });
+    context.metrics.predictions.inc({ version: model.version, outcome: positive ? "positive" : "negative" });
+    return { prediction_id: id, probability, label: positive ? label.positive : label.negative, model_version: model.version };
+  });
+}
+
+const instanceSchema = {
+  oneOf: [{ type: "object", additionalProperties: true }, { type: "array" }],
+  description: "feature values by name, or an array in schema order",
+};
+
+export function registerPredict(app: FastifyInstance, context: ServerContext): void {
+  app.post(
+    "/predict",
+    {
+      schema: {
+        summary: "Predict one row ({features}) or a batch ({instances})",
+        body: {
+          type: "object",
+          properties: { features: instanceSchema, instances: { type: "array", items: instanceSchema }, request_id: { type: "string" } },
+        },
+        ...(context.config.serve.requireApiKey ? { security: [{ apiKey: [] }] } : {}),
+      },
+    },
+    async (request, reply) => {
+      const started = performance.now();
+      if (context.config.serve.requireApiKey && !context.requireKey(request, reply)) return reply;
+      const model = context.holder.current;
+      if (!model) return reply.code(503).send({ error: "no model is loaded yet: promote a version (mlops promote) or pass --model" });
+      const parsed = parseInstances(request.body, context.config, context.config.serve.maxBatch);
+      if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
+      const body = request.body as { request_id?: string };
+      const requestId = body.request_id ?? (typeof request.headers["x-request-id"] === "string" ? request.headers["x-request-id"] : null);
+      const predictions = scoreRows(context, model, parsed.rows, requestId, started);
+      return parsed.batch ? { model_version: model.version, predictions } : predictions[0];
+    },
+  );
+}
