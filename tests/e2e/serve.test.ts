@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, json, runCli, tempProject } from "../helpers/cli.js";
+import { connect } from "../helpers/database.js";
+
+let project: ReturnType<typeof tempProject>;
+let version: string;
+const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
+
+async function predictionCount(): Promise<number> {
+  const status = json<{ url: string }>(await mlops("db", "status", "--json"));
+  const { password } = JSON.parse(readFileSync(path.join(project.dir, ".mlops/credentials.json"), "utf8"));
+  const client = await connect(status.url.replace("***", encodeURIComponent(password)));
+  try {
+    return (await client.query("SELECT count(*)::int AS n FROM predictions")).rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts `mlops serve` and resolves with its URL once it prints its JSON document. */
+function startServer(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json", ...args], { cwd: project.dir, env: { ...process.env, DATABASE_URL: "", NO_COLOR: "1" } });
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      try {
+        resolve({ child, url: JSON.parse(stdout).url, stderr: () => stderr });
+      } catch {
+        // Not a whole JSON document yet.
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+}
+
+const row = {
+  x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3,
+  x11: 1, x12: 2, x13: 3, x14: 4, x15: 5, x16: 6, x17: 7, x18: 8, x19: 9, x20: 10, segment: "b", channel: "app",
+};
+
+async function fire(url: string, n: number): Promise<number> {
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      try {
+        const response = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: row }) });
+        if (response.status === 200) ok += 1;
+        await response.text();
+      } catch {
+        // Counted as not answered.
+      }
+    }),
+  );
+  return ok;
+}
+
+const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+beforeAll(async () => {
+  project = tempProject();
+  expect((await mlops("init")).code).toBe(0);
+  expect((await mlops("seed", "3000", "--seed", "1")).code).toBe(0);
+  version = json<{ version: string }>(await mlops("train", "--epochs", "3", "--pretrain-epochs", "1", "--json")).version;
+});
+afterAll(async () => project?.cleanup());
+
+describe("mlops serve", () => {
+  it("serves real HTTP, and after SIGTERM every 200 response is a logged row", async () => {
+    const before = await predictionCount();
+    const { child, url } = await startServer(["--model", version]);
+    const health = await (await fetch(`${url}/health`)).json();
+    expect(health).toMatchObject({ status: "ok", model_version: version });
+    let answered = 0;
+    for (let round = 0; round < 5; round += 1) answered += await fire(url, 100);
+    const exit = exitOf(child);
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+    expect(answered).toBe(500);
+    expect((await predictionCount()) - before).toBe(answered);
+  });
+
+  it("keeps serving while the database is stopped mid-load, and loses no prediction", async () => {
+    const before = await predictionCount();
+    const { child, url, stderr } = await startServer(["--model", version]);
+    let answered = await fire(url, 100);
+    expect((await mlops("db", "stop")).code).toBe(0);
+    answered += await fire(url, 200);
+    const degraded = await (await fetch(`${url}/health`)).json();
+    expect(degraded.status).toBe("degraded");
+    expect(degraded.database).toBe("down");
+    expect((await mlops("db", "start")).code).toBe(0);
+    answered += await fire(url, 100);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const exit = exitOf(child);
+    child.kill("SIGTERM");
+    expect(await exit, stderr()).toBe(0);
+    expect(answered).toBe(400);
+    expect((await predictionCount()) - before).toBe(answered);
+  });
+
+  it("refuses a port that is taken with exit 2", async () => {
+    const { child, url } = await startServer(["--model", version]);
+    const port = new URL(url).port;
+    const second = await mlops("serve", "--model", version, "--port", port);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`Port ${port}`);
+    const exit = exitOf(child);
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+  });
+});
