@@ -128,6 +128,17 @@ Start here: mlops init`,
     .action(lazy(state, async () => (await import("../commands/models.js")).runModelsShow));
 
   program
+    .command("promote")
+    .argument("[version]", "the version to make active (default: the newest candidate)")
+    .description("make a version active when its latest evaluation passed the gate; running servers reload")
+    .option("--force", "promote despite the gate (needs --reason)")
+    .option("--reason <text>", "why (recorded in the history)")
+    .option("--rollback", "return to the previously active version")
+    .option("--history", "show the append-only promotion history")
+    .option("--by <name>", "who promotes (default: MLOPS_ACTOR, else user@host)")
+    .action(lazy(state, async () => (await import("../commands/promote.js")).runPromote));
+
+  program
     .command("serve")
     .description("run the prediction server (default http://127.0.0.1:8000): /predict, /health, /model-info, /metrics, /docs, OIP v2")
     .option("--host <host>", "address to bind (default from config: 127.0.0.1; 0.0.0.0 exposes it)")

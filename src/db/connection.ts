@@ -73,8 +73,8 @@ export function unreachableError(target: Pick<DatabaseTarget, "display" | "embed
  * A plain node-postgres client for quick work (status, migrations, COPY): it connects in
  * milliseconds, where the Prisma client needs most of a second to start.
  */
-export async function connectPg(target: DatabaseTarget, timeoutMs = 5000): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: timeoutMs, application_name: "mlops" });
+export async function connectPg(target: DatabaseTarget, timeoutMs = 5000, applicationName = "mlops"): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: timeoutMs, application_name: applicationName });
   // An idle client whose server goes away emits "error"; the next query reports it instead.
   client.on("error", () => undefined);
   try {

@@ -6,10 +6,9 @@ import { withDatabase } from "../db/session.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { buildApp } from "./app.js";
 import { PredictionLogWriter } from "./prediction-log.js";
+import { MODEL_CHANNEL } from "./channel.js";
 import { loadServingModel } from "./serving-model.js";
 
-/** promote sends the new version on this channel; running servers reload. */
-export const MODEL_CHANNEL = "mlops_model";
 
 export interface ServeOptions {
   host: string;
@@ -126,7 +125,7 @@ async function listenForPromotions(target: DatabaseTarget, onPromotion: () => Pr
   const connect = async () => {
     if (closed) return;
     try {
-      const next = await connectPg(target, 2000);
+      const next = await connectPg(target, 2000, "mlops serve listener");
       next.on("notification", (message) => {
         if (message.channel === MODEL_CHANNEL) void onPromotion();
       });
