@@ -139,6 +139,25 @@ Start here: mlops init`,
     .action(lazy(state, async () => (await import("../commands/promote.js")).runPromote));
 
   program
+    .command("run")
+    .argument("<pipeline>", "data-collection, training, validation-deployment, or a pipeline from the config")
+    .description("run a pipeline now: every run and stage recorded, transient failures retried, one run at a time")
+    .action(lazy(state, async () => (await import("../commands/run.js")).runRun));
+
+  program
+    .command("runs")
+    .description("list pipeline runs with their stages")
+    .option("--pipeline <name>", "only this pipeline")
+    .option("--limit <n>", "how many runs", "20")
+    .action(lazy(state, async () => (await import("../commands/run.js")).runRuns));
+
+  program
+    .command("scheduler")
+    .description("run the schedules in the config (cron, @hourly, @daily) on pg-boss; several schedulers trigger each run once")
+    .option("--once", "run the pipelines that are due now, then exit (for tests and cron)")
+    .action(lazy(state, async () => (await import("../commands/scheduler.js")).runScheduler));
+
+  program
     .command("serve")
     .description("run the prediction server (default http://127.0.0.1:8000): /predict, /health, /model-info, /metrics, /docs, OIP v2")
     .option("--host <host>", "address to bind (default from config: 127.0.0.1; 0.0.0.0 exposes it)")

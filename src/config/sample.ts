@@ -24,6 +24,10 @@ export function sampleConfig(): MlopsConfig {
     serve: { host: "127.0.0.1", port: 8000, maxBatch: 1000, requireApiKey: false },
     collect: { maxInvalid: 0.05 },
     sources: {},
+    pipelines: {},
+    schedules: { "data-collection": "@daily", "validation-deployment": "@daily" },
+    alerts: {},
+    retry: { attempts: 3, backoffMs: 2000 },
     database: {},
   };
 }

@@ -30,6 +30,9 @@ const categoricalFeature = z
 
 export const featureSchema = z.discriminatedUnion("type", [numericFeature, categoricalFeature]);
 
+/** The stages pipelines are made of (see src/pipeline/stages.ts). */
+export const STAGE_NAMES = ["collect", "train", "evaluate-candidate", "evaluate-active", "retrain-if-below", "promote-if-passing"] as const;
+
 const formatSchema = z.enum(["csv", "tsv", "jsonl", "json"]);
 const encodingSchema = z.enum(["utf8", "latin1", "utf16le"]);
 
@@ -118,6 +121,32 @@ export const configSchema = z
       .strict()
       .prefault({}),
     sources: z.record(name, sourceSchema).default({}),
+    pipelines: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]*$/, "pipeline names are lower-case words joined by -"),
+        z.object({ stages: z.array(z.enum(STAGE_NAMES)).min(1, "needs at least one stage") }).strict(),
+      )
+      .default({}),
+    /** Pipeline name -> cron expression (5 fields) or @hourly, @daily, @weekly, @monthly. */
+    schedules: z.record(z.string(), z.string().min(1)).default({}),
+    alerts: z
+      .object({
+        /** POSTed a JSON document about each failed run. */
+        webhook: z.string().url().optional(),
+        /** Run by the shell for each failed run, with the JSON document on standard input. */
+        command: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    retry: z
+      .object({
+        /** Tries per stage when a failure is transient (a dependency unreachable). */
+        attempts: z.number().int().min(1).max(10).default(3),
+        /** Wait before the second try; doubled before each further one. */
+        backoffMs: z.number().int().min(0).max(600_000).default(2000),
+      })
+      .strict()
+      .prefault({}),
     database: z
       .object({
         /** Port of the embedded server; chosen once and remembered when unset. */

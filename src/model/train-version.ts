@@ -12,6 +12,8 @@ import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } 
 export interface TrainVersionOptions extends TrainOptions {
   maxRows?: number;
   backend?: string;
+  /** Train only on batches after this one (retraining on a new regime after drift). */
+  afterBatch?: number;
 }
 
 export interface TrainVersionResult {
@@ -22,7 +24,7 @@ export interface TrainVersionResult {
   metrics: TrainedModel["metrics"];
   rows: TrainedModel["rows"];
   epochs: TrainedModel["epochs"];
-  samplesPerSecond: number;
+  samplesPerSecond: TrainedModel["samplesPerSecond"];
   durationMs: number;
   dataFingerprint: ReturnType<typeof fingerprintOf>;
 }
@@ -34,7 +36,10 @@ export interface TrainVersionResult {
 export async function trainVersion(project: Project, session: DatabaseSession, options: TrainVersionOptions, onProgress?: (p: TrainProgress | { stage: "loading" | "saving" }) => void): Promise<TrainVersionResult> {
   const started = Date.now();
   onProgress?.({ stage: "loading" });
-  const dataset = await loadDataset(session.client, project.config, options.maxRows === undefined ? {} : { maxRows: options.maxRows });
+  const dataset = await loadDataset(session.client, project.config, {
+    ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+    ...(options.afterBatch === undefined ? {} : { afterBatch: options.afterBatch }),
+  });
   const { tf, backend } = await loadTf(options.backend);
   const trained = await trainModel(tf, dataset, project.config, options, onProgress);
   onProgress?.({ stage: "saving" });

@@ -13,7 +13,8 @@ import { transformColumns } from "../model/preprocess.js";
 import { predict } from "../model/train.js";
 import { activeVersion, findVersion, type VersionRow } from "./versions.js";
 
-export type DataChoice = { kind: "fresh" } | { kind: "test-split" } | { kind: "file"; file: string };
+/** Fresh data, the held-out test split (optionally only of batches after some batch), or a file. */
+export type DataChoice = { kind: "fresh" } | { kind: "test-split"; afterBatch?: number } | { kind: "file"; file: string };
 
 export interface GateCheck {
   name: string;
@@ -46,7 +47,8 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
   const dataset = await evaluationData(project, client, version, data);
   const { tf } = await loadTf();
   const gateConfig = project.config.gate;
-  const source = data.kind === "file" ? `file ${data.file}` : data.kind === "test-split" ? "test split" : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
+  const source =
+    data.kind === "file" ? `file ${data.file}` : data.kind === "test-split" ? `test split${data.afterBatch === undefined ? "" : ` of batches after ${data.afterBatch}`}` : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
 
   if (dataset.rows === 0) {
     const checks = [{ name: "data", passed: false, value: 0, limit: null, detail: `no labelled rows in ${source}` }];
@@ -104,7 +106,9 @@ async function scoreVersion(tf: Tf, project: Project, version: VersionRow, datas
 /** Labelled rows for the evaluation, as columns. */
 async function evaluationData(project: Project, client: pg.ClientBase, version: VersionRow, data: DataChoice): Promise<Dataset> {
   const config = project.config;
-  if (data.kind === "test-split") return loadDataset(client, config, { splits: ["test"], labelledOnly: true });
+  if (data.kind === "test-split") {
+    return loadDataset(client, config, { splits: ["test"], labelledOnly: true, ...(data.afterBatch === undefined ? {} : { afterBatch: data.afterBatch }) });
+  }
   if (data.kind === "fresh") {
     const fresh = await loadDataset(client, config, { afterBatch: version.dataFingerprint.maxBatchId, labelledOnly: true });
     const feedback = await client.query<{ features: Record<string, unknown>; label: number }>(
