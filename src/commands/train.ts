@@ -68,7 +68,7 @@ function renderTrain(result: TrainVersionResult): string {
   const f = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
   return [
     `${chalk.bold(`version ${result.version}`)} registered as a candidate ${chalk.dim(result.path)}`,
-    `backend     ${result.backend} (${result.samplesPerSecond.toLocaleString("en-US")} samples/s)`,
+    `backend     ${result.backend} (classifier ${result.samplesPerSecond.classifier.toLocaleString("en-US")} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${result.samplesPerSecond.pretrain.toLocaleString("en-US")}` : ""})`,
     `rows        ${result.rows.train} train, ${result.rows.validation} validation, ${result.rows.test} test${result.rows.pretrain ? `, ${result.rows.pretrain} for pretraining` : ""}`,
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,
     `threshold   ${result.threshold.toFixed(4)} (best F1 on validation)`,

@@ -37,8 +37,8 @@ export interface TrainedModel {
   metrics: { validation: ClassificationMetrics; test: ClassificationMetrics | null };
   rows: { train: number; validation: number; test: number; pretrain: number };
   epochs: { pretrain: number; classifier: number; best: number };
-  /** Training samples per second through fit, both stages. */
-  samplesPerSecond: number;
+  /** Training samples per second through fit, per stage (the autoencoder is the larger network). */
+  samplesPerSecond: { pretrain: number | null; classifier: number };
   effectiveBatchSize: number;
 }
 
@@ -71,8 +71,8 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
   const shape: NetworkShape = { inputDim: dim, hidden: options.hidden, learningRate: options.learningRate, seed: options.seed };
   const random = seededRandom(options.seed);
   const batchSize = Math.max(8, Math.min(options.batchSize, Math.floor(trainIdx.length / MIN_STEPS_PER_EPOCH)));
-  let samples = 0;
-  let fitMs = 0;
+  const pretrainFit = { samples: 0, ms: 0 };
+  const classifierFit = { samples: 0, ms: 0 };
 
   const classifier = createClassifier(tf, shape);
   let pretrainEpochs = 0;
@@ -87,8 +87,8 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
       for (let i = 0; i < noisy.length; i += 1) noisy[i]! += PRETRAIN_NOISE * normal(random);
       const t0 = Date.now();
       const loss = await fitOneEpoch(tf, autoencoder, noisy, clean, order.length, dim, dim, batchSize);
-      fitMs += Date.now() - t0;
-      samples += order.length;
+      pretrainFit.ms += Date.now() - t0;
+      pretrainFit.samples += order.length;
       pretrainEpochs = epoch;
       onProgress?.(progress("pretrain", epoch, options.pretrainEpochs, loss, started));
     }
@@ -108,8 +108,8 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
     const order = shuffled(trainIdx, random);
     const t0 = Date.now();
     const loss = await fitOneEpoch(tf, classifier, gatherRows(X, dim, order), Float32Array.from(labelsOf(dataset, order)), order.length, dim, 1, batchSize, classWeight);
-    fitMs += Date.now() - t0;
-    samples += order.length;
+    classifierFit.ms += Date.now() - t0;
+    classifierFit.samples += order.length;
     epochsRun = epoch;
     const probabilities = predict(tf, classifier, xValidation, validationIdx.length, dim);
     const valLoss = computeMetrics(yValidation, probabilities, 0.5).logLoss;
@@ -134,7 +134,7 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
     metrics: { validation: computeMetrics(yValidation, validationProbabilities, threshold), test },
     rows: { train: trainIdx.length, validation: validationIdx.length, test: testIdx.length, pretrain: options.pretrain ? dataset.rows : 0 },
     epochs: { pretrain: pretrainEpochs, classifier: epochsRun, best: best.epoch },
-    samplesPerSecond: fitMs > 0 ? Math.round((samples / fitMs) * 1000) : 0,
+    samplesPerSecond: { pretrain: pretrainFit.ms > 0 ? rate(pretrainFit) : null, classifier: rate(classifierFit) },
     effectiveBatchSize: batchSize,
   };
 }
@@ -217,6 +217,8 @@ export function predict(tf: Tf, model: LayersModel, x: Float32Array, rows: numbe
     return output.dataSync() as Float32Array;
   });
 }
+
+const rate = (fit: { samples: number; ms: number }) => (fit.ms > 0 ? Math.round((fit.samples / fit.ms) * 1000) : 0);
 
 function progress(stage: TrainProgress["stage"], epoch: number, epochs: number, loss: number, started: number): TrainProgress {
   const elapsedMs = Date.now() - started;
