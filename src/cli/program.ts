@@ -55,6 +55,15 @@ Start here: mlops init`,
     .action(lazy(state, async () => (await import("../commands/init.js")).runInit));
 
   program
+    .command("up")
+    .description("zero to a served model: init, seed (when there is no data), train, evaluate, promote, serve")
+    .option("--rows <n>", "synthetic rows to seed when the project has no data", "10000")
+    .option("--host <host>", "address to serve on (default from config)")
+    .option("--port <port>", "port to serve on (default from config)")
+    .option("--no-serve", "stop after promoting instead of serving")
+    .action(lazy(state, async () => (await import("../commands/up.js")).runUp));
+
+  program
     .command("seed")
     .argument("[N]", "how many labelled synthetic rows", "1000")
     .description("write N synthetic rows matching the project's schema into the database as one batch")
@@ -167,6 +176,25 @@ Start here: mlops init`,
     .option("--workers <n>", "processes sharing the port (node:cluster)", "1")
     .action(lazy(state, async () => (await import("../commands/serve.js")).runServe));
 
+  const checklist = program
+    .command("checklist")
+    .description("verify the deployment checklist: automatic checks with evidence, manual sign-offs, n/a with reasons")
+    .option("--url <url>", "the prediction server to check (default: serve.host and serve.port from the config)")
+    .option("--only <section>", "only this section or subsection")
+    .option("--junit <file>", "also write JUnit XML")
+    .option("--markdown <file>", "also write the checklist filled in ([x] with evidence)")
+    .option("--strict", "also require every manual item to be signed")
+    .option("--timeout <seconds>", "time limit of each check", "10")
+    .action(lazy(state, async () => (await import("../commands/checklist.js")).runChecklistCommand));
+  checklist
+    .command("sign")
+    .argument("<item...>", "the item's number (as listed) or its exact words")
+    .description('record a manual sign-off, e.g. mlops checklist sign "Verified by" --by "Ada Lovelace"')
+    .requiredOption("--by <name>", "who signs")
+    .option("--note <text>", "a note kept with the sign-off")
+    .option("--replace", "replace an existing sign-off (the old one stays in the history)")
+    .action(lazy(state, async () => (await import("../commands/checklist.js")).runChecklistSign));
+
   const schema = program.command("schema").description("the project's feature schema");
   schema
     .command("infer")
@@ -193,6 +221,18 @@ Start here: mlops init`,
   db.command("stop")
     .description("stop the embedded PostgreSQL server (it outlives mlops commands until stopped)")
     .action(lazy(state, async () => (await import("../commands/db.js")).runDbStop));
+  db.command("backup")
+    .description("write a consistent logical backup of every mlops table to .mlops/backups/ (gzipped COPY files + manifest)")
+    .option("--dir <dir>", "where backups go (default .mlops/backups)")
+    .option("--keep <n>", "keep only the newest n backups", "14")
+    .action(lazy(state, async () => (await import("../commands/backup.js")).runDbBackup));
+  db.command("restore")
+    .argument("[backup]", "a backup folder (default: the newest)")
+    .description("restore a backup: --verify restores into a scratch database and compares row counts; --target-url restores into an empty database")
+    .option("--verify", "restore into a scratch database, compare row counts and checksums, drop it")
+    .option("--target-url <url>", "restore into this (empty) PostgreSQL database")
+    .option("--dir <dir>", "where backups are (default .mlops/backups)")
+    .action(lazy(state, async () => (await import("../commands/backup.js")).runDbRestore));
   db.command("migrate")
     .description("apply pending migrations from prisma/migrations")
     .action(lazy(state, async () => (await import("../commands/db.js")).runDbMigrate));

@@ -1,0 +1,15 @@
+import { automationChecks } from "./automation.js";
+import { backupChecks } from "./backup.js";
+import { databaseChecks } from "./database.js";
+import { modelChecks } from "./model.js";
+import { serverChecks } from "./server.js";
+import { systemChecks } from "./system.js";
+import type { CheckContext, CheckResult } from "../context.js";
+
+/** Every automatic check by name; definitions.ts says which item uses which. */
+export const CHECKS = { ...systemChecks, ...databaseChecks, ...modelChecks, ...serverChecks, ...automationChecks, ...backupChecks } satisfies Record<
+  string,
+  (ctx: CheckContext) => Promise<CheckResult>
+>;
+
+export type CheckName = keyof typeof CHECKS;

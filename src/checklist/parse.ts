@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PACKAGE_ROOT } from "../package-root.js";
+
+/** The user's deployment checklist, shipped with mlops so its own words are always at hand. */
+export const CHECKLIST_FILE = path.join(PACKAGE_ROOT, "checklist", "DEPLOYMENT_CHECKLIST.md");
+
+export interface ChecklistItem {
+  /** 1-based position in the file: the handle users type (`mlops checklist sign 42`). */
+  number: number;
+  section: string;
+  subsection: string | null;
+  /** The item in the checklist's own words. */
+  text: string;
+  /** Stable key: "Section / Subsection / text". */
+  key: string;
+}
+
+const SIGN_OFF = /^(Deployment completed by|Verified by):/;
+
+/**
+ * Reads the checklist's items in order: `## Section`, `### Subsection`, `- [ ] item`, and the
+ * two sign-off lines ("Deployment completed by", "Verified by"), which are items too.
+ */
+export function parseChecklist(markdown: string): ChecklistItem[] {
+  const items: ChecklistItem[] = [];
+  let section = "";
+  let subsection: string | null = null;
+  for (const raw of markdown.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith("## ")) {
+      section = line.slice(3).trim();
+      subsection = null;
+    } else if (line.startsWith("### ")) {
+      subsection = line.slice(4).trim();
+    } else if (/^- \[[ xX]\] /.test(line)) {
+      add(line.slice(6).trim());
+    } else if (SIGN_OFF.test(line)) {
+      add(line.match(SIGN_OFF)![1]!);
+    }
+  }
+  return items;
+
+  function add(text: string) {
+    items.push({ number: items.length + 1, section, subsection, text, key: [section, subsection, text].filter(Boolean).join(" / ") });
+  }
+}
+
+export function loadChecklist(file = CHECKLIST_FILE): ChecklistItem[] {
+  return parseChecklist(readFileSync(file, "utf8"));
+}
