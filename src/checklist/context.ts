@@ -33,7 +33,8 @@ export class CheckContext {
   ) {}
 
   database(): Promise<DatabaseTarget> {
-    this.target ??= resolveDatabase(this.project);
+    // A checklist reports a stopped database; it never starts one.
+    this.target ??= resolveDatabase(this.project, { start: false });
     return this.target;
   }
 

@@ -50,7 +50,9 @@ export function renderChecklist(items: ItemOutcome[], summary: ChecklistSummary)
 
 /** The user's checklist, filled in: [x] for passed or signed items, each with its evidence. */
 export function renderMarkdown(markdown: string, items: ItemOutcome[]): string {
-  const queue = [...items];
+  // Items are matched by their position in the file; with --only, the others stay as they were.
+  const byNumber = new Map(items.map((i) => [i.number, i]));
+  let number = 0;
   const out: string[] = [];
   for (const line of markdown.split(/\r?\n/)) {
     const trimmed = line.trim();
@@ -60,7 +62,12 @@ export function renderMarkdown(markdown: string, items: ItemOutcome[]): string {
       out.push(line);
       continue;
     }
-    const item = queue.shift()!;
+    number += 1;
+    const item = byNumber.get(number);
+    if (!item) {
+      out.push(line);
+      continue;
+    }
     if (signOff) {
       out.push(item.signoff ? `${signOff[1]}: ${item.signoff.by} Date: ${item.signoff.at.slice(0, 10)}` : line);
       continue;

@@ -3,13 +3,14 @@ import { ExitCode, MlopsError, usageError } from "../errors.js";
 import { DEFINITIONS } from "./definitions.js";
 import type { ChecklistItem } from "./parse.js";
 import type { Signoff } from "./run.js";
+import { CheckContext } from "./context.js";
 
 /** The newest sign-off of every item (the table is append-only; older ones stay as history). */
-export async function loadSignoffs(client: pg.ClientBase): Promise<Map<string, Signoff>> {
-  const rows = await client.query<{ item_id: string; signed_by: string; created_at: Date; note: string | null }>(
-    "SELECT DISTINCT ON (item_id) item_id, signed_by, created_at, note FROM checklist_signoffs ORDER BY item_id, id DESC",
-  );
-  return new Map(rows.rows.map((r) => [r.item_id, { itemKey: r.item_id, by: r.signed_by, at: r.created_at, note: r.note }]));
+export async function loadSignoffs(db: { query: pg.ClientBase["query"] } | CheckContext): Promise<Map<string, Signoff>> {
+  const sql = "SELECT DISTINCT ON (item_id) item_id, signed_by, created_at, note FROM checklist_signoffs ORDER BY item_id, id DESC";
+  type Row = { item_id: string; signed_by: string; created_at: Date; note: string | null };
+  const rows: Row[] = db instanceof CheckContext ? await db.query<Row>(sql) : (await db.query<Row>(sql)).rows;
+  return new Map(rows.map((r) => [r.item_id, { itemKey: r.item_id, by: r.signed_by, at: r.created_at, note: r.note }]));
 }
 
 /** Finds an item by its number, its key, or its exact words (which must then be unique). */

@@ -2,7 +2,7 @@ import pg from "pg";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
 import { redactUrl } from "../redact.js";
 import type { Project } from "../config/load.js";
-import { ensureEmbeddedServer, type EmbeddedServer } from "./embedded.js";
+import { embeddedStatus, ensureEmbeddedServer, type EmbeddedServer } from "./embedded.js";
 
 export interface DatabaseTarget {
   url: string;
@@ -13,12 +13,24 @@ export interface DatabaseTarget {
   embeddedAction?: EmbeddedServer["action"];
 }
 
-/** DATABASE_URL when set; otherwise the project's embedded server, started on demand. */
-export async function resolveDatabase(project: Project): Promise<DatabaseTarget> {
+/**
+ * DATABASE_URL when set; otherwise the project's embedded server, started on demand (unless
+ * `start` is false, for checks that must report a stopped server rather than start it).
+ */
+export async function resolveDatabase(project: Project, { start = true } = {}): Promise<DatabaseTarget> {
   const external = process.env.DATABASE_URL;
   if (external !== undefined && external.trim() !== "") {
     validateDatabaseUrl(external);
     return { url: external, display: redactUrl(external), embedded: false };
+  }
+  if (!start) {
+    const status = embeddedStatus(project.root);
+    if (!status.running) {
+      throw new MlopsError("DATABASE_UNREACHABLE", `The embedded PostgreSQL server is not running (data in ${status.dataDir}).`, {
+        exitCode: ExitCode.unavailable,
+        hint: "Start it with `mlops db start`.",
+      });
+    }
   }
   const server = await ensureEmbeddedServer(project.root, project.config.database.port);
   return { url: server.url, display: redactUrl(server.url), embedded: true, embeddedAction: server.action };
