@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { PrismaClient } from "../db/prisma.js";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
 import { DEFINITIONS } from "./definitions.js";
 import type { ChecklistItem } from "./parse.js";
@@ -30,19 +31,20 @@ export function findItem(items: ChecklistItem[], reference: string): ChecklistIt
  * Records a sign-off for a manual item. An item already signed is never silently overwritten:
  * replacing needs --replace, and the earlier sign-off stays in the history.
  */
-export async function signItem(client: pg.ClientBase, item: ChecklistItem, by: string, note: string | undefined, replace: boolean): Promise<{ item: ChecklistItem; replaced: Signoff | null }> {
+export async function signItem(prisma: PrismaClient, item: ChecklistItem, by: string, note: string | undefined, replace: boolean): Promise<{ item: ChecklistItem; replaced: Signoff | null }> {
   const definition = DEFINITIONS[item.key];
   if (definition?.kind === "auto") {
     throw usageError("ITEM_AUTOMATIC", `Item ${item.number} ("${item.text}") is verified by machine, not signed.`, "Run `mlops checklist` to check it.");
   }
   if (definition?.kind === "na") throw usageError("ITEM_NOT_APPLICABLE", `Item ${item.number} does not apply: ${definition.reason}.`, "Nothing to sign.");
-  const existing = (await loadSignoffs(client)).get(item.key) ?? null;
+  const latest = await prisma.checklistSignoff.findFirst({ where: { itemId: item.key }, orderBy: { id: "desc" } });
+  const existing: Signoff | null = latest ? { itemKey: latest.itemId, by: latest.signedBy, at: latest.createdAt, note: latest.note } : null;
   if (existing && !replace) {
     throw new MlopsError("ALREADY_SIGNED", `Item ${item.number} was signed by ${existing.by} at ${existing.at.toISOString()}.`, {
       exitCode: ExitCode.usage,
       hint: "Pass --replace to record a new sign-off (the earlier one is kept in the history).",
     });
   }
-  await client.query("INSERT INTO checklist_signoffs (item_id, signed_by, note) VALUES ($1, $2, $3)", [item.key, by, note ?? null]);
+  await prisma.checklistSignoff.create({ data: { itemId: item.key, signedBy: by, note: note ?? null } });
   return { item, replaced: existing };
 }

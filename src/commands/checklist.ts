@@ -65,7 +65,7 @@ export async function runChecklistSign(ctx: CommandContext, options: Record<stri
   if (!args[0]) throw usageError("ITEM_REQUIRED", "sign needs an item.", 'mlops checklist sign 77 --by "Ada Lovelace" (numbers are shown by mlops checklist)');
   const project = loadProject(ctx.cwd);
   const item = findItem(loadChecklist(), args.join(" "));
-  const result = await withDatabase(project, ({ client }) => signItem(client, item, parsed.by, parsed.note, parsed.replace));
+  const result = await withDatabase(project, async (session) => signItem(await session.prisma(), item, parsed.by, parsed.note, parsed.replace));
   const output = { number: item.number, item: item.key, by: parsed.by, note: parsed.note ?? null, replaced: result.replaced ? { by: result.replaced.by, at: result.replaced.at.toISOString() } : null };
   ctx.out.result(output, () => `Signed ${item.number}. ${item.text} (${[item.section, item.subsection].filter(Boolean).join(" / ")}) by ${parsed.by}${result.replaced ? `, replacing the sign-off by ${result.replaced.by}` : ""}.`);
   return 0;

@@ -20,7 +20,7 @@ export async function runPromote(ctx: CommandContext, options: Record<string, un
   const parsed = parseOptions(promoteOptions, options);
   const project = loadProject(ctx.cwd);
   if (parsed.history) {
-    const history = await withDatabase(project, ({ client }) => promotionHistory(client));
+    const history = await withDatabase(project, async (session) => promotionHistory(await session.prisma()));
     ctx.out.result({ history }, () => {
       if (history.length === 0) return "No promotions yet.";
       const table = new Table({ head: ["#", "when", "action", "from", "to", "who", "reason", "evaluation F1"], style: { head: [], border: [] } });

@@ -3,25 +3,31 @@ import type { Project } from "../config/load.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 import { connectPg, resolveDatabase, type DatabaseTarget } from "./connection.js";
 import { applyMigrations, migrationStatus } from "./migrate.js";
+import { createPrisma, type PrismaClient } from "./prisma.js";
 
 export interface DatabaseSession {
   target: DatabaseTarget;
+  /** node-postgres, for COPY, advisory locks and the queries on hot paths. */
   client: pg.Client;
+  /** The Prisma client for row-at-a-time CRUD, created on first use (it takes a few hundred ms). */
+  prisma(): Promise<PrismaClient>;
 }
 
 /**
  * Connects a command to the project's database: starts the embedded server when needed and
  * applies pending migrations (a newer mlops may bring some), so no command ever meets an old
- * schema. The client is closed when `fn` settles.
+ * schema. Both clients are closed when `fn` settles.
  */
 export async function withDatabase<T>(project: Project, fn: (session: DatabaseSession) => Promise<T>): Promise<T> {
   const target = await resolveDatabase(project);
   const client = await connectPg(target);
+  let prisma: Promise<PrismaClient> | undefined;
   try {
     const status = await migrationStatus(client, MIGRATIONS_DIR);
     if (status.pending.length > 0) await applyMigrations(client, MIGRATIONS_DIR);
-    return await fn({ target, client });
+    return await fn({ target, client, prisma: () => (prisma ??= createPrisma(target)) });
   } finally {
     await client.end().catch(() => undefined);
+    if (prisma) await (await prisma).$disconnect().catch(() => undefined);
   }
 }

@@ -66,7 +66,7 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
   };
   const saved = await saveModelFolder(tf, trained.model, dir, manifest);
   trained.model.dispose();
-  await registerVersion(session.client, {
+  await registerVersion(await session.prisma(), {
     id,
     version,
     path: path.relative(project.root, dir),

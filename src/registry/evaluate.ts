@@ -2,6 +2,7 @@ import path from "node:path";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
 import { recordRow } from "../data/sources/formats.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { openSource } from "../data/sources/open.js";
 import { RowValidator } from "../data/validate.js";
 import type { DatabaseSession } from "../db/session.js";
@@ -75,10 +76,19 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
   }
   const passed = checks.every((c) => c.passed);
   const gate = { passed, verdict: passed ? ("passed" as const) : ("failed" as const), checks };
-  const stored = await client.query<{ id: number }>(
-    `INSERT INTO evaluations (version_id, data_source, row_count, f1, metrics, passed, gate) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [version.id, data.kind, dataset.rows, metrics.f1, JSON.stringify({ ...metrics, baseline }), passed, JSON.stringify(gate)],
-  );
+  const prisma = await session.prisma();
+  const stored = await prisma.evaluation.create({
+    data: {
+      versionId: version.id,
+      dataSource: data.kind,
+      rowCount: dataset.rows,
+      f1: metrics.f1,
+      metrics: JSON.parse(JSON.stringify({ ...metrics, baseline })) as Prisma.InputJsonValue,
+      passed,
+      gate: JSON.parse(JSON.stringify(gate)) as Prisma.InputJsonValue,
+    },
+    select: { id: true },
+  });
   return {
     version: version.version,
     dataSource: data.kind,
@@ -87,7 +97,7 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
     baseline,
     delta: baseline ? { f1: metrics.f1 - baseline.metrics.f1 } : null,
     gate,
-    evaluationId: stored.rows[0]!.id,
+    evaluationId: stored.id,
   };
 }
 

@@ -1,5 +1,6 @@
 import os from "node:os";
 import type pg from "pg";
+import type { PrismaClient } from "../db/prisma.js";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
 import { MODEL_CHANNEL } from "../server/channel.js";
 import { activeVersion, findVersion } from "./versions.js";
@@ -118,24 +119,20 @@ async function latestEvaluation(client: pg.ClientBase, versionId: number) {
   return row ? { id: row.id, f1: row.f1, passed: row.passed, dataSource: row.data_source } : null;
 }
 
-export async function promotionHistory(client: pg.ClientBase, limit = 100): Promise<HistoryEntry[]> {
-  const result = await client.query(
-    `SELECT p.id, p.created_at, p.action, f.version AS from_version, t.version AS to_version, p.actor, p.reason,
-            e.id AS evaluation_id, e.f1, e.passed
-       FROM promotions p JOIN model_versions t ON t.id = p.to_version_id
-       LEFT JOIN model_versions f ON f.id = p.from_version_id
-       LEFT JOIN evaluations e ON e.id = p.evaluation_id
-      ORDER BY p.id DESC LIMIT $1`,
-    [limit],
-  );
-  return result.rows.map((r) => ({
+export async function promotionHistory(prisma: PrismaClient, limit = 100): Promise<HistoryEntry[]> {
+  const rows = await prisma.promotion.findMany({
+    orderBy: { id: "desc" },
+    take: limit,
+    include: { fromVersion: { select: { version: true } }, toVersion: { select: { version: true } }, evaluation: { select: { id: true, f1: true, passed: true } } },
+  });
+  return rows.map((r) => ({
     id: r.id,
-    at: (r.created_at as Date).toISOString(),
+    at: r.createdAt.toISOString(),
     action: r.action,
-    from: r.from_version,
-    to: r.to_version,
+    from: r.fromVersion?.version ?? null,
+    to: r.toVersion.version,
     actor: r.actor,
     reason: r.reason,
-    evaluation: r.evaluation_id === null ? null : { id: r.evaluation_id, f1: r.f1, passed: r.passed },
+    evaluation: r.evaluation,
   }));
 }

@@ -1,4 +1,6 @@
 import type pg from "pg";
+import type { PrismaClient } from "../db/prisma.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { usageError } from "../errors.js";
 
 export interface VersionRow {
@@ -24,12 +26,20 @@ export async function reserveVersion(client: pg.ClientBase): Promise<{ id: numbe
   return { id, version: `v${id}` };
 }
 
-export async function registerVersion(client: pg.ClientBase, row: Omit<VersionRow, "createdAt">): Promise<void> {
-  await client.query(
-    `INSERT INTO model_versions (id, version, path, manifest, metrics, threshold, backend, data_fingerprint)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [row.id, row.version, row.path, JSON.stringify(row.manifest), JSON.stringify(row.metrics), row.threshold, row.backend, JSON.stringify(row.dataFingerprint)],
-  );
+/** Registers a complete version (its id was reserved from the sequence before training). */
+export async function registerVersion(prisma: PrismaClient, row: Omit<VersionRow, "createdAt">): Promise<void> {
+  await prisma.modelVersion.create({
+    data: {
+      id: row.id,
+      version: row.version,
+      path: row.path,
+      manifest: row.manifest as Prisma.InputJsonValue,
+      metrics: row.metrics as Prisma.InputJsonValue,
+      threshold: row.threshold,
+      backend: row.backend,
+      dataFingerprint: row.dataFingerprint as unknown as Prisma.InputJsonValue,
+    },
+  });
 }
 
 const SELECT_VERSION = `SELECT id, version, path, threshold, backend, created_at, metrics, data_fingerprint, manifest FROM model_versions`;

@@ -21,7 +21,7 @@ beforeAll(async () => {
   db = await createScratchDatabase();
   client = await connect(db.url);
   await applyMigrations(client, MIGRATIONS_DIR);
-  session = { client, target: { url: db.url, display: db.url, embedded: false } };
+  session = { client, target: { url: db.url, display: db.url, embedded: false }, prisma: () => Promise.reject(new Error("ingest uses COPY, not Prisma")) };
 });
 afterAll(async () => {
   await client?.end();
@@ -66,7 +66,7 @@ describe("ingestBatch", () => {
       const sources = await Promise.all([5, 5].map((seed) => openSource({ kind: "synthetic", options: { rows: 2000, seed: 500 + seed, drift: 0, unlabeledFraction: 0 } }, config)));
       const results = await Promise.all([
         ingestBatch(session, config, sources[0]!, { ...options, force: true }),
-        ingestBatch({ client: other, target: session.target }, config, sources[1]!, { ...options, force: true }),
+        ingestBatch({ ...session, client: other }, config, sources[1]!, { ...options, force: true }),
       ]);
       expect(results.map((r) => r.rows.stored).sort()).toEqual([0, 2000]);
     } finally {

@@ -15,6 +15,7 @@ import { createClassifier } from "../../src/model/network.js";
 import { fitPreprocess } from "../../src/model/preprocess.js";
 import { MIGRATIONS_DIR } from "../../src/package-root.js";
 import { registerVersion } from "../../src/registry/versions.js";
+import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
 import { buildApp, type ModelHolder } from "../../src/server/app.js";
 import { PredictionLogWriter } from "../../src/server/prediction-log.js";
 import { loadServingModel } from "../../src/server/serving-model.js";
@@ -23,6 +24,7 @@ import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers
 const config = configSchema.parse(sampleConfig());
 let db: ScratchDatabase;
 let client: pg.Client;
+let prisma: PrismaClient;
 let project: Project;
 let app: FastifyInstance;
 let holder: ModelHolder;
@@ -41,7 +43,7 @@ async function registerModel(name: string, id: number, seed: number) {
     featureSchema: config.features, label: config.label, preprocess, threshold: 0.5, metrics: { validation: { f1: 0.9 } },
     dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 }, profile: {},
   });
-  await registerVersion(client, { id, version: name, path: `models/${name}`, manifest: manifest as never, metrics: {}, threshold: 0.5, backend: "wasm", dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 } });
+  await registerVersion(prisma, { id, version: name, path: `models/${name}`, manifest: manifest as never, metrics: {}, threshold: 0.5, backend: "wasm", dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 } });
   return dir;
 }
 
@@ -55,6 +57,7 @@ beforeAll(async () => {
   db = await createScratchDatabase();
   client = await connect(db.url);
   await applyMigrations(client, MIGRATIONS_DIR);
+  prisma = await createPrisma({ url: db.url, display: db.url, embedded: false });
   const root = mkdtempSync(path.join(os.tmpdir(), "mlops-server-"));
   project = { root, configPath: path.join(root, "mlops.config.json"), config };
   await registerModel("v1", 1, 1);
@@ -75,6 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await log?.close();
+  await prisma?.$disconnect();
   await client?.end();
   await db?.drop();
 });
