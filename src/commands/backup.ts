@@ -23,20 +23,11 @@ import { connectPg, resolveDatabase } from "../db/connection.js";
 import { ExitCode, usageError } from "../errors.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 import { redactUrl } from "../redact.js";
+import { formatBytes } from "../cli/format.js";
 
 const n = (value: number) => value.toLocaleString("en-US");
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /** `--dir` is relative to where mlops runs; the default lives with the project's database. */
 function backupDir(project: Project, cwd: string, dir: string | undefined): string {

@@ -1,5 +1,6 @@
 import type { CommandContext } from "../cli/context.js";
 import { chalk } from "../cli/output.js";
+import { formatBytes } from "../cli/format.js";
 import { loadProject } from "../config/load.js";
 import { connectPg, resolveDatabase } from "../db/connection.js";
 import { stopEmbeddedServer } from "../db/embedded.js";
@@ -15,16 +16,6 @@ export async function runDbStatus(ctx: CommandContext): Promise<number> {
   return status.mode === "external" && !status.reachable ? ExitCode.unavailable : ExitCode.ok;
 }
 
-function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 function renderStatus(status: DatabaseStatus): string {
   const yes = (ok: boolean, text: string) => (ok ? chalk.green(text) : chalk.red(text));

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { copyFileSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, json, runCli, tempProject } from "../helpers/cli.js";
+import { json, runCli, startServe, stopServe, tempProject } from "../helpers/cli.js";
 
 const API_KEY = "9f2c4e7a1b3d5f60718293a4b5c6d7e8f9a0b1c2";
 const FIXTURE = fileURLToPath(new URL("../../fixtures/data/sample-200.csv", import.meta.url));
@@ -26,26 +26,11 @@ interface Report {
 }
 
 async function startServer(): Promise<void> {
-  server = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json"], { cwd: project.dir, env: { ...process.env, ...env, DATABASE_URL: "" } });
-  let stdout = "";
-  url = await new Promise<string>((resolve, reject) => {
-    server!.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      try {
-        resolve(JSON.parse(stdout).url);
-      } catch {
-        // Not the whole document yet.
-      }
-    });
-    server!.on("exit", (code) => reject(new Error(`serve exited ${code}`)));
-  });
+  ({ child: server, url } = await startServe(project.dir, [], env));
 }
 
 async function stopServer(): Promise<void> {
-  if (!server) return;
-  const exited = new Promise((resolve) => server!.on("exit", resolve));
-  server.kill("SIGTERM");
-  await exited;
+  if (server) await stopServe(server);
   server = undefined;
 }
 

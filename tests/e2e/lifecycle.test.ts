@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, json, runCli, tempProject } from "../helpers/cli.js";
+import { json, runCli, startServe, tempProject } from "../helpers/cli.js";
 import { serveRoutes } from "../helpers/http-server.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -41,19 +41,9 @@ describe("the whole loop against real PostgreSQL", () => {
   });
 
   it("drift -> validation-deployment retrains, promotes, and the running server follows", async () => {
-    server = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json"], { cwd: project.dir, env: { ...process.env, DATABASE_URL: "" } });
-    let stdout = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      server!.stdout!.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-        try {
-          resolve(JSON.parse(stdout).url);
-        } catch {
-          // Wait for the whole document.
-        }
-      });
-      server!.on("exit", (code) => reject(new Error(`serve exited ${code}`)));
-    });
+    const started = await startServe(project.dir);
+    server = started.child;
+    const url = started.url;
     expect(await modelVersionServed(url)).toBe("v1");
 
     const quiet = json<Run>(await mlops("run", "validation-deployment", "--json"));

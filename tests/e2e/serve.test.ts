@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, json, runCli, tempProject } from "../helpers/cli.js";
+import { json, runCli, startServe, tempProject } from "../helpers/cli.js";
 import { connect } from "../helpers/database.js";
 
 let project: ReturnType<typeof tempProject>;
@@ -20,24 +20,7 @@ async function predictionCount(): Promise<number> {
   }
 }
 
-/** Starts `mlops serve` and resolves with its URL once it prints its JSON document. */
-function startServer(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json", ...args], { cwd: project.dir, env: { ...process.env, DATABASE_URL: "", NO_COLOR: "1" } });
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      try {
-        resolve({ child, url: JSON.parse(stdout).url, stderr: () => stderr });
-      } catch {
-        // Not a whole JSON document yet.
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-}
+const startServer = (args: string[]) => startServe(project.dir, args);
 
 const row = {
   x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3,

@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -61,4 +61,36 @@ export function tempProject(prefix = "mlops-e2e-"): { dir: string; cleanup(): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface RunningServer {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** Starts `mlops serve --port 0 --json` and resolves with its URL once it prints its JSON document. */
+export function startServe(cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json", ...args], { cwd, env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "", ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      try {
+        resolve({ child, url: JSON.parse(stdout).url, stderr: () => stderr });
+      } catch {
+        // Not a whole JSON document yet.
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+}
+
+/** SIGTERM, then the exit code. */
+export function stopServe(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  return exited;
 }
