@@ -16,6 +16,6 @@ export interface GlobalOptions {
 export function createContext(globals: GlobalOptions): CommandContext {
   return {
     cwd: path.resolve(globals.cwd ?? process.cwd()),
-    out: new Output({ json: globals.json === true, verbose: globals.verbose === true }),
+    out: new Output({ json: globals.json === true }),
   };
 }

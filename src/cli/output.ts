@@ -5,7 +5,6 @@ export { chalk, chalkStderr };
 
 export interface OutputOptions {
   json: boolean;
-  verbose: boolean;
 }
 
 /**
@@ -14,11 +13,9 @@ export interface OutputOptions {
  */
 export class Output {
   readonly json: boolean;
-  readonly verbose: boolean;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
-    this.verbose = options.verbose;
   }
 
   /** The command's result: the JSON document under --json, else the human rendering. */
@@ -37,10 +34,6 @@ export class Output {
 
   warn(message: string): void {
     process.stderr.write(`${chalkStderr.yellow("warning:")} ${message}\n`);
-  }
-
-  debug(message: string): void {
-    if (this.verbose) process.stderr.write(`${chalkStderr.dim(message)}\n`);
   }
 
   /**

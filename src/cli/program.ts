@@ -29,7 +29,7 @@ export function buildProgram(state: RunState): Command {
     .description("Take a tabular binary classifier from raw data to a gated, served, monitored model on PostgreSQL.")
     .version(TOOLKIT_VERSION, "-V, --version", "print the toolkit version")
     .option("--json", "print exactly one JSON document on stdout (for scripts and CI)")
-    .option("--verbose", "show debug output and stack traces on stderr")
+    .option("--verbose", "show stack traces of errors on stderr")
     .option("-C, --cwd <dir>", "run as if mlops was started in <dir>")
     .helpOption("-h, --help", "show help for a command")
     .showSuggestionAfterError(true)

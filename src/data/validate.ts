@@ -1,6 +1,6 @@
 import type { Feature, MlopsConfig } from "../config/schema.js";
 import type { Split } from "../generated/prisma/enums.js";
-import { hash64, hashToDecimal, splitOf, type RowHash } from "./row-hash.js";
+import { hash64, splitOf, type RowHash } from "./row-hash.js";
 import type { FeatureValue, LabelValue, RawRow, RawValue } from "./types.js";
 import { DECIMAL, NON_FINITE, parseNumber, presentText } from "./values.js";
 
@@ -156,9 +156,6 @@ export class RowValidator {
     return { field: this.labelName, code: "bad_label", problem: `label must be ${this.positive} or ${this.negative}, not ${quote(text)}` };
   }
 }
-
-/** The row hash as PostgreSQL bigint text. */
-export const rowHashText = (row: ValidRow): string => hashToDecimal(row.hash);
 
 /**
  * The received value as JSON text. A CSV field that is a plain decimal is written as a JSON
