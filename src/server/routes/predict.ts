@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../app.js";
 import { inputsOf, parseInstances } from "../instances.js";
 import type { ServingModel } from "../serving-model.js";
+import { uuidv7 } from "../uuid7.js";
 
 export interface Prediction {
   prediction_id: string;
@@ -24,7 +24,7 @@ export function scoreRows(context: ServerContext, model: ServingModel, rows: Arr
   context.metrics.batchSize.observe(rows.length);
   return probabilities.map((probability, i) => {
     const positive = probability >= model.threshold;
-    const id = randomUUID();
+    const id = uuidv7(createdAt.getTime());
     context.log?.add({
       id,
       versionId: model.versionId,
