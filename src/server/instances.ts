@@ -39,8 +39,12 @@ export function parseInstances(body: unknown, config: MlopsConfig, maxBatch: num
   return errors.length > 0 ? { errors } : { rows, batch };
 }
 
+const featureNames = new WeakMap<MlopsConfig, Set<string>>();
+
 function checkInstance(item: unknown, index: number, config: MlopsConfig, errors: FieldError[]): Record<string, unknown> {
   const features = config.features;
+  let names = featureNames.get(config);
+  if (!names) featureNames.set(config, (names = new Set(features.map((f) => f.name))));
   let row: Record<string, unknown>;
   if (Array.isArray(item)) {
     if (item.length !== features.length) {
@@ -50,8 +54,8 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
     row = Object.fromEntries(features.map((f, i) => [f.name, item[i]]));
   } else if (item !== null && typeof item === "object") {
     row = item as Record<string, unknown>;
-    for (const key of Object.keys(row)) {
-      if (!features.some((f) => f.name === key)) errors.push({ instance: index, field: key, problem: "unknown field (not in the feature schema)" });
+    for (const key in row) {
+      if (!names.has(key)) errors.push({ instance: index, field: key, problem: "unknown field (not in the feature schema)" });
     }
   } else {
     errors.push({ instance: index, field: "(features)", problem: "expected an object of feature values or an array in schema order" });

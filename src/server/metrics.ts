@@ -60,7 +60,15 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
       if (version) this.set({ version }, 1);
     },
   });
-  return { registry, predictions, latency, batchSize, reloads };
+  // Labelled children kept per version: no label hashing on every prediction.
+  const children = new Map<string, { inc(): void }>();
+  const countPrediction = (version: string, positive: boolean) => {
+    const key = `${version}\u0000${positive}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = predictions.labels(version, positive ? "positive" : "negative")));
+    child.inc();
+  };
+  return { registry, predictions, countPrediction, latency, batchSize, reloads };
 }
 
 export type ServerMetrics = ReturnType<typeof createMetrics>;

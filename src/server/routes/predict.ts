@@ -35,7 +35,7 @@ export function scoreRows(context: ServerContext, model: ServingModel, rows: Arr
       latencyMs,
       createdAt,
     });
-    context.metrics.predictions.inc({ version: model.version, outcome: positive ? "positive" : "negative" });
+    context.metrics.countPrediction(model.version, positive);
     return { prediction_id: id, probability, label: positive ? label.positive : label.negative, model_version: model.version };
   });
 }
@@ -57,6 +57,8 @@ export function registerPredict(app: FastifyInstance, context: ServerContext): v
         },
         ...(context.config.serve.requireApiKey ? { security: [{ apiKey: [] }] } : {}),
       },
+      // The schema documents the body; parseInstances checks it and names every bad field.
+      validatorCompiler: () => () => true,
     },
     async (request, reply) => {
       const started = performance.now();
