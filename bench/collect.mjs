@@ -3,31 +3,18 @@
 // server in the same run (target: at most 2x psql's time, peak RSS under 500 MB), and
 // `mlops seed 1000000` (target under 20 s). Needs `npm run build` and psql on the PATH.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { CLI, cli } from "./lib.mjs";
+import { cli, measured, numericProject } from "./lib.mjs";
 
 const rows = Number(process.env.ROWS ?? 1_000_000);
-const dir = mkdtempSync(path.join(os.tmpdir(), "mlops-bench-collect-"));
-chmodSync(dir, 0o755);
-const features = Array.from({ length: 20 }, (_, i) => ({ name: `x${String(i + 1).padStart(2, "0")}`, type: "numeric", nullable: false }));
-writeFileSync(path.join(dir, "mlops.config.json"), JSON.stringify({ version: 1, features, label: { name: "label", positive: 1, negative: 0 } }, null, 2));
-
-/** Wall time and peak RSS of one CLI run, measured by GNU time. */
-function measured(args) {
-  const result = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, CLI, ...args], {
-    cwd: dir, env: { ...process.env, NO_COLOR: "1", CI: "true", DATABASE_URL: "" }, encoding: "utf8",
-  });
-  if (result.status !== 0) throw new Error(`mlops ${args.join(" ")} failed: ${result.stderr}`);
-  const [seconds, kb] = result.stderr.trim().split("\n").at(-1).split(" ").map(Number);
-  return { seconds, rssMb: kb / 1024, stdout: result.stdout };
-}
+const { dir, features } = numericProject("mlops-bench-collect-");
+const run = (args) => measured(dir, args);
 
 try {
   cli(["init"], { cwd: dir });
   const csv = path.join(dir, "big.csv");
-  const out = measured(["seed", String(rows), "--seed", "1", "--out", csv]);
+  const out = run(["seed", String(rows), "--seed", "1", "--out", csv]);
   console.log(`seed ${rows} rows to CSV:            ${out.seconds.toFixed(2)} s, peak RSS ${out.rssMb.toFixed(0)} MB`);
 
   const status = JSON.parse(cli(["db", "status", "--json"], { cwd: dir }).stdout);
@@ -43,13 +30,13 @@ try {
   const psqlSeconds = psql(`\\copy bench_plain FROM '${csv}' CSV HEADER`);
   console.log(`psql \\copy of the same file:        ${psqlSeconds.toFixed(2)} s`);
 
-  const collect = measured(["collect", "--file", csv, "--json"]);
+  const collect = run(["collect", "--file", csv, "--json"]);
   const summary = JSON.parse(collect.stdout);
   const verdict = collect.seconds <= 2 * psqlSeconds ? "met" : "MISSED";
   console.log(`mlops collect (validate + store):   ${collect.seconds.toFixed(2)} s, peak RSS ${collect.rssMb.toFixed(0)} MB, stored ${summary.rows.stored}`);
   console.log(`ratio collect / psql:               ${(collect.seconds / psqlSeconds).toFixed(2)}x (target <= 2x: ${verdict}; RSS target < 500 MB: ${collect.rssMb < 500 ? "met" : "MISSED"})`);
 
-  const seed = measured(["seed", String(rows), "--seed", "2"]);
+  const seed = run(["seed", String(rows), "--seed", "2"]);
   console.log(`mlops seed ${rows} (into the db):   ${seed.seconds.toFixed(2)} s, peak RSS ${seed.rssMb.toFixed(0)} MB (target < 20 s: ${seed.seconds < 20 ? "met" : "MISSED"})`);
 } finally {
   cli(["db", "stop"], { cwd: dir, allowFailure: true });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { loadProject, type Project } from "../config/load.js";
 import { collectFeedback } from "../data/feedback.js";
 import { ingestBatch } from "../data/ingest.js";
-import { openSource, type SourceSpec } from "../data/sources/open.js";
+import { namedSourceSpec, openSource, type SourceSpec } from "../data/sources/open.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
 import { progressText, renderBatch } from "./render-batch.js";
@@ -65,7 +65,6 @@ export async function runCollect(ctx: CommandContext, options: Record<string, un
 
 /** Exactly one source: a flag, or a source named in the config. */
 function sourceSpec(options: CollectOptions, name: string | undefined, project: Project, cwd: string): SourceSpec {
-  const config = project.config;
   const given = [
     options.file !== undefined && "--file",
     options.url !== undefined && "--url",
@@ -89,19 +88,9 @@ function sourceSpec(options: CollectOptions, name: string | undefined, project: 
   if (options.synthetic !== undefined) {
     return { kind: "synthetic", options: { rows: options.synthetic, seed: options.seed ?? Date.now() >>> 0, drift: options.drift, unlabeledFraction: 0 } };
   }
-  const named = config.sources[name!];
-  if (named === undefined) {
-    const known = Object.keys(config.sources);
-    throw usageError("SOURCE_UNKNOWN", `No source named "${name}" in mlops.config.json.`, known.length ? `Known sources: ${known.join(", ")}.` : 'Add one under "sources", e.g. "nightly": { "file": "exports/today.csv" }.');
-  }
-  // Paths in the config are relative to the project folder, wherever mlops runs from.
-  if (named.file !== undefined) return { kind: "file", path: resolvePath(project.root, named.file), format: named.format, encoding: named.encoding };
-  if (named.url !== undefined) return { kind: "url", url: named.url, format: named.format, encoding: named.encoding };
-  const fromDb = process.env[named.fromDbEnv!];
-  if (!fromDb) throw usageError("SOURCE_DB_UNSET", `Source "${name}" reads its database URL from ${named.fromDbEnv}, which is not set.`, `Set ${named.fromDbEnv} (in the environment or .env).`);
-  return { kind: "query", query: named.query!, fromDb };
+  return namedSourceSpec(project, name!);
 }
 
-function resolvePath(base: string, file: string): string {
-  return file === "-" ? "-" : path.resolve(base, file);
+function resolvePath(cwd: string, file: string): string {
+  return file === "-" ? "-" : path.resolve(cwd, file);
 }

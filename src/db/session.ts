@@ -13,6 +13,23 @@ export interface DatabaseSession {
   prisma(): Promise<PrismaClient>;
 }
 
+async function migrateIfNeeded(client: pg.Client): Promise<void> {
+  const status = await migrationStatus(client, MIGRATIONS_DIR);
+  if (status.pending.length > 0) await applyMigrations(client, MIGRATIONS_DIR);
+}
+
+/** For long-running commands (serve, run) that open their own connections: the database, started and migrated. */
+export async function prepareDatabase(project: Project): Promise<DatabaseTarget> {
+  const target = await resolveDatabase(project);
+  const client = await connectPg(target);
+  try {
+    await migrateIfNeeded(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return target;
+}
+
 /**
  * Connects a command to the project's database: starts the embedded server when needed and
  * applies pending migrations (a newer mlops may bring some), so no command ever meets an old
@@ -23,8 +40,7 @@ export async function withDatabase<T>(project: Project, fn: (session: DatabaseSe
   const client = await connectPg(target);
   let prisma: Promise<PrismaClient> | undefined;
   try {
-    const status = await migrationStatus(client, MIGRATIONS_DIR);
-    if (status.pending.length > 0) await applyMigrations(client, MIGRATIONS_DIR);
+    await migrateIfNeeded(client);
     return await fn({ target, client, prisma: () => (prisma ??= createPrisma(target)) });
   } finally {
     await client.end().catch(() => undefined);

@@ -1,10 +1,9 @@
 import type { Project } from "../config/load.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 import { redactUrl } from "../redact.js";
-import { connectPg, validateDatabaseUrl, type DatabaseTarget } from "./connection.js";
-import { connectionUrl, embeddedPaths, embeddedStatus } from "./embedded.js";
+import { connectPg, resolveDatabase, validateDatabaseUrl, type DatabaseTarget } from "./connection.js";
+import { embeddedStatus } from "./embedded.js";
 import { migrationStatus, type MigrationStatus } from "./migrate.js";
-import { existsSync, readFileSync } from "node:fs";
 
 export interface DatabaseStatus {
   mode: "embedded" | "external";
@@ -30,12 +29,8 @@ export async function databaseStatus(project: Project): Promise<DatabaseStatus> 
     server = { running: true, pid: null, port: Number(new URL(external).port || 5432), dataDir: null, logFile: null };
   } else {
     const status = embeddedStatus(project.root);
-    const { credentialsFile } = embeddedPaths(project.root);
     server = { running: status.running, pid: status.pid ?? null, port: status.port ?? null, dataDir: status.dataDir, logFile: status.logFile };
-    if (status.running && status.port !== undefined && existsSync(credentialsFile)) {
-      const url = connectionUrl(JSON.parse(readFileSync(credentialsFile, "utf8")), status.port);
-      target = { url, display: redactUrl(url), embedded: true };
-    }
+    if (status.running) target = await resolveDatabase(project, { start: false });
   }
   const base = { mode: external ? ("external" as const) : ("embedded" as const), url: target?.display ?? null, server };
   if (target === undefined) return { ...base, reachable: false, error: null, migrations: null, sizeBytes: null };

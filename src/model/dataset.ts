@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Feature, MlopsConfig } from "../config/schema.js";
 import { copyRowsOut } from "../db/copy.js";
-import type { FeatureColumns } from "./preprocess.js";
+import { categoryIndex, numericValue, type FeatureColumns } from "./preprocess.js";
 
 export const SPLIT_CODE = { train: 0, validation: 1, test: 2 } as const;
 
@@ -37,22 +37,12 @@ export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, qu
   const total = Number((await client.query(`SELECT count(*) AS n FROM (SELECT 1 ${from} ${limit}) s`)).rows[0].n);
   const columns = emptyColumns(config.features, total);
   const dataset: Dataset = { ...columns, labels: new Int8Array(total), splits: new Uint8Array(total), batches: new Int32Array(total) };
-  const categoryIndex = new Map(
-    config.features.filter((f) => f.type === "categorical").map((f) => [f.name, new Map(f.values.map((v, i) => [v, i]))]),
-  );
   let row = 0;
   const sql = `SELECT e.features, e.label, e.split, e.batch_id ${from} ORDER BY e.row_hash ${limit}`;
   for await (const [features, label, split, batch] of copyRowsOut(client, sql)) {
     if (row >= total) break;
     const values = JSON.parse(features!) as Record<string, unknown>;
-    for (const feature of config.features) {
-      const value = values[feature.name];
-      if (feature.type === "numeric") {
-        dataset.numeric.get(feature.name)![row] = value === null || value === undefined || value === "" ? NaN : Number(value);
-      } else {
-        dataset.categorical.get(feature.name)![row] = value === null || value === undefined ? -1 : (categoryIndex.get(feature.name)!.get(String(value).trim()) ?? -1);
-      }
-    }
+    writeFeatures(dataset, config.features, row, values);
     dataset.labels[row] = label === null ? -1 : Number(label);
     dataset.splits[row] = SPLIT_CODE[split as keyof typeof SPLIT_CODE];
     dataset.batches[row] = Number(batch);
@@ -61,7 +51,16 @@ export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, qu
   return { ...dataset, rows: row };
 }
 
-function emptyColumns(features: readonly Feature[], rows: number): FeatureColumns {
+/** Writes one row's raw feature values into the columns at `row`. */
+export function writeFeatures(columns: FeatureColumns, features: readonly Feature[], row: number, values: Record<string, unknown>): void {
+  for (const feature of features) {
+    const value = values[feature.name];
+    if (feature.type === "numeric") columns.numeric.get(feature.name)![row] = numericValue(value);
+    else columns.categorical.get(feature.name)![row] = categoryIndex(feature.values, value);
+  }
+}
+
+export function emptyColumns(features: readonly Feature[], rows: number): FeatureColumns {
   return {
     rows,
     numeric: new Map(features.filter((f) => f.type === "numeric").map((f) => [f.name, new Float64Array(rows)])),

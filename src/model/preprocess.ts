@@ -33,6 +33,16 @@ export interface FeatureColumns {
   categorical: Map<string, Int32Array>;
 }
 
+/** A stored or received numeric value as a number; NaN when missing. */
+export function numericValue(value: unknown): number {
+  return value === null || value === undefined || value === "" ? NaN : Number(value);
+}
+
+/** The index of a category among the schema's values; -1 when missing or unknown. */
+export function categoryIndex(values: readonly string[], value: unknown): number {
+  return value === null || value === undefined ? -1 : values.indexOf(String(value).trim());
+}
+
 export function fitPreprocess(features: readonly Feature[], columns: FeatureColumns, trainRows: Uint8Array): PreprocessParams {
   let inputDim = 0;
   const params = features.map((feature): NumericParams | CategoricalParams => {
@@ -98,13 +108,13 @@ export function transformRow(params: PreprocessParams, row: Record<string, unkno
   for (const feature of params.features) {
     const value = row[feature.name];
     if (feature.type === "numeric") {
-      const x = value === null || value === undefined || value === "" ? NaN : Number(value);
+      const x = numericValue(value);
       if (Number.isNaN(x)) {
         if (feature.indicator) out[offset + 1] = 1;
       } else out[offset] = (x - feature.mean) / feature.std;
       offset += feature.indicator ? 2 : 1;
     } else {
-      const index = value === null || value === undefined ? -1 : feature.values.indexOf(String(value));
+      const index = categoryIndex(feature.values, value);
       out[offset + (index < 0 ? feature.values.length : index)] = 1;
       offset += feature.values.length + 1;
     }

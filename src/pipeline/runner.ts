@@ -1,8 +1,8 @@
 import os from "node:os";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
-import { connectPg, isConnectionError, resolveDatabase } from "../db/connection.js";
-import { withDatabase } from "../db/session.js";
+import { connectPg, isConnectionError } from "../db/connection.js";
+import { prepareDatabase, withDatabase } from "../db/session.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
 import { sendAlerts, type AlertReport } from "./alerts.js";
@@ -44,8 +44,7 @@ export interface RunHooks {
  */
 export async function runPipeline(project: Project, pipeline: string, trigger: "manual" | "schedule", hooks: RunHooks = {}): Promise<RunResult> {
   const stages = pipelineStages(project, pipeline);
-  const target = await resolveDatabase(project);
-  await withDatabase(project, async () => undefined);
+  const target = await prepareDatabase(project);
   const lock = await connectPg(target, 5000, `mlops run ${pipeline}`);
   const started = Date.now();
   try {

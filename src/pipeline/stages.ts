@@ -1,8 +1,7 @@
-import path from "node:path";
 import type { Project } from "../config/load.js";
 import type { STAGE_NAMES } from "../config/schema.js";
 import { ingestBatch } from "../data/ingest.js";
-import { openSource, type SourceSpec } from "../data/sources/open.js";
+import { namedSourceSpec, openSource } from "../data/sources/open.js";
 import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { trainVersion } from "../model/train-version.js";
@@ -37,13 +36,7 @@ export const STAGES: Record<StageName, Stage> = {
     }
     const batches: Record<string, unknown> = {};
     for (const name of names) {
-      const source = project.config.sources[name]!;
-      const spec: SourceSpec = source.file
-        ? { kind: "file", path: path.resolve(project.root, source.file), format: source.format, encoding: source.encoding }
-        : source.url
-          ? { kind: "url", url: source.url, format: source.format, encoding: source.encoding }
-          : { kind: "query", query: source.query!, fromDb: requiredEnv(source.fromDbEnv!) };
-      const summary = await ingestBatch(session, project.config, await openSource(spec, project.config), { maxInvalid: project.config.collect.maxInvalid, force: false });
+      const summary = await ingestBatch(session, project.config, await openSource(namedSourceSpec(project, name), project.config), { maxInvalid: project.config.collect.maxInvalid, force: false });
       if (summary.status === "rejected") {
         throw usageError("BATCH_REJECTED", `Source "${name}": batch ${summary.batchId} was rejected (${(summary.invalidShare * 100).toFixed(1)}% invalid rows).`, "See `mlops data quarantine`.");
       }
@@ -120,10 +113,4 @@ export function pipelineStages(project: Project, name: string): StageName[] {
     throw usageError("PIPELINE_UNKNOWN", `No pipeline named "${name}".`, `Known pipelines: ${[...new Set(known)].join(", ")}.`);
   }
   return stages;
-}
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw usageError("SOURCE_DB_UNSET", `${name} is not set.`, `Set ${name} to the source database URL.`);
-  return value;
 }

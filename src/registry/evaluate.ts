@@ -8,7 +8,7 @@ import { RowValidator } from "../data/validate.js";
 import type { DatabaseSession } from "../db/session.js";
 import { loadModelFolder } from "../model/artifacts.js";
 import { loadTf, type Tf } from "../model/backend.js";
-import { loadDataset, type Dataset } from "../model/dataset.js";
+import { emptyColumns, loadDataset, writeFeatures, type Dataset } from "../model/dataset.js";
 import { computeMetrics, type ClassificationMetrics } from "../model/metrics.js";
 import { transformColumns } from "../model/preprocess.js";
 import { predict } from "../model/train.js";
@@ -147,29 +147,12 @@ async function evaluationData(project: Project, client: pg.ClientBase, version: 
 function appendRows(base: Dataset, config: Project["config"], rows: Array<{ row: Record<string, unknown>; label: number }>): Dataset {
   if (rows.length === 0) return base;
   const total = base.rows + rows.length;
-  const numeric = new Map<string, Float64Array>();
-  const categorical = new Map<string, Int32Array>();
-  for (const feature of config.features) {
-    if (feature.type === "numeric") {
-      const column = new Float64Array(total);
-      column.set(base.numeric.get(feature.name)!.subarray(0, base.rows));
-      rows.forEach(({ row }, i) => {
-        const value = row[feature.name];
-        column[base.rows + i] = value === null || value === undefined || value === "" ? NaN : Number(value);
-      });
-      numeric.set(feature.name, column);
-    } else {
-      const column = new Int32Array(total);
-      column.set(base.categorical.get(feature.name)!.subarray(0, base.rows));
-      rows.forEach(({ row }, i) => {
-        const value = row[feature.name];
-        column[base.rows + i] = value === null || value === undefined ? -1 : feature.values.indexOf(String(value).trim());
-      });
-      categorical.set(feature.name, column);
-    }
-  }
+  const columns = emptyColumns(config.features, total);
+  for (const [name, column] of columns.numeric) column.set(base.numeric.get(name)!.subarray(0, base.rows));
+  for (const [name, column] of columns.categorical) column.set(base.categorical.get(name)!.subarray(0, base.rows));
+  rows.forEach(({ row }, i) => writeFeatures(columns, config.features, base.rows + i, row));
   const labels = new Int8Array(total);
   labels.set(base.labels.subarray(0, base.rows));
   rows.forEach(({ label }, i) => (labels[base.rows + i] = label));
-  return { rows: total, numeric, categorical, labels, splits: new Uint8Array(total), batches: new Int32Array(total) };
+  return { ...columns, labels, splits: new Uint8Array(total), batches: new Int32Array(total) };
 }

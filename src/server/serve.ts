@@ -1,8 +1,8 @@
 import path from "node:path";
 import pg from "pg";
 import type { Project } from "../config/load.js";
-import { connectPg, resolveDatabase, type DatabaseTarget } from "../db/connection.js";
-import { withDatabase } from "../db/session.js";
+import { connectPg, type DatabaseTarget } from "../db/connection.js";
+import { prepareDatabase } from "../db/session.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { buildApp } from "./app.js";
 import { PredictionLogWriter } from "./prediction-log.js";
@@ -26,9 +26,7 @@ export interface ServeOptions {
  * down) and returns.
  */
 export async function serve(project: Project, options: ServeOptions): Promise<void> {
-  // Apply pending migrations and check the database once, as every command does.
-  await withDatabase(project, async () => undefined);
-  const target = await resolveDatabase(project);
+  const target = await prepareDatabase(project);
   const pool = new pg.Pool({ connectionString: target.url, max: 3, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, application_name: "mlops serve" });
   pool.on("error", () => undefined);
   const ref = options.model ?? "active";

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, json, runCli, tempProject } from "../helpers/cli.js";
+import { CLI, connectProject, json, runCli, tempProject } from "../helpers/cli.js";
 import { connect, createScratchDatabase } from "../helpers/database.js";
 import { serveRoutes } from "../helpers/http-server.js";
 
@@ -217,9 +217,7 @@ describe("mlops collect from a URL, a query and feedback", () => {
 
 describe("feedback", () => {
   it("attaches late labels to logged predictions and quarantines unknown ids and bad labels", async () => {
-    const status = json<{ url: string }>(await mlops("db", "status", "--json"));
-    const credentials = JSON.parse(readFileSync(path.join(project.dir, ".mlops/credentials.json"), "utf8"));
-    const client = await connect(status.url.replace("***", encodeURIComponent(credentials.password)));
+    const client = await connectProject(project.dir);
     const version = await client.query(
       `INSERT INTO model_versions (version, path, manifest, metrics, threshold, backend, data_fingerprint) VALUES ('vtest', 'models/vtest', '{}', '{}', 0.5, 'cpu', '{}') RETURNING id`,
     );

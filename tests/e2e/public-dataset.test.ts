@@ -3,8 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alwaysPositiveF1, boostedTrees, fitEncoder, logisticRegression, scoreOnSplits, type Example, type FeatureSpec } from "../helpers/baselines.js";
-import { json, runCli, tempProject } from "../helpers/cli.js";
-import { connect } from "../helpers/database.js";
+import { connectProject, json, runCli, tempProject } from "../helpers/cli.js";
 
 /** Daily weather in Seattle and New York, 2012-2015 (NOAA via vega-datasets): is this day Seattle's? */
 const DATASET = fileURLToPath(new URL("../../fixtures/public/weather.csv", import.meta.url));
@@ -27,9 +26,7 @@ interface Split {
 
 /** The stored examples, by split, read from the project's own database: the split `train` used. */
 async function storedExamples(): Promise<Record<"train" | "validation" | "test", Example[]>> {
-  const status = json<{ url: string }>(await mlops("db", "status", "--json"));
-  const { password } = JSON.parse(readFileSync(path.join(project.dir, ".mlops/credentials.json"), "utf8"));
-  const client = await connect(status.url.replace("***", encodeURIComponent(password)));
+  const client = await connectProject(project.dir);
   try {
     // Ordered by row hash, so the baselines see the rows in the same order on every run.
     const { rows } = await client.query<{ features: string; label: 0 | 1; split: "train" | "validation" | "test" }>(

@@ -1,18 +1,13 @@
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, runCli, startServe, tempProject } from "../helpers/cli.js";
-import { connect } from "../helpers/database.js";
+import { connectProject, json, runCli, startServe, tempProject } from "../helpers/cli.js";
 
 let project: ReturnType<typeof tempProject>;
 let version: string;
 const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
 
 async function predictionCount(): Promise<number> {
-  const status = json<{ url: string }>(await mlops("db", "status", "--json"));
-  const { password } = JSON.parse(readFileSync(path.join(project.dir, ".mlops/credentials.json"), "utf8"));
-  const client = await connect(status.url.replace("***", encodeURIComponent(password)));
+  const client = await connectProject(project.dir);
   try {
     return (await client.query("SELECT count(*)::int AS n FROM predictions")).rows[0].n;
   } finally {

@@ -2,8 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, json, runCli, tempProject } from "../helpers/cli.js";
-import { connect } from "../helpers/database.js";
+import { CLI, connectProject, json, runCli, tempProject } from "../helpers/cli.js";
 
 let project: ReturnType<typeof tempProject>;
 const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
@@ -22,9 +21,7 @@ interface Evaluated {
 }
 
 async function sql(query: string, params: unknown[] = []) {
-  const status = json<{ url: string }>(await mlops("db", "status", "--json"));
-  const { password } = JSON.parse(readFileSync(path.join(project.dir, ".mlops/credentials.json"), "utf8"));
-  const client = await connect(status.url.replace("***", encodeURIComponent(password)));
+  const client = await connectProject(project.dir);
   try {
     return (await client.query(query, params)).rows;
   } finally {

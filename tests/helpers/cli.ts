@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import pg from "pg";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,4 +94,16 @@ export function stopServe(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   child.kill("SIGTERM");
   return exited;
+}
+
+/**
+ * A connection to a test project's embedded database, as a user would make one: the URL from
+ * `mlops db status --json` with the password from .mlops/credentials.json. The caller ends it.
+ */
+export async function connectProject(dir: string): Promise<pg.Client> {
+  const status = json<{ url: string }>(await runCli(["db", "status", "--json"], { cwd: dir }));
+  const { password } = JSON.parse(readFileSync(path.join(dir, ".mlops", "credentials.json"), "utf8")) as { password: string };
+  const client = new pg.Client({ connectionString: status.url.replace("***", encodeURIComponent(password)) });
+  await client.connect();
+  return client;
 }

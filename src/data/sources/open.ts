@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
+import type { Project } from "../../config/load.js";
 import type { MlopsConfig } from "../../config/schema.js";
 import { ExitCode, MlopsError, usageError } from "../../errors.js";
 import { redactUrl } from "../../redact.js";
@@ -41,6 +42,23 @@ export async function openSource(spec: SourceSpec, config?: MlopsConfig): Promis
       if (config === undefined) throw new Error("the synthetic source needs the project config");
       return openSynthetic(spec.options, config);
   }
+}
+
+/**
+ * The spec of a source named in the config. Relative file paths are relative to the project
+ * folder, wherever mlops runs from; a query source reads its database URL from the environment.
+ */
+export function namedSourceSpec(project: Project, name: string): SourceSpec {
+  const named = project.config.sources[name];
+  if (named === undefined) {
+    const known = Object.keys(project.config.sources);
+    throw usageError("SOURCE_UNKNOWN", `No source named "${name}" in mlops.config.json.`, known.length ? `Known sources: ${known.join(", ")}.` : 'Add one under "sources", e.g. "nightly": { "file": "exports/today.csv" }.');
+  }
+  if (named.file !== undefined) return { kind: "file", path: path.resolve(project.root, named.file), format: named.format, encoding: named.encoding };
+  if (named.url !== undefined) return { kind: "url", url: named.url, format: named.format, encoding: named.encoding };
+  const fromDb = process.env[named.fromDbEnv!];
+  if (!fromDb) throw usageError("SOURCE_DB_UNSET", `Source "${name}" reads its database URL from ${named.fromDbEnv}, which is not set.`, `Set ${named.fromDbEnv} (in the environment or .env).`);
+  return { kind: "query", query: named.query!, fromDb };
 }
 
 /** Format from the name: .csv/.tsv, .jsonl/.ndjson, .json, each optionally .gz. */
