@@ -4,7 +4,7 @@ import type { MlopsConfig } from "../config/schema.js";
 import { copyRowsIn, type CopyValue } from "../db/copy.js";
 import { usageError } from "../errors.js";
 import { formatFromName, openSource } from "./sources/open.js";
-import { recordRow } from "./sources/formats.js";
+import { readRecord, recordRow } from "./sources/formats.js";
 import { presentText } from "./values.js";
 import type { ReasonCount } from "./ingest.js";
 
@@ -53,7 +53,8 @@ export async function collectFeedback(client: pg.Client, config: MlopsConfig, fi
         if (source.state.columns && !source.state.columns.includes("prediction_id")) {
           throw usageError("FEEDBACK_COLUMNS", `${source.name} has no prediction_id column.`, `Feedback files have the columns prediction_id and ${labelName}.`);
         }
-        for (const record of records) {
+        for (const each of records) {
+          const record = readRecord(each, source.state);
           read += 1;
           if ("error" in record) {
             note("malformed_record", null, record.error);

@@ -1,6 +1,6 @@
 import { inferSchema, type InferredSchema } from "./infer-schema.js";
 import { openSource } from "./sources/open.js";
-import { recordRow, type DataFormat } from "./sources/formats.js";
+import { readRecord, recordRow, type DataFormat } from "./sources/formats.js";
 import type { TextEncoding } from "./sources/text.js";
 import type { RawRow } from "./types.js";
 
@@ -17,7 +17,10 @@ export async function inferSchemaFromFile(file: string, options: InferFromFileOp
   const source = await openSource({ kind: "file", path: file, format: options.format, encoding: options.encoding });
   async function* rows(): AsyncGenerator<RawRow> {
     for await (const records of source.records) {
-      for (const record of records) if (!("error" in record)) yield recordRow(record, source.state.columns);
+      for (const each of records) {
+        const record = readRecord(each, source.state);
+        if (!("error" in record)) yield recordRow(record, source.state.columns);
+      }
     }
   }
   const inferred = await inferSchema(rows(), {

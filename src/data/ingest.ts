@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { MlopsConfig } from "../config/schema.js";
 import { connectPg } from "../db/connection.js";
-import { copyTextIn, encodeCopyValue } from "../db/copy.js";
+import { BinaryTupleBuffer, copyBinaryIn } from "../db/copy-binary.js";
 import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { driftReport } from "./drift.js";
@@ -10,17 +10,20 @@ import { QuarantineSpill } from "./quarantine-spill.js";
 import { loadDriftReference } from "./reference.js";
 import type { OpenedSource } from "./sources/open.js";
 import type { SourceRecord } from "./sources/formats.js";
-import { RowValidator, type ColumnPlan, type RowProblem, type Validation, type ValidRow } from "./validate.js";
-import { hashToDecimal, RowHashSet } from "./row-hash.js";
-import { recordRow } from "./sources/formats.js";
+import { RowValidator, type ColumnPlan, type RowProblem, type Validation } from "./validate.js";
+import { hashToDecimal, RowHashSet, type RowHash } from "./row-hash.js";
+import { readRecord, recordRow, type FormatState } from "./sources/formats.js";
+import { isCsvLine } from "./sources/csv-parser.js";
+import { CsvFastPath, NOT_HANDLED } from "./csv-fast-path.js";
+import { EXAMPLE_COLUMNS, ExampleRows } from "./example-rows.js";
+import type { FeatureValue, LabelValue } from "./types.js";
+import type { Split } from "../generated/prisma/enums.js";
 import type { BatchSummary, IngestOptions, ReasonCount } from "./batch-summary.js";
 
 export type { BatchSummary, IngestOptions, ReasonCount } from "./batch-summary.js";
 
 /** Serialises ingests: duplicate and checksum checks must see every committed batch. */
 const INGEST_LOCK = 0x6d6c6f70; // "mlop"
-
-const EXAMPLE_COLUMNS = ["row_hash", "batch_id", "row_number", "row_key", "features", "label", "split"] as const;
 
 /**
  * Ingests one batch atomically, in one transaction on `session.client`.
@@ -55,31 +58,27 @@ export async function ingestBatch(session: DatabaseSession, config: MlopsConfig,
     const profile = new ProfileAccumulator(config.features, reference?.profile);
     const batchId = await insertBatchRow(client, source, started);
     const anyStored = (await client.query("SELECT EXISTS (SELECT 1 FROM examples) AS any")).rows[0].any as boolean;
-    if (anyStored) probe = await connectPg(session.target);
+    if (anyStored) {
+      probe = await connectPg(session.target);
+      // Right after a big batch the planner may have no statistics yet and scan the whole table
+      // for each chunk's probe; the hash index is always the right plan here.
+      await probe.query("SET enable_seqscan = off");
+    }
     spill = await QuarantineSpill.create(batchId);
     const quarantine = spill;
 
-    async function* examples(): AsyncGenerator<string> {
+    const rows = new ExampleRows(batchId);
+    async function* examples(): AsyncGenerator<Buffer> {
       for await (const records of source.records) {
         batch.noteColumns(source, config);
-        const fresh = await batch.take(records, source.state.columns, quarantine, profile);
-        const hashes = fresh.map((f) => hashToDecimal(f.row.hash));
-        const stored = probe ? await storedHashes(probe, hashes) : undefined;
-        let text = "";
-        for (let i = 0; i < fresh.length; i += 1) {
-          const { line, row } = fresh[i]!;
-          if (stored?.has(hashes[i]!)) {
-            batch.duplicatesOfStored += 1;
-            continue;
-          }
-          batch.countStored(row);
-          text += `${hashes[i]}\t${batchId}\t${line}\t${encodeCopyValue(row.rowKey)}\t${encodeCopyValue(row.featuresJson)}\t${row.label ?? "\\N"}\t${row.split}\n`;
-        }
-        if (text !== "") yield text;
+        await batch.take(records, source.state, quarantine, profile, rows);
+        if (probe) await batch.dropStored(probe, rows.out);
+        batch.countFresh();
+        if (rows.out.pos > 0) yield rows.out.take();
         options.onProgress?.({ rows: batch.read, bytes: source.progress.bytes, totalBytes: source.progress.totalBytes });
       }
     }
-    await copyTextIn(client, "examples", EXAMPLE_COLUMNS, examples());
+    await copyBinaryIn(client, "examples", EXAMPLE_COLUMNS, examples());
     if (batch.read === 0) {
       throw usageError("INPUT_NO_ROWS", `${source.name} has no data rows${source.state.columns ? " (only a header)" : ""}.`, "Nothing to collect: check the export that produced it.");
     }
@@ -138,12 +137,18 @@ class BatchAccount {
   private readonly extraColumns = new Set<string>();
   private readonly seen = new RowHashSet();
   private plan: ColumnPlan | undefined;
+  private fast: CsvFastPath | undefined;
+  /** The fast path's feature values of the row at hand, for the profile. */
+  private readonly values: FeatureValue[];
+  /** The rows of the chunk at hand written so far. */
+  private readonly fresh = new ChunkRows();
   private readonly validator: RowValidator;
   private readonly schemaColumns: Set<string>;
   private columnsChecked = false;
 
   constructor(private readonly config: MlopsConfig) {
     this.validator = new RowValidator(config);
+    this.values = new Array<FeatureValue>(config.features.length).fill(null);
     this.schemaColumns = new Set([...config.features.map((f) => f.name), config.label.name, ...(config.rowKey ? [config.rowKey] : [])]);
   }
 
@@ -164,10 +169,24 @@ class BatchAccount {
     for (const column of source.state.columns) if (!this.schemaColumns.has(column)) this.extraColumns.add(column);
   }
 
-  async take(records: SourceRecord[], columns: readonly string[] | undefined, quarantine: QuarantineSpill, profile: ProfileAccumulator): Promise<Array<{ line: number; row: ValidRow }>> {
-    const fresh: Array<{ line: number; row: ValidRow }> = [];
-    for (const record of records) {
+  /**
+   * Validates records and writes the valid, new ones into `rows`: CSV lines by the fast path
+   * where it can, everything else through RowValidator. Invalid rows go to the quarantine spill.
+   */
+  async take(records: SourceRecord[], state: FormatState, quarantine: QuarantineSpill, profile: ProfileAccumulator, rows: ExampleRows): Promise<void> {
+    for (const each of records) {
       this.read += 1;
+      if (isCsvLine(each)) {
+        this.plan ??= this.validator.planFor(state.columns ?? []);
+        this.fast ??= new CsvFastPath(this.config, this.plan, state.columns?.length ?? 0, state.delimiter ?? ",");
+        const label = this.fast.write(each, rows, this.values);
+        if (label !== NOT_HANDLED) {
+          profile.add(this.values);
+          this.keep(rows, rows.finish(label), label);
+          continue;
+        }
+      }
+      const record = readRecord(each, state);
       if ("error" in record) {
         const problem: RowProblem = { field: null, code: "malformed_record", problem: record.error };
         this.invalid += 1;
@@ -177,7 +196,7 @@ class BatchAccount {
       }
       let result: Validation;
       if ("fields" in record) {
-        this.plan ??= this.validator.planFor(columns ?? []);
+        this.plan ??= this.validator.planFor(state.columns ?? []);
         result = this.validator.validateFields(record.fields, this.plan);
       } else {
         for (const column in record.row) if (!this.schemaColumns.has(column)) this.extraColumns.add(column);
@@ -186,25 +205,65 @@ class BatchAccount {
       if (!result.ok) {
         this.invalid += 1;
         for (const problem of result.problems) this.count(problem);
-        await quarantine.add(record.line, recordRow(record, columns), result.problems);
+        await quarantine.add(record.line, recordRow(record, state.columns), result.problems);
         continue;
       }
-      profile.add(result.row.values);
-      if (!this.seen.add(result.row.hash)) {
-        this.duplicatesInBatch += 1;
-        continue;
-      }
-      fresh.push({ line: record.line, row: result.row });
+      const { row } = result;
+      profile.add(row.values);
+      rows.begin(record.line, 0);
+      rows.keyText(row.rowKey);
+      rows.featuresText(row.featuresJson);
+      this.keep(rows, rows.finish(row.label), row.label);
     }
-    return fresh;
   }
 
-  countStored(row: ValidRow): void {
-    this.stored += 1;
-    this.splits[row.split] += 1;
-    if (row.label === 1) this.labels.positive += 1;
-    else if (row.label === 0) this.labels.negative += 1;
-    else this.labels.unlabelled += 1;
+  /** Keeps the row just written unless the batch already had it. */
+  private keep(rows: ExampleRows, split: Split, label: LabelValue): void {
+    if (!this.seen.add(rows.hash)) {
+      rows.discard();
+      this.duplicatesInBatch += 1;
+      return;
+    }
+    this.fresh.add(rows.start, rows.hash, label, split);
+  }
+
+  /** Takes out of `out` the rows of this chunk that committed batches already hold. */
+  async dropStored(probe: pg.Client, out: BinaryTupleBuffer): Promise<void> {
+    const { fresh } = this;
+    if (fresh.size === 0) return;
+    const hashes = fresh.decimalHashes();
+    const found = await probe.query<{ h: string }>("SELECT DISTINCT row_hash::text AS h FROM examples WHERE row_hash = ANY($1::bigint[])", [hashes]);
+    if (found.rows.length === 0) return;
+    const stored = new Set(found.rows.map((r) => r.h));
+    let write = fresh.starts[0]!;
+    let kept = 0;
+    for (let i = 0; i < fresh.size; i += 1) {
+      const start = fresh.starts[i]!;
+      const end = i + 1 < fresh.size ? fresh.starts[i + 1]! : out.pos;
+      if (stored.has(hashes[i]!)) {
+        this.duplicatesOfStored += 1;
+        continue;
+      }
+      if (write !== start) out.buf.copy(out.buf, write, start, end);
+      write += end - start;
+      fresh.move(i, kept++);
+    }
+    out.pos = write;
+    fresh.size = kept;
+  }
+
+  /** Counts the chunk's rows that are being stored. */
+  countFresh(): void {
+    const { fresh } = this;
+    for (let i = 0; i < fresh.size; i += 1) {
+      this.stored += 1;
+      this.splits[fresh.splits[i]!] += 1;
+      const label = fresh.labels[i];
+      if (label === 1) this.labels.positive += 1;
+      else if (label === 0) this.labels.negative += 1;
+      else this.labels.unlabelled += 1;
+    }
+    fresh.size = 0;
   }
 
   private count(problem: RowProblem): void {
@@ -271,13 +330,6 @@ async function batchWithChecksum(client: pg.Client, checksum: string, except = -
   return found.rows[0]?.id;
 }
 
-/** Which of these row hashes are already stored (by committed batches). */
-async function storedHashes(probe: pg.Client, hashes: string[]): Promise<Set<string>> {
-  if (hashes.length === 0) return new Set();
-  const found = await probe.query<{ h: string }>("SELECT row_hash::text AS h FROM examples WHERE row_hash = ANY($1::bigint[])", [hashes]);
-  return new Set(found.rows.map((r) => r.h));
-}
-
 /** A rejected batch keeps every row, in quarantine: its valid rows move there too. */
 async function rejectStoredRows(client: pg.Client, batchId: number, config: MlopsConfig, invalidShare: number, maxInvalid: number): Promise<void> {
   const reason = JSON.stringify([
@@ -316,4 +368,37 @@ function skippedSummary(source: OpenedSource, checksum: string, sameAs: number, 
     driftReference: null,
     durationMs: Date.now() - started.getTime(),
   };
+}
+
+/** Where each row of a chunk starts in the COPY buffer, with what counting and probing need. */
+class ChunkRows {
+  size = 0;
+  readonly starts: number[] = [];
+  readonly his: number[] = [];
+  readonly los: number[] = [];
+  readonly labels: LabelValue[] = [];
+  readonly splits: Split[] = [];
+
+  add(start: number, hash: RowHash, label: LabelValue, split: Split): void {
+    const i = this.size++;
+    this.starts[i] = start;
+    this.his[i] = hash.hi;
+    this.los[i] = hash.lo;
+    this.labels[i] = label;
+    this.splits[i] = split;
+  }
+
+  /** Moves row `from` to `to` (to <= from), once its bytes have moved. */
+  move(from: number, to: number): void {
+    this.his[to] = this.his[from]!;
+    this.los[to] = this.los[from]!;
+    this.labels[to] = this.labels[from]!;
+    this.splits[to] = this.splits[from]!;
+  }
+
+  decimalHashes(): string[] {
+    const out: string[] = new Array(this.size);
+    for (let i = 0; i < this.size; i += 1) out[i] = hashToDecimal({ hi: this.his[i]!, lo: this.los[i]! });
+    return out;
+  }
 }

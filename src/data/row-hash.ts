@@ -2,26 +2,34 @@ import type { Split } from "../generated/prisma/enums.js";
 
 /**
  * A row's identity: a 64-bit hash of its key (the configured key column's value, else the
- * row's feature values as stored). Duplicates are found through the bigint primary key.
- * Two independent 32-bit lanes (cyrb53's mixing) make a false duplicate among a billion rows
- * about as likely as 1 in 40. No BigInt: this runs for every row of every batch.
+ * row's features JSON as stored), over UTF-8 bytes. Duplicates are found through a hash index
+ * on it. Two independent 32-bit lanes (cyrb53's mixing) make a false duplicate among a billion
+ * rows about as likely as 1 in 40. No BigInt: this runs for every row of every batch.
  */
 export interface RowHash {
   hi: number;
   lo: number;
 }
 
-export function hash64(text: string): RowHash {
+/** Hashes bytes start..end of `bytes` into `out`. */
+export function hashBytes(bytes: Uint8Array, start: number, end: number, out: RowHash): RowHash {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    h1 = Math.imul(h1 ^ byte, 2654435761);
+    h2 = Math.imul(h2 ^ byte, 1597334677);
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return { hi: h1 >>> 0, lo: h2 >>> 0 };
+  out.hi = h1 >>> 0;
+  out.lo = h2 >>> 0;
+  return out;
+}
+
+export function hash64(text: string): RowHash {
+  const bytes = Buffer.from(text, "utf8");
+  return hashBytes(bytes, 0, bytes.length, { hi: 0, lo: 0 });
 }
 
 /** The hash as a signed 64-bit decimal (PostgreSQL's bigint), by long division in base 10^6. */

@@ -1,6 +1,4 @@
 import type { Feature, MlopsConfig } from "../config/schema.js";
-import type { Split } from "../generated/prisma/enums.js";
-import { hash64, splitOf, type RowHash } from "./row-hash.js";
 import type { FeatureValue, LabelValue, RawRow, RawValue } from "./types.js";
 import { DECIMAL, NON_FINITE, parseNumber, presentText } from "./values.js";
 
@@ -17,7 +15,6 @@ export interface RowProblem {
 }
 
 export interface ValidRow {
-  hash: RowHash;
   /** The configured row key's value, when the config names a key column. */
   rowKey: string | null;
   /** The feature values exactly as received, as a JSON object (features only). */
@@ -25,7 +22,6 @@ export interface ValidRow {
   /** Typed values in schema order, for profiles and models. */
   values: FeatureValue[];
   label: LabelValue;
-  split: Split;
 }
 
 export type Validation = { ok: true; row: ValidRow } | { ok: false; problems: RowProblem[] };
@@ -110,10 +106,8 @@ export class RowValidator {
       if (rowKey === null) (problems ??= []).push({ field: this.rowKeyName, code: "missing_row_key", problem: "missing row key" });
     }
     if (problems) return { ok: false, problems };
-    json += "}";
     // The stored JSON is canonical enough to identify content: CSV "1.5" and JSON 1.5 both store 1.5.
-    const hash = hash64(rowKey ?? json);
-    return { ok: true, row: { hash, rowKey, featuresJson: json, values, label: label as LabelValue, split: splitOf(hash) } };
+    return { ok: true, row: { rowKey, featuresJson: `${json}}`, values, label: label as LabelValue } };
   }
 
   /** The typed value, or the problem with it. */
@@ -166,16 +160,18 @@ export class RowValidator {
   }
 }
 
+/** JSON's own number syntax: "+1", ".5", "1." and "01" are numbers here but not JSON. */
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
 /**
- * The received value as JSON text. A CSV field that is a plain decimal is written as a JSON
- * number with its digits exactly as received ("1.50" stays 1.50 in the json column); anything
- * else goes through JSON.stringify. This runs for every value of every row.
+ * The received value as JSON text. A CSV field that is a number in JSON's syntax is written with
+ * its digits exactly as received ("1.50" stays 1.50 in the stored JSON); other spellings of a
+ * number are written as the number; anything else goes through JSON.stringify.
  */
 function rawJson(received: RawValue | undefined, value: FeatureValue): string {
   if (typeof received === "string") {
-    // A number parsed from a string that needed no trimming is a plain decimal: valid JSON as is.
-    const untrimmed = received.charCodeAt(0) > 32 && received.charCodeAt(received.length - 1) > 32;
-    return typeof value === "number" && untrimmed ? received : JSON.stringify(received);
+    if (typeof value !== "number") return JSON.stringify(received);
+    return JSON_NUMBER.test(received) ? received : String(value);
   }
   if (typeof received === "number") return String(received);
   return received === undefined ? "null" : JSON.stringify(received);

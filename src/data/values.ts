@@ -19,8 +19,12 @@ export function presentText(value: RawValue | undefined): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "number") return Number.isNaN(value) ? "NaN" : String(value);
   const text = typeof value === "string" ? value.trim() : String(value);
-  // Every missing token is short; lower-casing only those keeps this off the ingest profile.
-  return text.length <= 4 && MISSING_TOKENS.has(text.toLowerCase()) ? null : text;
+  return isMissingToken(text) ? null : text;
+}
+
+/** Whether trimmed text stands for no value. Every token is short; lower-casing only those keeps this cheap. */
+export function isMissingToken(text: string): boolean {
+  return text.length <= 4 && MISSING_TOKENS.has(text.toLowerCase());
 }
 
 /** The number a present value holds, or null when it is not a plain finite number. */

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
-import { recordRow } from "../data/sources/formats.js";
+import { readRecord, recordRow } from "../data/sources/formats.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { openSource } from "../data/sources/open.js";
 import { RowValidator } from "../data/validate.js";
@@ -133,7 +133,8 @@ async function evaluationData(project: Project, client: pg.ClientBase, version: 
   const source = await openSource({ kind: "file", path: data.file });
   const rows: Array<{ row: Record<string, unknown>; label: number }> = [];
   for await (const records of source.records) {
-    for (const record of records) {
+    for (const each of records) {
+      const record = readRecord(each, source.state);
       if ("error" in record) continue;
       const raw = recordRow(record, source.state.columns);
       const result = validator.validate(raw);

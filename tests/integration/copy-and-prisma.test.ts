@@ -54,11 +54,11 @@ describe("Prisma client over the migrated schema", () => {
         data: {
           source: "test", sourceKind: "synthetic", checksum: "abc", status: "accepted", rowsRead: 1, rowsAccepted: 1,
           rowsQuarantined: 0, rowsDuplicate: 0, report: { ok: true }, startedAt: now, finishedAt: now,
-          examples: { create: [{ rowHash: 42n, rowNumber: 1, rowKey: "k1", features: { x01: "1.5" }, label: 1, split: "train" }] },
+          quarantined: { create: [{ rowNumber: 1, raw: { x01: "1.5" }, reasons: [{ code: "out_of_range" }] }] },
         },
-        include: { examples: true },
+        include: { quarantined: true },
       });
-      expect(batch.examples[0]).toMatchObject({ rowHash: 42n, rowKey: "k1", label: 1, split: "train", features: { x01: "1.5" } });
+      expect(batch.quarantined[0]).toMatchObject({ rowNumber: 1, raw: { x01: "1.5" }, reasons: [{ code: "out_of_range" }] });
     } finally {
       await prisma.$disconnect();
     }

@@ -38,7 +38,7 @@ describe("applyMigrations against PostgreSQL", () => {
 
     const indexes = await client.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'");
     expect(indexes.rows.map((r) => r.indexname)).toEqual(
-      expect.arrayContaining(["examples_pkey", "examples_batch_id_idx", "predictions_created_at_idx", "batches_checksum_idx"]),
+      expect.arrayContaining(["examples_row_hash_idx", "examples_batch_id_idx", "predictions_created_at_idx", "batches_checksum_idx"]),
     );
 
     const rows = await client.query("SELECT migration_name, checksum, finished_at, applied_steps_count, logs FROM _prisma_migrations");

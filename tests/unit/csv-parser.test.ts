@@ -1,15 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { parseCsv, type CsvRecord } from "../../src/data/sources/csv-parser.js";
+import { isCsvLine, parseCsv, splitCsvLine, type CsvRecord } from "../../src/data/sources/csv-parser.js";
 
-async function parseAll(text: string, chunkSize = text.length || 1, maxRecordLength?: number): Promise<CsvRecord[]> {
-  const chunks: string[] = [];
-  for (let i = 0; i < text.length; i += chunkSize) chunks.push(text.slice(i, i + chunkSize));
+async function parseAll(text: string, chunkSize?: number, maxRecordLength?: number): Promise<CsvRecord[]> {
+  const bytes = Buffer.from(text);
+  const size = chunkSize ?? (bytes.length || 1);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
   const out: CsvRecord[] = [];
   for await (const records of parseCsv((async function* () { yield* chunks; })(), { maxRecordLength })) out.push(...records);
   return out;
 }
 
-const fields = (records: CsvRecord[]) => records.map((r) => ("fields" in r ? r.fields : `ERROR@${r.line}: ${r.error}`));
+const fields = (records: CsvRecord[]) =>
+  records.map((r) => (isCsvLine(r) ? splitCsvLine(r, ",") : "fields" in r ? r.fields : `ERROR@${r.line}: ${r.error}`));
 
 describe("parseCsv", () => {
   it("splits plain lines, CRLF and a last line without newline", async () => {
@@ -41,7 +44,12 @@ describe("parseCsv", () => {
     const long = "x".repeat(5000);
     for (const size of [64, 100_000]) {
       const records = await parseAll(`a\n${long}\nok\n`, size, 1000);
-      expect(fields(records), `chunk ${size}`).toEqual([["a"], "ERROR@2: record longer than 1000 characters", ["ok"]]);
+      expect(fields(records), `chunk ${size}`).toEqual([["a"], "ERROR@2: record longer than 1000 bytes", ["ok"]]);
     }
+  });
+
+  it("keeps multi-byte characters whole when a chunk ends inside one, quoted or not", async () => {
+    const text = 'a,b\nü,"ß, ""€"""\n';
+    for (const size of [1, 2, 3, 5]) expect(fields(await parseAll(text, size)), `chunk ${size}`).toEqual([["a", "b"], ["ü", 'ß, "€"']]);
   });
 });

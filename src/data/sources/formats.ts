@@ -1,12 +1,26 @@
 import { usageError } from "../../errors.js";
 import type { RawRow } from "../types.js";
-import { parseCsv } from "./csv-parser.js";
+import { isCsvLine, parseCsv, splitCsvLine, type CsvLine } from "./csv-parser.js";
 
 /**
  * One record of a source: a row (an object from JSON sources; fields in header order from CSV,
- * which saves building an object per row), or a record that could not be read as a row.
+ * which saves building an object per row), a CSV line not yet split (the ingest hot path reads
+ * it in place), or a record that could not be read as a row.
  */
-export type SourceRecord = { line: number; row: RawRow } | { line: number; fields: string[] } | { line: number; error: string; raw: string };
+export type SourceRecord =
+  | { line: number; row: RawRow }
+  | { line: number; fields: string[] }
+  | CsvLine
+  | { line: number; error: string; raw: string };
+
+/** A record read: a CSV line is split, and becomes an error when its field count is wrong. */
+export type ReadRecord = Exclude<SourceRecord, CsvLine>;
+
+export function readRecord(record: SourceRecord, state: FormatState): ReadRecord {
+  if (!isCsvLine(record)) return record;
+  const fields = splitCsvLine(record, state.delimiter ?? ",");
+  return fieldCountChecked(record.line, fields, state);
+}
 
 /** A readable record as an object, whichever form it came in. */
 export function recordRow(record: { row: RawRow } | { fields: string[] }, columns: readonly string[] | undefined): RawRow {
@@ -21,38 +35,41 @@ export type DataFormat = "csv" | "tsv" | "jsonl" | "json";
 export interface FormatState {
   /** The columns the source declared (CSV header), once read. */
   columns?: string[];
+  /** The CSV delimiter. */
+  delimiter?: string;
 }
 
 /**
  * CSV with a header row. A record with the wrong number of fields becomes an error record
- * (quarantined with its line) rather than a row with shifted values.
+ * (quarantined with its line) rather than a row with shifted values; lines without quotes are
+ * passed on unsplit, and checked when read (readRecord).
  */
-export async function* csvRecords(text: AsyncIterable<string>, label: string, state: FormatState, delimiter = ","): AsyncGenerator<SourceRecord[]> {
-  let header: string[] | undefined;
-  for await (const records of parseCsv(text, { delimiter })) {
+export async function* csvRecords(bytes: AsyncIterable<Buffer>, label: string, state: FormatState, delimiter = ","): AsyncGenerator<SourceRecord[]> {
+  state.delimiter = delimiter;
+  for await (const records of parseCsv(bytes, { delimiter })) {
+    let start = 0;
+    if (state.columns === undefined) {
+      const first = records[0]!;
+      if ("error" in first) throw usageError("CSV_HEADER_INVALID", `${label}: the header row (line ${first.line}) cannot be read: ${first.error}.`);
+      state.columns = readHeader(isCsvLine(first) ? splitCsvLine(first, delimiter) : first.fields, label);
+      start = 1;
+    }
     const out: SourceRecord[] = [];
-    for (const record of records) {
-      if (header === undefined) {
-        if ("error" in record) throw usageError("CSV_HEADER_INVALID", `${label}: the header row (line ${record.line}) cannot be read: ${record.error}.`);
-        header = readHeader(record.fields, label);
-        state.columns = header;
-        continue;
-      }
-      if ("error" in record) {
-        out.push({ line: record.line, error: record.error, raw: record.text });
-      } else if (record.fields.length !== header.length) {
-        out.push({
-          line: record.line,
-          error: `expected ${header.length} fields, found ${record.fields.length}`,
-          raw: record.fields.join(delimiter).slice(0, 1000),
-        });
-      } else {
-        out.push({ line: record.line, fields: record.fields });
-      }
+    for (let i = start; i < records.length; i += 1) {
+      const record = records[i]!;
+      if (isCsvLine(record)) out.push(record);
+      else if ("error" in record) out.push({ line: record.line, error: record.error, raw: record.text });
+      else out.push(fieldCountChecked(record.line, record.fields, state));
     }
     if (out.length > 0) yield out;
   }
-  if (header === undefined) throw usageError("INPUT_EMPTY", `${label} is empty: no header row and no data.`, "Check the path or the export that produced it.");
+  if (state.columns === undefined) throw usageError("INPUT_EMPTY", `${label} is empty: no header row and no data.`, "Check the path or the export that produced it.");
+}
+
+function fieldCountChecked(line: number, fields: string[], state: FormatState): ReadRecord {
+  const expected = state.columns?.length ?? fields.length;
+  if (fields.length === expected) return { line, fields };
+  return { line, error: `expected ${expected} fields, found ${fields.length}`, raw: fields.join(state.delimiter ?? ",").slice(0, 1000) };
 }
 
 function readHeader(fields: string[], label: string): string[] {

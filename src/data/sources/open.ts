@@ -7,7 +7,7 @@ import { ExitCode, MlopsError, usageError } from "../../errors.js";
 import { redactUrl } from "../../redact.js";
 import { generateRows, type SyntheticOptions } from "../synthetic.js";
 import { csvRecords, jsonArrayRecords, jsonLinesRecords, type DataFormat, type FormatState, type SourceRecord } from "./formats.js";
-import { decodeText, newChecksum, type ByteCounter, type TextEncoding } from "./text.js";
+import { decodeText, newChecksum, plainBytes, utf8Bytes, type ByteCounter, type TextEncoding } from "./text.js";
 import { queryCsvStream } from "./query.js";
 
 export type SourceSpec =
@@ -71,10 +71,10 @@ export function formatFromName(name: string): DataFormat | undefined {
   return undefined;
 }
 
-function recordsOf(format: DataFormat, text: AsyncIterable<string>, label: string, state: FormatState): AsyncIterable<SourceRecord[]> {
-  if (format === "jsonl") return jsonLinesRecords(text);
-  if (format === "json") return jsonArrayRecords(text, label);
-  return csvRecords(text, label, state, format === "tsv" ? "\t" : ",");
+function recordsOf(format: DataFormat, plain: AsyncIterable<Buffer>, encoding: TextEncoding, label: string, state: FormatState): AsyncIterable<SourceRecord[]> {
+  if (format === "jsonl") return jsonLinesRecords(decodeText(plain, { encoding, label }));
+  if (format === "json") return jsonArrayRecords(decodeText(plain, { encoding, label }), label);
+  return csvRecords(utf8Bytes(plain, { encoding, label }), label, state, format === "tsv" ? "\t" : ",");
 }
 
 function textSource(
@@ -88,12 +88,12 @@ function textSource(
   const hash = newChecksum();
   const progress: OpenedSource["progress"] = { bytes: 0, totalBytes };
   const state: FormatState = {};
-  const text = decodeText(bytes, { encoding, label: name, hash, counter: progress });
+  const plain = plainBytes(bytes, { hash, counter: progress, label: name });
   let digest: string | undefined;
   return {
     kind,
     name,
-    records: recordsOf(format, text, name, state),
+    records: recordsOf(format, plain, encoding, name, state),
     checksum: () => (digest ??= hash.digest("hex")),
     progress,
     state,
