@@ -37,6 +37,7 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
   const started = Date.now();
   onProgress?.({ stage: "loading" });
   const dataset = await loadDataset(session.client, project.config, {
+    ordered: true,
     ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
     ...(options.afterBatch === undefined ? {} : { afterBatch: options.afterBatch }),
   });
