@@ -8,6 +8,13 @@ import { registerPredict } from "./routes/predict.js";
 import type { PredictionLogWriter } from "./prediction-log.js";
 import type { ServingModel } from "./serving-model.js";
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** A JSON request's body as received (the prediction log stores features as sent). */
+    rawBody: string | undefined;
+  }
+}
+
 export interface AppOptions {
   config: MlopsConfig;
   /** Loads the version to serve (the active one, or the pinned one). */
@@ -41,6 +48,15 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true });
   // JSON only: anything else is 415 Unsupported Media Type rather than a confusing 400.
   app.removeContentTypeParser("text/plain");
+  // Fastify's own JSON parser (with its prototype-poisoning checks), keeping the text as well:
+  // the prediction log stores features as the client sent them (sentFeaturesText).
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.decorateRequest("rawBody", undefined);
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    request.rawBody = body as string;
+    parseJson(request, body as string, done);
+  });
   const holder: ModelHolder = { current: undefined };
   const metrics = createMetrics(() => options.log, () => holder.current?.version);
   const expectedKey = options.apiKey ? createHash("sha256").update(options.apiKey).digest() : undefined;
@@ -82,8 +98,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
   await app.register(import("@fastify/swagger-ui"), { routePrefix: "/docs" });
 
-  app.addHook("onResponse", async (request, reply) => {
-    metrics.latency.observe({ route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  app.addHook("onResponse", (request, reply, done) => {
+    metrics.observeLatency(request.routeOptions.url ?? "unknown", reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -83,6 +83,42 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
 /** The network inputs of validated rows. */
 export function inputsOf(preprocess: PreprocessParams, rows: Array<Record<string, unknown>>): Float32Array {
   const x = new Float32Array(rows.length * preprocess.inputDim);
-  rows.forEach((row, i) => transformRow(preprocess, row, x.subarray(i * preprocess.inputDim, (i + 1) * preprocess.inputDim)));
+  if (rows.length === 1) transformRow(preprocess, rows[0]!, x);
+  else rows.forEach((row, i) => transformRow(preprocess, row, x.subarray(i * preprocess.inputDim, (i + 1) * preprocess.inputDim)));
   return x;
+}
+
+const SENT_FEATURES_PREFIX = '{"features":{';
+
+/**
+ * The features object's JSON text exactly as the client sent it, when the body is nothing but
+ * `{"features":{...}}` (what clients send, compact); otherwise undefined and the caller
+ * serialises the parsed row. Logging the received text spares JSON.stringify on every request.
+ * The body already parsed as JSON, so a scan of strings and nesting finds where the object
+ * ends; anything after it but whitespace (a second "features" key, say) means undefined.
+ */
+export function sentFeaturesText(raw: string | undefined): string | undefined {
+  if (raw === undefined || !raw.startsWith(SENT_FEATURES_PREFIX)) return undefined;
+  let end = raw.length - 1;
+  while (end > 0 && raw.charCodeAt(end) <= 32) end -= 1;
+  if (raw.charCodeAt(end) !== 125) return undefined;
+  const start = SENT_FEATURES_PREFIX.length - 1;
+  let depth = 0;
+  let i = start;
+  for (; i < end; i += 1) {
+    const code = raw.charCodeAt(i);
+    if (code === 34) {
+      for (i += 1; i < end; i += 1) {
+        const inner = raw.charCodeAt(i);
+        if (inner === 92) i += 1;
+        else if (inner === 34) break;
+      }
+    } else if (code === 123 || code === 91) {
+      depth += 1;
+    } else if ((code === 125 || code === 93) && --depth === 0) {
+      break;
+    }
+  }
+  for (let j = i + 1; j < end; j += 1) if (raw.charCodeAt(j) > 32) return undefined;
+  return raw.slice(start, i + 1);
 }

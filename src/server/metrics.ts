@@ -60,7 +60,7 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
       if (version) this.set({ version }, 1);
     },
   });
-  // Labelled children kept per version: no label hashing on every prediction.
+  // Labelled children kept per label values: no label hashing on every request.
   const children = new Map<string, { inc(): void }>();
   const countPrediction = (version: string, positive: boolean) => {
     const key = `${version}\u0000${positive}`;
@@ -68,7 +68,14 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
     if (!child) children.set(key, (child = predictions.labels(version, positive ? "positive" : "negative")));
     child.inc();
   };
-  return { registry, predictions, countPrediction, latency, batchSize, reloads };
+  const latencyChildren = new Map<string, { observe(value: number): void }>();
+  const observeLatency = (route: string, status: number, seconds: number) => {
+    const key = `${status}${route}`;
+    let child = latencyChildren.get(key);
+    if (!child) latencyChildren.set(key, (child = latency.labels(route, String(status))));
+    child.observe(seconds);
+  };
+  return { registry, predictions, countPrediction, latency, observeLatency, batchSize, reloads };
 }
 
 export type ServerMetrics = ReturnType<typeof createMetrics>;

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { encodeCopyValue } from "../db/copy.js";
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "../db/copy-binary.js";
 
 export interface LoggedPrediction {
   id: string;
@@ -35,10 +35,15 @@ export interface PredictionLogStats {
   databaseUp: boolean;
 }
 
+/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamps. */
+const PG_EPOCH_MS = 946_684_800_000;
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i += 1) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
+
 /**
- * Buffered log lines as bytes in 1 MiB chunks rather than as JavaScript strings: at ten
- * thousand predictions a second, strings kept for a 200 ms flush interval outlive the young
- * generation and make the garbage collector copy and mark them; bytes in Buffers do not.
+ * Logged predictions as binary COPY tuples in 1 MiB chunks. Binary spares both sides the text
+ * round trip of uuids, floats and timestamps; bytes in Buffers rather than JavaScript strings
+ * mean rows kept for a 200 ms flush interval do not make the garbage collector copy them.
  */
 class CopyBuffer {
   private static readonly CHUNK = 1 << 20;
@@ -47,13 +52,45 @@ class CopyBuffer {
   private used = 0;
   rows = 0;
 
-  append(line: string): void {
+  append(row: LoggedPrediction): void {
+    const { requestId, featuresJson } = row;
     // A UTF-16 code unit is at most 3 bytes of UTF-8: reserve the worst case, write once.
-    if (this.used + line.length * 3 > this.current.length) {
+    const room = 2 + 20 + 8 + 6 + 14 + 8 + 12 + 3 * (featuresJson.length + (requestId?.length ?? 0)) + 16;
+    if (this.used + room > this.current.length) {
       this.seal();
-      if (line.length * 3 > this.current.length) this.current = Buffer.allocUnsafe(line.length * 3);
+      if (room > this.current.length) this.current = Buffer.allocUnsafe(room);
     }
-    this.used += this.current.write(line, this.used);
+    const buf = this.current;
+    let pos = this.used;
+    pos = buf.writeInt16BE(8, pos);
+    pos = buf.writeInt32BE(16, pos);
+    const id = row.id;
+    for (let i = 0; i < id.length; i += 1) {
+      if (id.charCodeAt(i) === 45) continue; // "-"
+      buf[pos++] = (HEX_VALUE[id.charCodeAt(i)]! << 4) | HEX_VALUE[id.charCodeAt(++i)]!;
+    }
+    pos = buf.writeInt32BE(4, pos);
+    pos = buf.writeInt32BE(row.versionId, pos);
+    if (requestId === null) pos = buf.writeInt32BE(-1, pos);
+    else {
+      const length = buf.write(requestId, pos + 4);
+      buf.writeInt32BE(length, pos);
+      pos += 4 + length;
+    }
+    const length = buf.write(featuresJson, pos + 4);
+    buf.writeInt32BE(length, pos);
+    pos += 4 + length;
+    pos = buf.writeInt32BE(8, pos);
+    pos = buf.writeDoubleBE(row.probability, pos);
+    pos = buf.writeInt32BE(2, pos);
+    pos = buf.writeInt16BE(row.label, pos);
+    pos = buf.writeInt32BE(4, pos);
+    pos = buf.writeFloatBE(row.latencyMs, pos);
+    const micros = (row.createdAt.getTime() - PG_EPOCH_MS) * 1000;
+    pos = buf.writeInt32BE(8, pos);
+    pos = buf.writeInt32BE(Math.floor(micros / 4294967296), pos);
+    pos = buf.writeUInt32BE(micros >>> 0, pos);
+    this.used = pos;
     this.rows += 1;
   }
 
@@ -83,6 +120,8 @@ class CopyBuffer {
 }
 
 const LOG_COLUMNS = '"id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at"';
+/** Spill files hold binary tuples without COPY's header and trailer, so appending is all a spill does. */
+const SPILL_SUFFIX = ".tuples";
 
 /**
  * The serve log, off the request path: `add` only appends a COPY line to a buffer; a timer
@@ -103,7 +142,7 @@ export class PredictionLogWriter {
 
   constructor(private readonly options: PredictionLogOptions) {
     this.maxBuffered = options.maxBuffered ?? 100_000;
-    this.spillFile = path.join(options.spillDir, `spill-${process.pid}-${Date.now()}.copy`);
+    this.spillFile = path.join(options.spillDir, `spill-${process.pid}-${Date.now()}${SPILL_SUFFIX}`);
   }
 
   start(): void {
@@ -112,9 +151,7 @@ export class PredictionLogWriter {
   }
 
   add(row: LoggedPrediction): void {
-    this.buffer.append(
-      `${row.id}\t${row.versionId}\t${encodeCopyValue(row.requestId)}\t${encodeCopyValue(row.featuresJson)}\t${row.probability}\t${row.label}\t${row.latencyMs}\t${row.createdAt.toISOString()}\n`,
-    );
+    this.buffer.append(row);
   }
 
   snapshot(): PredictionLogStats {
@@ -133,7 +170,7 @@ export class PredictionLogWriter {
     try {
       const client = await this.connection();
       if (taken.rows > 0) {
-        await pipeline(Readable.from(taken.chunks), client.query(copyFrom(`COPY predictions (${LOG_COLUMNS}) FROM STDIN`)));
+        await pipeline(Readable.from(framed(taken.chunks)), client.query(copyFrom(`COPY predictions (${LOG_COLUMNS}) FROM STDIN (FORMAT binary)`)));
         this.stats.written += taken.rows;
       }
       if (!this.stats.databaseUp) {
@@ -173,7 +210,7 @@ export class PredictionLogWriter {
   async replaySpills(client?: pg.Client): Promise<number> {
     let files: string[];
     try {
-      files = (await readdir(this.options.spillDir)).filter((f) => f.endsWith(".copy")).sort();
+      files = (await readdir(this.options.spillDir)).filter((f) => f.endsWith(SPILL_SUFFIX)).sort();
     } catch {
       return 0;
     }
@@ -182,12 +219,12 @@ export class PredictionLogWriter {
     let replayed = 0;
     for (const name of files) {
       const file = path.join(this.options.spillDir, name);
-      const text = await readFile(file, "utf8");
-      if (text !== "") {
+      const tuples = await readFile(file);
+      if (tuples.length > 0) {
         await db.query("BEGIN");
         try {
           await db.query("CREATE TEMP TABLE mlops_spill (LIKE predictions INCLUDING DEFAULTS) ON COMMIT DROP");
-          await pipeline(Readable.from([text]), db.query(copyFrom(`COPY mlops_spill (${LOG_COLUMNS}) FROM STDIN`)));
+          await pipeline(Readable.from(framed([tuples])), db.query(copyFrom(`COPY mlops_spill (${LOG_COLUMNS}) FROM STDIN (FORMAT binary)`)));
           const inserted = await db.query(`INSERT INTO predictions SELECT * FROM mlops_spill ON CONFLICT (id) DO NOTHING`);
           await db.query("COMMIT");
           replayed += inserted.rowCount ?? 0;
@@ -211,4 +248,8 @@ export class PredictionLogWriter {
     await this.client?.end().catch(() => undefined);
     this.client = undefined;
   }
+}
+
+function framed(chunks: Buffer[]): Buffer[] {
+  return [COPY_BINARY_HEADER, ...chunks, COPY_BINARY_TRAILER];
 }
