@@ -50,13 +50,6 @@ export class BinaryTupleBuffer {
     this.pos += written;
   }
 
-  /** A whole field: its length, then `length` bytes of `source` from `start` (reserves room itself). */
-  bytesField(source: Uint8Array, start: number, end: number): void {
-    this.reserve(4 + end - start);
-    this.int32(end - start);
-    this.bytes(source, start, end);
-  }
-
   /** Raw bytes, no length (room must be reserved). Short runs are copied by hand: a call to copy() costs more. */
   bytes(source: Uint8Array, start: number, end: number): void {
     const { buf } = this;

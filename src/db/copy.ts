@@ -6,7 +6,8 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 
 /**
  * Bulk paths (ingest, the prediction log, scoring reads) use COPY: tens of thousands of rows a
- * second where row-at-a-time inserts manage a few thousand. Rows travel in COPY's text format.
+ * second where row-at-a-time inserts manage a few thousand. These helpers speak COPY's text
+ * format; the two hottest paths, ingest and the prediction log, write binary (copy-binary.ts).
  */
 export type CopyValue = string | number | boolean | bigint | Date | null | undefined | object;
 
@@ -64,15 +65,6 @@ export async function copyRowsIn(
   const sql = `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`;
   await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
   return count;
-}
-
-/**
- * Streams rows already encoded in COPY text format (a hot path can build its lines directly,
- * skipping the per-value dispatch of copyRowsIn).
- */
-export async function copyTextIn(client: pg.ClientBase, table: string, columns: readonly string[], chunks: AsyncIterable<string>): Promise<void> {
-  const sql = `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN`;
-  await pipeline(Readable.from(chunks), client.query(copyFrom(sql)));
 }
 
 /** Streams the rows of `query` with COPY TO STDOUT, each as an array of nullable strings. */
