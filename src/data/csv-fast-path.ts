@@ -3,10 +3,9 @@ import type { ExampleRows } from "./example-rows.js";
 import type { CsvLine } from "./sources/csv-parser.js";
 import type { FeatureValue, LabelValue } from "./types.js";
 import type { ColumnPlan } from "./validate.js";
-import { isMissingToken } from "./values.js";
+import { isMissingToken, MAX_EXACT_DIGITS, POWERS_OF_TEN } from "./values.js";
 
 const NOT_HANDLED = 2;
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /**
  * The ingest hot path: a CSV line without quotes is checked where it lies in the input buffer,
@@ -162,24 +161,21 @@ export function jsonNumber(buffer: Buffer, start: number, end: number): number {
   if (buffer[i] === 48 && i + 1 < end && buffer[i + 1]! >= 48 && buffer[i + 1]! <= 57) return NaN; // leading zero
   let mantissa = 0;
   let digits = 0;
+  let decimals = -1; // digits after the point; -1 before one
   for (; i < end; i++) {
-    const d = buffer[i]! - 48;
-    if (d < 0 || d > 9) break;
-    mantissa = mantissa * 10 + d;
-    digits++;
-  }
-  if (digits === 0) return NaN;
-  let decimals = 0;
-  if (i < end && buffer[i] === 46) {
-    i++;
-    for (; i < end; i++) {
-      const d = buffer[i]! - 48;
-      if (d < 0 || d > 9) break;
-      mantissa = mantissa * 10 + d;
-      decimals++;
+    const byte = buffer[i]!;
+    if (byte >= 48 && byte <= 57) {
+      mantissa = mantissa * 10 + (byte - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (byte === 46 && decimals < 0 && digits > 0) {
+      decimals = 0;
+    } else {
+      break;
     }
-    if (decimals === 0) return NaN;
   }
+  if (digits === 0 || decimals === 0) return NaN; // "-", "1."
+  if (decimals < 0) decimals = 0;
   if (i < end) {
     if ((buffer[i]! | 32) !== 101) return NaN; // e or E
     i++;
@@ -189,7 +185,7 @@ export function jsonNumber(buffer: Buffer, start: number, end: number): number {
     if (i === exponentStart || i !== end) return NaN;
     return Number(buffer.toString("latin1", start, end));
   }
-  if (digits + decimals > 15) return Number(buffer.toString("latin1", start, end));
+  if (digits > MAX_EXACT_DIGITS) return Number(buffer.toString("latin1", start, end));
   const value = decimals === 0 ? mantissa : mantissa / POWERS_OF_TEN[decimals]!;
   return negative ? -value : value;
 }

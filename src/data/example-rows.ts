@@ -6,9 +6,13 @@ import type { LabelValue } from "./types.js";
 /** The examples columns ingest writes, in tuple order. */
 export const EXAMPLE_COLUMNS = ["row_hash", "batch_id", "row_number", "row_key", "features", "label", "split"] as const;
 
+/** A tuple starts with its field count (2 bytes) and the hash's length (4). */
+const HASH_OFFSET = 6;
 const SPLIT_BYTES: Record<Split, Buffer> = { train: Buffer.from("train"), validation: Buffer.from("validation"), test: Buffer.from("test") };
+/** The label (length and int16) and the split (length and at most "validation"). */
+const LABEL_AND_SPLIT = 6 + 14;
 /** What a row needs beyond its key and features: field count, lengths, hash, ids, label, split. */
-const ROW_OVERHEAD = 2 + 12 + 8 + 8 + 4 + 4 + 6 + 14;
+const ROW_OVERHEAD = 2 + 12 + 8 + 8 + 4 + 4 + LABEL_AND_SPLIT;
 
 /**
  * Writes examples rows as binary COPY tuples. A row is begun, its key and features JSON are
@@ -21,7 +25,7 @@ export class ExampleRows {
   /** The hash of the row last finished. */
   readonly hash: RowHash = { hi: 0, lo: 0 };
   private rowStart = 0;
-  private hashAt = 0;
+  private hashPos = 0;
   private keyStart = -1;
   private keyEnd = -1;
   private featuresAt = 0;
@@ -35,7 +39,7 @@ export class ExampleRows {
     this.rowStart = out.pos;
     out.int16(EXAMPLE_COLUMNS.length);
     out.int32(8);
-    this.hashAt = out.pos;
+    this.hashPos = out.pos;
     out.pos += 8;
     out.int32(4);
     out.int32(this.batchId);
@@ -53,13 +57,10 @@ export class ExampleRows {
   }
 
   keyText(key: string | null): void {
-    if (key === null) {
-      this.out.int32(-1);
-      return;
-    }
-    this.out.textField(key);
+    const start = this.out.textField(key);
+    if (key === null) return;
+    this.keyStart = start;
     this.keyEnd = this.out.pos;
-    this.keyStart = this.keyEnd - Buffer.byteLength(key);
   }
 
   /** Starts the features field; the caller writes the JSON into `out` (room was reserved by begin). */
@@ -69,8 +70,7 @@ export class ExampleRows {
   }
 
   featuresText(json: string): void {
-    this.out.textField(json);
-    this.featuresAt = this.out.pos - Buffer.byteLength(json) - 4;
+    this.featuresAt = this.out.textField(json) - 4;
   }
 
   /** Ends the row; returns its split. `this.hash` holds its hash. */
@@ -80,15 +80,15 @@ export class ExampleRows {
     out.buf.writeInt32BE(out.pos - featuresStart, this.featuresAt);
     if (this.keyStart >= 0) hashBytes(out.buf, this.keyStart, this.keyEnd, this.hash);
     else hashBytes(out.buf, featuresStart, out.pos, this.hash);
-    out.buf.writeUInt32BE(this.hash.hi, this.hashAt);
-    out.buf.writeUInt32BE(this.hash.lo, this.hashAt + 4);
+    out.buf.writeUInt32BE(this.hash.hi, this.hashPos);
+    out.buf.writeUInt32BE(this.hash.lo, this.hashPos + 4);
+    out.reserve(LABEL_AND_SPLIT);
     if (label === null) out.int32(-1);
     else {
       out.int32(2);
       out.int16(label);
     }
     const split = splitOf(this.hash);
-    out.reserve(4 + 10);
     const bytes = SPLIT_BYTES[split];
     out.int32(bytes.length);
     out.bytes(bytes, 0, bytes.length);
@@ -103,5 +103,12 @@ export class ExampleRows {
   /** Where the row last begun starts in `out`. */
   get start(): number {
     return this.rowStart;
+  }
+
+  /** The hash of the row starting at `start` in `out`. */
+  hashAt(start: number, into: RowHash): RowHash {
+    into.hi = this.out.buf.readUInt32BE(start + HASH_OFFSET);
+    into.lo = this.out.buf.readUInt32BE(start + HASH_OFFSET + 4);
+    return into;
   }
 }

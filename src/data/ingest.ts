@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { MlopsConfig } from "../config/schema.js";
 import { connectPg } from "../db/connection.js";
-import { BinaryTupleBuffer, copyBinaryIn } from "../db/copy-binary.js";
+import { copyBinaryIn } from "../db/copy-binary.js";
 import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { driftReport } from "./drift.js";
@@ -72,7 +72,7 @@ export async function ingestBatch(session: DatabaseSession, config: MlopsConfig,
       for await (const records of source.records) {
         batch.noteColumns(source, config);
         await batch.take(records, source.state, quarantine, profile, rows);
-        if (probe) await batch.dropStored(probe, rows.out);
+        if (probe) await batch.dropStored(probe, rows);
         batch.countFresh();
         if (rows.out.pos > 0) yield rows.out.take();
         options.onProgress?.({ rows: batch.read, bytes: source.progress.bytes, totalBytes: source.progress.totalBytes });
@@ -224,14 +224,16 @@ class BatchAccount {
       this.duplicatesInBatch += 1;
       return;
     }
-    this.fresh.add(rows.start, rows.hash, label, split);
+    this.fresh.add(rows.start, label, split);
   }
 
   /** Takes out of `out` the rows of this chunk that committed batches already hold. */
-  async dropStored(probe: pg.Client, out: BinaryTupleBuffer): Promise<void> {
+  async dropStored(probe: pg.Client, rows: ExampleRows): Promise<void> {
     const { fresh } = this;
+    const { out } = rows;
     if (fresh.size === 0) return;
-    const hashes = fresh.decimalHashes();
+    const hash: RowHash = { hi: 0, lo: 0 };
+    const hashes = fresh.starts.slice(0, fresh.size).map((start) => hashToDecimal(rows.hashAt(start, hash)));
     const found = await probe.query<{ h: string }>("SELECT DISTINCT row_hash::text AS h FROM examples WHERE row_hash = ANY($1::bigint[])", [hashes]);
     if (found.rows.length === 0) return;
     const stored = new Set(found.rows.map((r) => r.h));
@@ -370,35 +372,23 @@ function skippedSummary(source: OpenedSource, checksum: string, sameAs: number, 
   };
 }
 
-/** Where each row of a chunk starts in the COPY buffer, with what counting and probing need. */
+/** Where each row of a chunk starts in the COPY buffer, with what counting needs. */
 class ChunkRows {
   size = 0;
   readonly starts: number[] = [];
-  readonly his: number[] = [];
-  readonly los: number[] = [];
   readonly labels: LabelValue[] = [];
   readonly splits: Split[] = [];
 
-  add(start: number, hash: RowHash, label: LabelValue, split: Split): void {
+  add(start: number, label: LabelValue, split: Split): void {
     const i = this.size++;
     this.starts[i] = start;
-    this.his[i] = hash.hi;
-    this.los[i] = hash.lo;
     this.labels[i] = label;
     this.splits[i] = split;
   }
 
   /** Moves row `from` to `to` (to <= from), once its bytes have moved. */
   move(from: number, to: number): void {
-    this.his[to] = this.his[from]!;
-    this.los[to] = this.los[from]!;
     this.labels[to] = this.labels[from]!;
     this.splits[to] = this.splits[from]!;
-  }
-
-  decimalHashes(): string[] {
-    const out: string[] = new Array(this.size);
-    for (let i = 0; i < this.size; i += 1) out[i] = hashToDecimal({ hi: this.his[i]!, lo: this.los[i]! });
-    return out;
   }
 }

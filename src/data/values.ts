@@ -38,7 +38,9 @@ export function parseNumber(value: RawValue, text: string): number | null {
   return Number.isFinite(number) ? number : null;
 }
 
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+export const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+/** Up to this many digits, as an integer, are exact in a double (10^15 < 2^53). */
+export const MAX_EXACT_DIGITS = 15;
 
 /**
  * The common case of ingest, "-12.3456", parsed in one pass: the digits as an integer divided by
@@ -70,7 +72,7 @@ function parseSimpleDecimal(text: string): number | undefined {
       return undefined;
     }
   }
-  if (digits === 0) return undefined;
+  if (digits === 0 || digits > MAX_EXACT_DIGITS) return undefined;
   const value = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals]! : mantissa;
   return negative ? -value : value;
 }

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { quoteIdent } from "./copy.js";
 
 /**
  * COPY's binary format, for the ingest hot path: PostgreSQL reads integers as they are and
@@ -12,8 +13,8 @@ import { from as copyFrom } from "pg-copy-streams";
  */
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 
-export const COPY_BINARY_HEADER = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
-export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+const HEADER = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
+const TRAILER = Buffer.from([0xff, 0xff]);
 
 /** A growable buffer of binary COPY tuples. Callers reserve room before writing unchecked. */
 export class BinaryTupleBuffer {
@@ -42,12 +43,31 @@ export class BinaryTupleBuffer {
     this.pos += 4;
   }
 
-  /** A whole field: its length, then the bytes of `text` as UTF-8 (reserves room itself). */
-  textField(text: string): void {
+  float32(value: number): void {
+    this.pos = this.buf.writeFloatBE(value, this.pos);
+  }
+
+  float64(value: number): void {
+    this.pos = this.buf.writeDoubleBE(value, this.pos);
+  }
+
+  /**
+   * A whole field: its length, then the bytes of `text` as UTF-8, or NULL (reserves room itself).
+   * Returns where the bytes start.
+   */
+  textField(text: string | null): number {
+    if (text === null) {
+      this.reserve(4);
+      this.int32(-1);
+      return this.pos;
+    }
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: reserve the worst case, write once.
     this.reserve(4 + text.length * 3);
-    const written = this.buf.write(text, this.pos + 4, "utf8");
+    const start = this.pos + 4;
+    const written = this.buf.write(text, start, "utf8");
     this.int32(written);
     this.pos += written;
+    return start;
   }
 
   /** Raw bytes, no length (room must be reserved). Short runs are copied by hand: a call to copy() costs more. */
@@ -71,14 +91,17 @@ export class BinaryTupleBuffer {
   }
 }
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /** Streams binary tuples (without header or trailer: this adds them) into `table`. */
-export async function copyBinaryIn(client: pg.ClientBase, table: string, columns: readonly string[], chunks: AsyncIterable<Buffer>): Promise<void> {
+export async function copyBinaryIn(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+): Promise<void> {
   async function* framed(): AsyncGenerator<Buffer> {
-    yield COPY_BINARY_HEADER;
+    yield HEADER;
     yield* chunks;
-    yield COPY_BINARY_TRAILER;
+    yield TRAILER;
   }
   const sql = `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN (FORMAT binary)`;
   await pipeline(Readable.from(framed(), { objectMode: false }), client.query(copyFrom(sql)));

@@ -11,7 +11,7 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
  */
 export type CopyValue = string | number | boolean | bigint | Date | null | undefined | object;
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 

@@ -60,22 +60,26 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
       if (version) this.set({ version }, 1);
     },
   });
-  // Labelled children kept per label values: no label hashing on every request.
-  const children = new Map<string, { inc(): void }>();
-  const countPrediction = (version: string, positive: boolean) => {
-    const key = `${version}\u0000${positive}`;
+  const countPrediction = cachedChildren(predictions);
+  const observeLatency = cachedChildren(latency);
+  return {
+    registry,
+    countPrediction: (version: string, positive: boolean) => countPrediction(version, positive ? "positive" : "negative").inc(),
+    observeLatency: (route: string, status: number, seconds: number) => observeLatency(route, String(status)).observe(seconds),
+    batchSize,
+    reloads,
+  };
+}
+
+/** A metric's labelled children, kept per label values: no label hashing on every request. */
+function cachedChildren<Child>(metric: { labels(...values: string[]): Child }): (...values: string[]) => Child {
+  const children = new Map<string, Child>();
+  return (...values) => {
+    const key = values.join("\u0000");
     let child = children.get(key);
-    if (!child) children.set(key, (child = predictions.labels(version, positive ? "positive" : "negative")));
-    child.inc();
+    if (child === undefined) children.set(key, (child = metric.labels(...values)));
+    return child;
   };
-  const latencyChildren = new Map<string, { observe(value: number): void }>();
-  const observeLatency = (route: string, status: number, seconds: number) => {
-    const key = `${status}${route}`;
-    let child = latencyChildren.get(key);
-    if (!child) latencyChildren.set(key, (child = latency.labels(route, String(status))));
-    child.observe(seconds);
-  };
-  return { registry, predictions, countPrediction, latency, observeLatency, batchSize, reloads };
 }
 
 export type ServerMetrics = ReturnType<typeof createMetrics>;

@@ -1,10 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Readable } from "node:stream";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
-import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "../db/copy-binary.js";
+import { BinaryTupleBuffer, copyBinaryIn } from "../db/copy-binary.js";
 
 export interface LoggedPrediction {
   id: string;
@@ -48,49 +45,37 @@ for (let i = 0; i < 16; i += 1) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
 class CopyBuffer {
   private static readonly CHUNK = 1 << 20;
   private sealed: Buffer[] = [];
-  private current = Buffer.allocUnsafe(CopyBuffer.CHUNK);
-  private used = 0;
+  private current = new BinaryTupleBuffer(CopyBuffer.CHUNK);
   rows = 0;
 
   append(row: LoggedPrediction): void {
-    const { requestId, featuresJson } = row;
-    // A UTF-16 code unit is at most 3 bytes of UTF-8: reserve the worst case, write once.
-    const room = 2 + 20 + 8 + 6 + 14 + 8 + 12 + 3 * (featuresJson.length + (requestId?.length ?? 0)) + 16;
-    if (this.used + room > this.current.length) {
-      this.seal();
-      if (room > this.current.length) this.current = Buffer.allocUnsafe(room);
-    }
-    const buf = this.current;
-    let pos = this.used;
-    pos = buf.writeInt16BE(8, pos);
-    pos = buf.writeInt32BE(16, pos);
-    const id = row.id;
+    // The worst case of the row (3 bytes of UTF-8 per UTF-16 unit): a chunk that cannot take it
+    // is sealed rather than grown.
+    const room = FIXED_BYTES + 3 * (row.featuresJson.length + (row.requestId?.length ?? 0));
+    if (this.current.pos + room > this.current.buf.length) this.seal();
+    const out = this.current;
+    out.reserve(room);
+    out.int16(LOG_COLUMNS.length);
+    out.int32(16);
+    const { id } = row;
     for (let i = 0; i < id.length; i += 1) {
       if (id.charCodeAt(i) === 45) continue; // "-"
-      buf[pos++] = (HEX_VALUE[id.charCodeAt(i)]! << 4) | HEX_VALUE[id.charCodeAt(++i)]!;
+      out.buf[out.pos++] = (HEX_VALUE[id.charCodeAt(i)]! << 4) | HEX_VALUE[id.charCodeAt(++i)]!;
     }
-    pos = buf.writeInt32BE(4, pos);
-    pos = buf.writeInt32BE(row.versionId, pos);
-    if (requestId === null) pos = buf.writeInt32BE(-1, pos);
-    else {
-      const length = buf.write(requestId, pos + 4);
-      buf.writeInt32BE(length, pos);
-      pos += 4 + length;
-    }
-    const length = buf.write(featuresJson, pos + 4);
-    buf.writeInt32BE(length, pos);
-    pos += 4 + length;
-    pos = buf.writeInt32BE(8, pos);
-    pos = buf.writeDoubleBE(row.probability, pos);
-    pos = buf.writeInt32BE(2, pos);
-    pos = buf.writeInt16BE(row.label, pos);
-    pos = buf.writeInt32BE(4, pos);
-    pos = buf.writeFloatBE(row.latencyMs, pos);
+    out.int32(4);
+    out.int32(row.versionId);
+    out.textField(row.requestId);
+    out.textField(row.featuresJson);
+    out.int32(8);
+    out.float64(row.probability);
+    out.int32(2);
+    out.int16(row.label);
+    out.int32(4);
+    out.float32(row.latencyMs);
     const micros = (row.createdAt.getTime() - PG_EPOCH_MS) * 1000;
-    pos = buf.writeInt32BE(8, pos);
-    pos = buf.writeInt32BE(Math.floor(micros / 4294967296), pos);
-    pos = buf.writeUInt32BE(micros >>> 0, pos);
-    this.used = pos;
+    out.int32(8);
+    out.int32(Math.floor(micros / 4294967296));
+    out.int32(micros | 0);
     this.rows += 1;
   }
 
@@ -110,16 +95,15 @@ class CopyBuffer {
     this.rows += taken.rows;
   }
 
-  /** Closes the current chunk (a view of what was written) and starts a fresh one. */
+  /** Closes the current chunk and starts a fresh one. */
   private seal(): void {
-    if (this.used === 0) return;
-    this.sealed.push(this.current.subarray(0, this.used));
-    this.current = Buffer.allocUnsafe(CopyBuffer.CHUNK);
-    this.used = 0;
+    if (this.current.pos > 0) this.sealed.push(this.current.take());
   }
 }
 
-const LOG_COLUMNS = '"id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at"';
+const LOG_COLUMNS = ["id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at"];
+/** A tuple's bytes but for the text of its two text fields: count, lengths, uuid, ids, floats, label, time. */
+const FIXED_BYTES = 2 + 8 * 4 + 16 + 4 + 8 + 2 + 4 + 8;
 /** Spill files hold binary tuples without COPY's header and trailer, so appending is all a spill does. */
 const SPILL_SUFFIX = ".tuples";
 
@@ -170,7 +154,7 @@ export class PredictionLogWriter {
     try {
       const client = await this.connection();
       if (taken.rows > 0) {
-        await pipeline(Readable.from(framed(taken.chunks)), client.query(copyFrom(`COPY predictions (${LOG_COLUMNS}) FROM STDIN (FORMAT binary)`)));
+        await copyBinaryIn(client, "predictions", LOG_COLUMNS, taken.chunks);
         this.stats.written += taken.rows;
       }
       if (!this.stats.databaseUp) {
@@ -224,7 +208,7 @@ export class PredictionLogWriter {
         await db.query("BEGIN");
         try {
           await db.query("CREATE TEMP TABLE mlops_spill (LIKE predictions INCLUDING DEFAULTS) ON COMMIT DROP");
-          await pipeline(Readable.from(framed([tuples])), db.query(copyFrom(`COPY mlops_spill (${LOG_COLUMNS}) FROM STDIN (FORMAT binary)`)));
+          await copyBinaryIn(db, "mlops_spill", LOG_COLUMNS, [tuples]);
           const inserted = await db.query(`INSERT INTO predictions SELECT * FROM mlops_spill ON CONFLICT (id) DO NOTHING`);
           await db.query("COMMIT");
           replayed += inserted.rowCount ?? 0;
@@ -248,8 +232,4 @@ export class PredictionLogWriter {
     await this.client?.end().catch(() => undefined);
     this.client = undefined;
   }
-}
-
-function framed(chunks: Buffer[]): Buffer[] {
-  return [COPY_BINARY_HEADER, ...chunks, COPY_BINARY_TRAILER];
 }

@@ -44,7 +44,7 @@ describe("the CSV fast path", () => {
   const plan = validator.planFor(columns);
   const fast = new CsvFastPath(config, plan, columns.length, ",");
 
-  const values = ["0", "-0", "1.5", "1.50", "-9.75", "10", "10.0001", "-11", "1e1", "2E-3", "1.", ".5", "+1", "01", "00.5", "1e", "",
+  const values = ["0", "-0", "9007199254740993", "1.5", "1.50", "-9.75", "10", "10.0001", "-11", "1e1", "2E-3", "1.", ".5", "+1", "01", "00.5", "1e", "",
     " 1", "NaN", "inf", "1e999", "0x10", "1234567890123456789", "0.1234567890123456789", "abc"];
   const colours = ["red", "green", "dark blue", "NA", "na", "ünï", "blue", " red", 'r"d', "", "Red"];
   const labels = ["1", "0", "", "1.0", "yes", " 1", "NA"];
