@@ -23,7 +23,7 @@ const MAX_FORWARD_ERROR = 1e-6;
 
 /**
  * Loads a version for serving: files checked against their checksums, the Dense weights read
- * into a plain Float32 forward pass (about 6 µs a row, where a one-row tfjs predict costs
+ * into a WebAssembly forward pass (about 2 µs a row, where a one-row tfjs predict costs
  * about 80), and warmed up by comparing both on random rows: a mismatch refuses the model.
  */
 export async function loadServingModel(project: Project, client: pg.ClientBase, ref: string): Promise<ServingModel> {

@@ -2,7 +2,6 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DenseForward, denseLayersOf, type DenseLayerWeights } from "../../src/model/forward.js";
 
-/** Not a multiple of predictBatch's block of four rows, so its tail path is compared too. */
 const ROWS = 502;
 
 /** Seeded initializers, and a non-zero bias so the bias term is part of what is compared. */
@@ -98,6 +97,18 @@ describe("DenseForward equals the tfjs model", () => {
     expectMatchesTfjs(model, 21, 12);
   });
 
+  it("for layers whose weights span several WebAssembly pages", () => {
+    const model = track(
+      tf.sequential({
+        layers: [
+          tf.layers.dense({ inputShape: [203], units: 130, activation: "relu", ...seeded(9) }),
+          tf.layers.dense({ units: 1, activation: "sigmoid", ...seeded(10) }),
+        ],
+      }),
+    );
+    expectMatchesTfjs(model, 203, 14);
+  });
+
   it("for a functional chain of tanh and linear layers, one without a bias", () => {
     const input = tf.input({ shape: [12] });
     const hidden = tf.layers.dense({ units: 16, activation: "tanh", ...seeded(6) }).apply(input);
@@ -173,5 +184,11 @@ describe("DenseForward", () => {
     expect(forward.predictBatch(new Float32Array([-1000, 0, 1000, -1e30, 1e30]), 5, out)).toBe(out);
     expect(Array.from(out)).toEqual([0, 0.5, 1, 0, 1]);
     expect(forward.predictOne(new Float32Array([-1e30]))).toBe(0);
+  });
+
+  it("passes NaN through relu and sigmoid, as tfjs does, without leaking it into the next row", () => {
+    const forward = new DenseForward([layer(3, 2, "relu"), layer(2, 1, "sigmoid")]);
+    expect(forward.predictOne(new Float32Array([1, Number.NaN, 1]))).toBeNaN();
+    expect(forward.predictOne(new Float32Array([0, 0, 0]))).toBe(0.5);
   });
 });
