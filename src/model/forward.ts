@@ -122,8 +122,11 @@ export class DenseForward {
   readonly inputs: number;
   readonly #layerCount: number;
   readonly #run: (table: number, layers: number, x: number) => number;
-  /** The input row inside the instance's memory; lanes past `inputs` stay 0. */
-  readonly #row: Float32Array;
+  /**
+   * The input row, inside the instance's memory (lanes past `inputs` stay 0): a caller can write
+   * a row here and call `predictRow`, with no copy and no allocation per prediction.
+   */
+  readonly row: Float32Array;
   readonly #rowOffset: number;
 
   constructor(layers: DenseLayerWeights[]) {
@@ -160,7 +163,7 @@ export class DenseForward {
     denseModule ??= new WebAssembly.Module(DENSE_WASM);
     const instance = new WebAssembly.Instance(denseModule, { env: { memory }, math: { exp: Math.exp, tanh: Math.tanh } });
     this.#run = instance.exports["forward"] as (table: number, layers: number, x: number) => number;
-    this.#row = new Float32Array(memory.buffer, this.#rowOffset, this.inputs);
+    this.row = new Float32Array(memory.buffer, this.#rowOffset, this.inputs);
   }
 
   /** Output of the last layer's first unit for one row (the probability). Allocation-free. */
@@ -185,10 +188,15 @@ export class DenseForward {
     return out;
   }
 
-  #predict(x: Float32Array, offset: number): number {
-    const row = this.#row;
-    for (let i = 0; i < row.length; i++) row[i] = x[offset + i]!;
+  /** The probability for the values in `row`. */
+  predictRow(): number {
     return this.#run(0, this.#layerCount, this.#rowOffset);
+  }
+
+  #predict(x: Float32Array, offset: number): number {
+    const { row } = this;
+    for (let i = 0; i < row.length; i++) row[i] = x[offset + i]!;
+    return this.predictRow();
   }
 }
 

@@ -83,8 +83,7 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
 /** The network inputs of validated rows. */
 export function inputsOf(preprocess: PreprocessParams, rows: Array<Record<string, unknown>>): Float32Array {
   const x = new Float32Array(rows.length * preprocess.inputDim);
-  if (rows.length === 1) transformRow(preprocess, rows[0]!, x);
-  else rows.forEach((row, i) => transformRow(preprocess, row, x.subarray(i * preprocess.inputDim, (i + 1) * preprocess.inputDim)));
+  rows.forEach((row, i) => transformRow(preprocess, row, x.subarray(i * preprocess.inputDim, (i + 1) * preprocess.inputDim)));
   return x;
 }
 

@@ -36,7 +36,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-/** Checks predictOne and predictBatch against tfjs, and that the outputs are not degenerate. */
+/** Checks predictOne, predictBatch and predictRow against tfjs, and that the outputs are not degenerate. */
 function expectMatchesTfjs(model: tf.LayersModel, columns: number, seed: number) {
   const X = randomRows(ROWS, columns, seed);
   const expected = tfjsFirstUnit(model, X, columns);
@@ -45,7 +45,12 @@ function expectMatchesTfjs(model: tf.LayersModel, columns: number, seed: number)
 
   const one = Array.from({ length: ROWS }, (_, row) => forward.predictOne(X, row * columns));
   const batch = forward.predictBatch(X, ROWS);
+  const inPlace = Array.from({ length: ROWS }, (_, row) => {
+    forward.row.set(X.subarray(row * columns, (row + 1) * columns));
+    return forward.predictRow();
+  });
   expect(maxAbsDiff(one, expected)).toBeLessThan(1e-6);
+  expect(inPlace).toEqual(one);
   expect(maxAbsDiff(batch, expected)).toBeLessThan(1e-6);
   expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(0.1);
 }

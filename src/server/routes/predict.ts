@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../app.js";
+import { transformRow } from "../../model/preprocess.js";
 import { inputsOf, parseInstances, sentFeaturesText } from "../instances.js";
 import type { ServingModel } from "../serving-model.js";
 import { uuidv7 } from "../uuid7.js";
@@ -24,11 +25,19 @@ export function scoreRows(
   sentFeatures?: string,
 ): Prediction[] {
   const { label } = context.config;
-  const x = inputsOf(model.manifest.preprocess, rows);
-  const probabilities = rows.length === 1 ? [model.forward.predictOne(x, 0)] : Array.from(model.forward.predictBatch(x, rows.length));
+  const { preprocess } = model.manifest;
+  const { forward } = model;
+  let probabilities: number[];
+  if (rows.length === 1) {
+    // Written straight into the forward pass's input: no array per request.
+    transformRow(preprocess, rows[0]!, forward.row);
+    probabilities = [forward.predictRow()];
+  } else {
+    probabilities = Array.from(forward.predictBatch(inputsOf(preprocess, rows), rows.length));
+  }
   const latencyMs = performance.now() - started;
   const createdAt = new Date();
-  context.metrics.batchSize.observe(rows.length);
+  context.metrics.observeBatchSize(rows.length);
   return probabilities.map((probability, i) => {
     const positive = probability >= model.threshold;
     const id = uuidv7(createdAt.getTime());
