@@ -1,16 +1,21 @@
 // Serving figures (issue "Serving"): POST /predict with the prediction log on, 16 connections for
-// DURATION seconds (default 15) with autocannon. Targets on this 2-core machine: >= 15,000 req/s,
-// p99 <= 10 ms, RSS < 250 MB. A bare node:http JSON echo server is measured in the same run, so the
-// figures can be read as a share of what Node plus this load generator can do here at all. For
-// scale: a FastAPI + scikit-learn server that INSERTs each prediction did 807 req/s, p99 138 ms.
+// DURATION seconds (default 15). Targets on this 2-core machine: >= 15,000 req/s, p99 <= 10 ms,
+// RSS < 250 MB. A bare node:http JSON echo server is measured in the same run, so the figures can
+// be read as a share of what Node plus this load generator can do here at all. For scale: a
+// FastAPI + scikit-learn server that INSERTs each prediction did 807 req/s, p99 138 ms.
 //
-// Extra lines, not targets: --no-log-predictions (what the log costs) and --workers 2 (the load
-// generator runs in this process, so it competes with the workers for the same 2 cores).
+// The load generator is wrk when it is on PATH (Debian: apt-get install wrk), else autocannon
+// (LOADGEN=wrk|autocannon chooses). wrk is C and costs about a third of autocannon's CPU per
+// request, CPU that the server under test shares on 2 cores; the line "CPU over the run" shows
+// what each party used, so runs with either can be compared per request.
+//
+// Extra lines, not targets: --no-log-predictions (what the log costs) and --workers 2 (the
+// workers share the 2 cores with the load generator and PostgreSQL).
 //
 // After each logged run the server gets SIGTERM and must exit 0 having written every prediction:
-// the rows in `predictions` are compared with the 2xx responses autocannon counted.
-import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+// the rows in `predictions` are compared with the 2xx responses the load generator counted.
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -180,11 +185,11 @@ function machineBusySeconds() {
 function cpuMeter(pids) {
   const start = pids.map(cpuSeconds);
   const machineStart = machineBusySeconds();
-  const self = process.cpuUsage();
+  const self = selfAndReapedChildrenSeconds();
   return () => {
-    const { user, system } = process.cpuUsage(self);
     const processes = pids.map((pid, i) => cpuSeconds(pid) - start[i]);
-    const loadGenerator = (user + system) / 1e6;
+    // This process (autocannon runs in it) and wrk, once it has exited and been reaped.
+    const loadGenerator = selfAndReapedChildrenSeconds() - self;
     const others = machineBusySeconds() - machineStart - loadGenerator - processes.reduce((a, b) => a + b, 0);
     return { processes, loadGenerator, others: Math.max(0, others) };
   };
@@ -193,7 +198,19 @@ function cpuMeter(pids) {
 // ---------------------------------------------------------------------------------------------
 // Load.
 
-function load(url, pool, duration) {
+const LOADGEN = process.env.LOADGEN ?? (spawnSync("wrk", ["--version"]).error ? "autocannon" : "wrk");
+
+function percentile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** CPU seconds of this process and of the children it has waited for (a finished wrk). */
+function selfAndReapedChildrenSeconds() {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+}
+
+function autocannonLoad(url, pool, duration) {
   let next = 0;
   const instance = autocannon({
     url,
@@ -206,32 +223,90 @@ function load(url, pool, duration) {
   // autocannon's histogram keeps whole milliseconds; keep the exact times for sub-ms percentiles.
   const latencies = [];
   instance.on("response", (_client, status, _bytes, ms) => status < 300 && latencies.push(ms));
-  return instance.then((result) => ({ result, latencies }));
+  return instance.then((result) => {
+    latencies.sort((a, b) => a - b);
+    return {
+      rps: result.requests.average,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      ok: result["2xx"],
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      sent: result.requests.sent,
+    };
+  });
 }
 
-function percentile(sorted, q) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+/** wrk's script: every body of the pool as a ready request, sent in turn on each connection. */
+function wrkScript(pool) {
+  const file = path.join(dir, "load.lua");
+  const bodies = pool.map((body) => `[==[${body}]==]`).join(",\n");
+  writeFileSync(file, `
+    local bodies = {${bodies}}
+    local requests = {}
+    local index = 0
+    function init(args)
+      for i, body in ipairs(bodies) do
+        requests[i] = wrk.format("POST", nil, { ["content-type"] = "application/json" }, body)
+      end
+    end
+    function request()
+      index = index % #requests + 1
+      return requests[index]
+    end
+    done = function(summary, latency, requests)
+      io.write(string.format("RESULT %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+        summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write,
+        summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
+    end
+  `);
+  return file;
+}
+
+function wrkLoad(url, script, duration) {
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${duration}s`, "-s", script, url], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stdout += chunk));
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}: ${stdout}`));
+      const [requests, durationUs, non2xx, errors, timeouts, p50Us, p99Us] = line.split(" ").slice(1).map(Number);
+      resolve({
+        rps: requests / (durationUs / 1e6),
+        p50: p50Us / 1000,
+        p99: p99Us / 1000,
+        ok: requests - non2xx,
+        non2xx,
+        errors,
+        timeouts,
+        // wrk counts answered requests; up to one per connection was in flight when it stopped.
+        sent: requests + CONNECTIONS,
+      });
+    });
+  });
+}
+
+function load(url, pool, duration) {
+  if (LOADGEN === "autocannon") return autocannonLoad(url, pool, duration);
+  pool.script ??= wrkScript(pool);
+  return wrkLoad(url, pool.script, duration);
 }
 
 /** A short unmeasured run first, so every server is compared with its JIT warm. */
 async function measure(url, pool, onMeasured = () => undefined) {
   const warmup = await load(url, pool, WARMUP_SECONDS);
   const started = onMeasured();
-  const { result, latencies } = await load(url, pool, DURATION);
-  const cpu = started?.();
-  latencies.sort((a, b) => a - b);
+  const figures = await load(url, pool, DURATION);
   return {
-    rps: result.requests.average,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    ok: result["2xx"],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    ...figures,
     // Both runs, for reconciling with the prediction log.
-    okTotal: warmup.result["2xx"] + result["2xx"],
-    sentTotal: warmup.result.requests.sent + result.requests.sent,
-    cpu,
+    okTotal: warmup.ok + figures.ok,
+    sentTotal: warmup.sent + figures.sent,
+    cpu: started?.(),
   };
 }
 
@@ -301,11 +376,11 @@ async function benchServe(name, version, pool, echo, { workers = 1, logPredictio
   console.log(`${"".padEnd(34)} CPU over the ${DURATION} s: ${cpuLine(figures, { server: serverCpu, PostgreSQL: postgresCpu })}`);
   if (logPredictions) {
     const rows = (await countPredictions()) - rowsBefore;
-    // When its time is up autocannon hangs up on the requests still in flight; the server answers
-    // and logs them anyway. So every 2xx must be logged, and at most every request sent.
+    // When its time is up the load generator hangs up on the requests still in flight; the server
+    // answers and logs them anyway. So every 2xx must be logged, and at most every request sent.
     const inFlight = figures.sentTotal - figures.okTotal;
     const complete = rows >= figures.okTotal && rows <= figures.sentTotal;
-    const extra = rows > figures.okTotal ? ` (+${rows - figures.okTotal} of the ${inFlight} requests in flight when autocannon hung up)` : "";
+    const extra = rows > figures.okTotal ? ` (+${rows - figures.okTotal} of at most ${inFlight} requests in flight when the load generator hung up)` : "";
     console.log(`${"".padEnd(34)} prediction log: ${n(rows)} rows for ${n(figures.okTotal)} 2xx responses incl. warm-up: ${complete ? "match" : "MISMATCH"}${extra}`);
   }
   return figures;
@@ -340,7 +415,7 @@ try {
   const { version } = JSON.parse(cli(["train", "--epochs", "3", "--pretrain-epochs", "1", "--json"], { cwd: dir }).stdout);
   const config = JSON.parse(readFileSync(path.join(dir, "mlops.config.json"), "utf8"));
   const pool = bodies(config, 4096);
-  console.log(`POST /predict, ${CONNECTIONS} connections, ${DURATION} s each (after ${WARMUP_SECONDS} s warm-up), ${os.cpus().length} CPUs, model ${version}`);
+  console.log(`POST /predict, ${CONNECTIONS} connections, ${DURATION} s each (after ${WARMUP_SECONDS} s warm-up), load from ${LOADGEN}, ${os.cpus().length} CPUs, model ${version}`);
 
   const echoServer = startServer(["-e", ECHO_SERVER]);
   const { url: echoUrl, pid: echoPid } = await echoServer.ready;
