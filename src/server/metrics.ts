@@ -59,10 +59,25 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
       if (version) this.set({ version }, 1);
     },
   });
+  // The series of each label combination, found without building a key on every request.
+  const outcomes = { positive: new Map<string, { count: number }>(), negative: new Map<string, { count: number }>() };
+  const routes = new Map<string, Map<number, Buckets>>();
   return {
     registry,
-    countPrediction: (version: string, positive: boolean) => predictions.series(version, positive ? "positive" : "negative").count += 1,
-    observeLatency: (route: string, status: number, seconds: number) => latency.series(route, String(status)).observe(seconds),
+    countPrediction(version: string, positive: boolean) {
+      const outcome = positive ? "positive" : "negative";
+      const byVersion = outcomes[outcome];
+      let series = byVersion.get(version);
+      if (series === undefined) byVersion.set(version, (series = predictions.series(version, outcome)));
+      series.count += 1;
+    },
+    observeLatency(route: string, status: number, seconds: number) {
+      let statuses = routes.get(route);
+      if (statuses === undefined) routes.set(route, (statuses = new Map()));
+      let buckets = statuses.get(status);
+      if (buckets === undefined) statuses.set(status, (buckets = latency.series(route, String(status))));
+      buckets.observe(seconds);
+    },
     observeBatchSize: (instances: number) => batchSizes.observe(instances),
     reloads,
   };
