@@ -6,7 +6,7 @@
 //
 // The load generator is wrk when it is on PATH (Debian: apt-get install wrk), else autocannon
 // (LOADGEN=wrk|autocannon chooses). wrk is C and costs about a third of autocannon's CPU per
-// request, CPU that the server under test shares on 2 cores; the line "CPU over the run" shows
+// request, CPU that the server under test shares on 2 cores; the "CPU over the ... s" lines show
 // what each party used, so runs with either can be compared per request.
 //
 // Extra lines, not targets: --no-log-predictions (what the log costs) and --workers 2 (the
@@ -290,10 +290,13 @@ function wrkLoad(url, script, duration) {
   });
 }
 
+/** The pool's wrk script, written once: every run sends the same bodies. */
+let wrkScriptFile;
+
 function load(url, pool, duration) {
   if (LOADGEN === "autocannon") return autocannonLoad(url, pool, duration);
-  pool.script ??= wrkScript(pool);
-  return wrkLoad(url, pool.script, duration);
+  wrkScriptFile ??= wrkScript(pool);
+  return wrkLoad(url, wrkScriptFile, duration);
 }
 
 /** A short unmeasured run first, so every server is compared with its JIT warm. */
