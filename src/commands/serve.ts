@@ -4,7 +4,6 @@ import { z } from "zod";
 import type { CommandContext } from "../cli/context.js";
 import { count, parseOptions } from "../cli/options.js";
 import { loadProject } from "../config/load.js";
-import { serve } from "../server/serve.js";
 
 const serveOptions = z.object({
   host: z.string().min(1).optional(),
@@ -22,6 +21,8 @@ export async function runServe(ctx: CommandContext, options: Record<string, unkn
   const host = parsed.host ?? project.config.serve.host;
   const port = parsed.port ?? project.config.serve.port;
   if (parsed.workers > 1 && cluster.isPrimary) return runPrimary(ctx, parsed.workers);
+  // Imported here, so a cluster primary (which only forks and waits) never loads the server.
+  const { serve } = await import("../server/serve.js");
 
   const worker = cluster.isWorker ? `worker ${cluster.worker?.id}: ` : "";
   // Every request leaves a few kilobytes of short-lived objects; a larger young generation

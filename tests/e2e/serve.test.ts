@@ -82,6 +82,21 @@ describe("mlops serve", () => {
     expect((await predictionCount()) - before).toBe(answered);
   });
 
+  it("with --workers 2 both workers serve and stop gracefully, and every 200 response is a logged row", async () => {
+    const before = await predictionCount();
+    const { child, url, stderr } = await startServer(["--model", version, "--workers", "2"]);
+    let answered = 0;
+    for (let round = 0; round < 4; round += 1) answered += await fire(url, 100);
+    const exit = exitOf(child);
+    child.kill("SIGTERM");
+    expect(await exit, stderr()).toBe(0);
+    expect(answered).toBe(400);
+    expect((await predictionCount()) - before).toBe(answered);
+    // The primary reports ready only once both listen; each says so as it stops.
+    expect(stderr()).toMatch(/worker 1: stopping/);
+    expect(stderr()).toMatch(/worker 2: stopping/);
+  });
+
   it("refuses a port that is taken with exit 2", async () => {
     const { child, url } = await startServer(["--model", version]);
     const port = new URL(url).port;
