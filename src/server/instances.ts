@@ -30,6 +30,8 @@ export function parseInstances(body: unknown, config: MlopsConfig, maxBatch: num
   if (extra.length > 0 || ("features" in record) === ("instances" in record)) {
     return { errors: [{ instance: 0, field: "(body)", problem: `expected exactly one of "features" or "instances"${extra.length ? `; unknown: ${extra.join(", ")}` : ""}` }] };
   }
+  const idError = requestIdError(record.request_id, "request_id");
+  if (idError) return { errors: [idError] };
   const batch = "instances" in record;
   const items = batch ? record.instances : [record.features];
   if (!Array.isArray(items) || items.length === 0) return { errors: [{ instance: 0, field: "instances", problem: "expected a non-empty array" }] };
@@ -37,6 +39,12 @@ export function parseInstances(body: unknown, config: MlopsConfig, maxBatch: num
   const errors: FieldError[] = [];
   const rows = items.map((item, index) => checkInstance(item, index, config, errors));
   return errors.length > 0 ? { errors } : { rows, batch };
+}
+
+/** A client's request id must be a string (or absent, or null); anything else is a bad field. */
+export function requestIdError(value: unknown, field: string): FieldError | undefined {
+  if (value === undefined || value === null || typeof value === "string") return undefined;
+  return { instance: 0, field, problem: `expected a string, got ${Array.isArray(value) ? "an array" : typeof value}` };
 }
 
 const featureNames = new WeakMap<MlopsConfig, Set<string>>();
@@ -69,7 +77,7 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
     } else if (feature.type === "numeric") {
       const number = typeof value === "number" ? value : typeof value === "string" && DECIMAL.test(value.trim()) ? Number(value) : NaN;
       if (typeof value !== "number" && typeof value !== "string") errors.push({ instance: index, field: feature.name, problem: `expected a number, got ${typeof value}` });
-      else if (!Number.isFinite(number)) errors.push({ instance: index, field: feature.name, problem: `not a finite number: ${JSON.stringify(value)}` });
+      else if (!Number.isFinite(number)) errors.push({ instance: index, field: feature.name, problem: `not a finite number: ${typeof value === "number" ? String(value) : JSON.stringify(value)}` });
       else if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
         errors.push({ instance: index, field: feature.name, problem: `${number} is outside [${feature.min ?? "-inf"}, ${feature.max ?? "inf"}]` });
       }

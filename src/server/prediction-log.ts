@@ -55,6 +55,18 @@ class CopyBuffer {
     if (this.current.pos + room > this.current.buf.length) this.seal();
     const out = this.current;
     out.reserve(room);
+    const start = out.pos;
+    try {
+      this.encode(out, row);
+    } catch (error) {
+      // Never leave half a tuple behind: it would make every later COPY of the log fail.
+      out.pos = start;
+      throw error;
+    }
+    this.rows += 1;
+  }
+
+  private encode(out: BinaryTupleBuffer, row: LoggedPrediction): void {
     out.int16(LOG_COLUMNS.length);
     out.int32(16);
     const { id } = row;
@@ -76,7 +88,6 @@ class CopyBuffer {
     out.int32(8);
     out.int32(Math.floor(micros / 4294967296));
     out.int32(micros | 0);
-    this.rows += 1;
   }
 
   /** Everything appended so far, leaving the buffer empty. */

@@ -129,6 +129,8 @@ describe("prediction server", () => {
       [{ features: [1, 2, 3] }, "(features)", "expected 22 values"],
       [{ instances: [] }, "instances", "non-empty"],
       [{ nothing: 1 }, "(body)", "exactly one of"],
+      [{ features: row, request_id: 123 }, "request_id", "expected a string, got number"],
+      [{ features: row, request_id: ["a"] }, "request_id", "expected a string, got an array"],
     ];
     for (const [payload, field, problem] of cases) {
       const response = await predict(payload);
@@ -138,6 +140,7 @@ describe("prediction server", () => {
     }
     const infinity = await app.inject({ method: "POST", url: "/predict", payload: `{"features": ${JSON.stringify({ ...row }).replace(/"x05":[^,]+/, '"x05":1e999')}}`, headers: { "content-type": "application/json" } });
     expect(infinity.statusCode).toBe(400);
+    expect(infinity.json().details).toContainEqual({ instance: 0, field: "x05", problem: "not a finite number: Infinity" });
     expect((await app.inject({ method: "POST", url: "/predict", payload: "{not json", headers: { "content-type": "application/json" } })).statusCode).toBe(400);
     expect((await predict({ instances: Array.from({ length: config.serve.maxBatch + 1 }, () => row) })).statusCode).toBe(400);
   });
@@ -194,6 +197,9 @@ describe("prediction server", () => {
     });
     expect(tensor.json().outputs[0].data).toHaveLength(2);
     expect((await app.inject({ method: "POST", url: "/v2/models/mlops/infer", payload: { inputs: [{ name: "x01", shape: [1], datatype: "FP32", data: ["x"] }] } })).statusCode).toBe(400);
+    const numericId = await app.inject({ method: "POST", url: "/v2/models/mlops/infer", payload: { id: 5, inputs: [{ name: "input", shape: [1, 22], datatype: "BYTES", data: config.features.map((f) => row[f.name]) }] } });
+    expect(numericId.statusCode).toBe(400);
+    expect(numericId.json().details).toEqual([{ instance: 0, field: "id", problem: "expected a string, got number" }]);
   });
 
   it("answers 503 while no model is loaded", async () => {
@@ -209,6 +215,21 @@ describe("prediction server", () => {
     bytes[0] = bytes[0]! ^ 0xff;
     writeFileSync(weights, bytes);
     await expect(loadServingModel(project, client, "v1")).rejects.toMatchObject({ code: "MODEL_CHECKSUM_MISMATCH" });
+  });
+});
+
+describe("prediction log", () => {
+  it("keeps no part of a row it could not encode, so the rows around it are still written", async () => {
+    const writer = new PredictionLogWriter({ connect: () => connect(db.url), spillDir: path.join(project.root, "spill-encode") });
+    const row = (i: number) => ({ id: `00000000-0000-4000-9000-${String(i).padStart(12, "0")}`, versionId: 1, requestId: null, featuresJson: "{}", probability: 0.5, label: 1 as const, latencyMs: 1, createdAt: new Date() });
+    writer.add(row(1));
+    expect(() => writer.add({ ...row(2), requestId: 7 as unknown as string })).toThrow();
+    writer.add(row(3));
+    await writer.flush();
+    expect(writer.snapshot()).toMatchObject({ databaseUp: true, buffered: 0 });
+    await writer.close();
+    const stored = await client.query("SELECT count(*)::int AS n FROM predictions WHERE id = ANY($1::uuid[])", [[row(1).id, row(2).id, row(3).id]]);
+    expect(stored.rows[0].n).toBe(2);
   });
 });
 

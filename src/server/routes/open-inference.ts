@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../app.js";
-import { parseInstances } from "../instances.js";
+import { parseInstances, requestIdError } from "../instances.js";
 import { scoreRows } from "./predict.js";
 
 /** The model's name on the Open Inference Protocol routes. */
@@ -48,7 +48,7 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
     return reply.code(context.holder.current ? 200 : 503).send({ name: OIP_MODEL_NAME, ready: context.holder.current !== undefined });
   });
 
-  app.post<{ Params: { name: string }; Body: { id?: string; inputs?: InferInput[] } }>(
+  app.post<{ Params: { name: string }; Body: { id?: unknown; inputs?: InferInput[] } }>(
     "/v2/models/:name/infer",
     { schema: { summary: "OIP v2: inference" } },
     async (request, reply) => {
@@ -57,15 +57,18 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
       if (context.config.serve.requireApiKey && !context.requireKey(request, reply)) return reply;
       const model = context.holder.current;
       if (!model) return reply.code(503).send({ error: "no model is loaded" });
+      const idError = requestIdError(request.body?.id, "id");
+      if (idError) return reply.code(400).send({ error: "invalid input", details: [idError] });
+      const id = (request.body?.id as string | null | undefined) ?? null; // a string or nothing, checked above
       const rows = rowsFromTensors(request.body?.inputs, features.map((f) => f.name));
       if (typeof rows === "string") return reply.code(400).send({ error: rows });
       const parsed = parseInstances({ instances: rows }, context.config, context.config.serve.maxBatch);
       if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
-      const predictions = scoreRows(context, model, parsed.rows, request.body?.id ?? null, started);
+      const predictions = scoreRows(context, model, parsed.rows, id, started);
       return {
         model_name: OIP_MODEL_NAME,
         model_version: model.version,
-        id: request.body?.id ?? randomUUID(),
+        id: id ?? randomUUID(),
         outputs: [
           { name: "probability", datatype: "FP32", shape: [predictions.length], data: predictions.map((p) => p.probability) },
           { name: "label", datatype: "INT32", shape: [predictions.length], data: predictions.map((p) => (p.probability >= model.threshold ? 1 : 0)) },
