@@ -59,25 +59,12 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
       if (version) this.set({ version }, 1);
     },
   });
-  // The series of each label combination, found without building a key on every request.
-  const outcomes = { positive: new Map<string, { count: number }>(), negative: new Map<string, { count: number }>() };
-  const routes = new Map<string, Map<number, Buckets>>();
   return {
     registry,
-    countPrediction(version: string, positive: boolean) {
-      const outcome = positive ? "positive" : "negative";
-      const byVersion = outcomes[outcome];
-      let series = byVersion.get(version);
-      if (series === undefined) byVersion.set(version, (series = predictions.series(version, outcome)));
-      series.count += 1;
+    countPrediction: (version: string, positive: boolean) => {
+      predictions.series(version, positive ? "positive" : "negative").count += 1;
     },
-    observeLatency(route: string, status: number, seconds: number) {
-      let statuses = routes.get(route);
-      if (statuses === undefined) routes.set(route, (statuses = new Map()));
-      let buckets = statuses.get(status);
-      if (buckets === undefined) statuses.set(status, (buckets = latency.series(route, String(status))));
-      buckets.observe(seconds);
-    },
+    observeLatency: (route: string, status: number, seconds: number) => latency.series(route, String(status)).observe(seconds),
     observeBatchSize: (instances: number) => batchSizes.observe(instances),
     reloads,
   };
@@ -86,7 +73,13 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
 interface RequestMetricConfig {
   name: string;
   help: string;
+  /** At most two: series are found through a map per label, with no key built per request. */
   labelNames: readonly string[];
+}
+
+interface Series<S> {
+  labels: Record<string, string>;
+  series: S;
 }
 
 /**
@@ -104,9 +97,11 @@ abstract class RequestMetric<S> {
   readonly name: string;
   readonly help: string;
   readonly #labelNames: readonly string[];
-  readonly #series = new Map<string, { labels: Record<string, string>; series: S }>();
+  /** By the first label's value, then the second's (unlabelled metrics use ""). */
+  readonly #series = new Map<string, Map<string, Series<S>>>();
 
   constructor(registry: Registry, config: RequestMetricConfig) {
+    if (config.labelNames.length > 2) throw new Error(`${config.name}: at most two labels`);
     this.name = config.name;
     this.help = config.help;
     this.#labelNames = config.labelNames;
@@ -114,18 +109,19 @@ abstract class RequestMetric<S> {
   }
 
   /** The numbers for these label values (in labelNames order), made on first use. */
-  series(...values: string[]): S {
-    const key = values.join("\u0000");
-    let entry = this.#series.get(key);
+  series(first = "", second = ""): S {
+    let bySecond = this.#series.get(first);
+    if (bySecond === undefined) this.#series.set(first, (bySecond = new Map()));
+    let entry = bySecond.get(second);
     if (entry === undefined) {
-      const labels = Object.fromEntries(this.#labelNames.map((name, i) => [name, values[i] ?? ""]));
-      this.#series.set(key, (entry = { labels, series: this.create() }));
+      const labels = Object.fromEntries(this.#labelNames.map((name, i) => [name, i === 0 ? first : second]));
+      bySecond.set(second, (entry = { labels, series: this.create() }));
     }
     return entry.series;
   }
 
   async get() {
-    const values = [...this.#series.values()].flatMap(({ labels, series }) => this.export(labels, series));
+    const values = [...this.#series.values()].flatMap((bySecond) => [...bySecond.values()]).flatMap(({ labels, series }) => this.export(labels, series));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 

@@ -86,7 +86,8 @@ export function registerPredict(app: FastifyInstance, context: ServerContext): v
       if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
       const body = request.body as { request_id?: string };
       const requestId = body.request_id ?? (typeof request.headers["x-request-id"] === "string" ? request.headers["x-request-id"] : null);
-      const predictions = scoreRows(context, model, parsed.rows, requestId, started, parsed.batch ? undefined : sentFeaturesText(request.rawBody));
+      const sentFeatures = context.log && !parsed.batch ? sentFeaturesText(request.rawBody) : undefined;
+      const predictions = scoreRows(context, model, parsed.rows, requestId, started, sentFeatures);
       return reply.send(parsed.batch ? { model_version: model.version, predictions } : predictions[0]);
     },
   );
