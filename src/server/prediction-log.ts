@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { BinaryTupleBuffer, copyBinaryIn } from "../db/copy-binary.js";
@@ -23,6 +23,8 @@ export interface PredictionLogOptions {
   /** Rows kept in memory before spilling to disk. */
   maxBuffered?: number;
   onError?: (error: Error) => void;
+  /** What a replay had to leave out (a torn last row, a file PostgreSQL refuses). */
+  onNote?: (message: string) => void;
 }
 
 export interface PredictionLogStats {
@@ -115,6 +117,8 @@ class CopyBuffer {
 const LOG_COLUMNS = ["id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at"];
 /** A tuple's bytes but for the text of its two text fields: count, lengths, uuid, ids, floats, label, time. */
 const FIXED_BYTES = 2 + 8 * 4 + 16 + 4 + 8 + 2 + 4 + 8;
+/** SQLSTATEs of data PostgreSQL will never take: classes 22 and 23, and 08P01 for unreadable binary fields. */
+const REFUSED_DATA = /^(22|23)...$|^08P01$/;
 /** Spill files hold binary tuples without COPY's header and trailer, so appending is all a spill does. */
 const SPILL_SUFFIX = ".tuples";
 
@@ -214,7 +218,10 @@ export class PredictionLogWriter {
     let replayed = 0;
     for (const name of files) {
       const file = path.join(this.options.spillDir, name);
-      const tuples = await readFile(file);
+      const read = await readFile(file);
+      // A process killed while appending leaves a torn last row: replay the whole ones.
+      const tuples = read.subarray(0, wholeTuplesLength(read));
+      if (tuples.length < read.length) this.options.onNote?.(`${name}: left out a torn last row (${read.length - tuples.length} bytes)`);
       if (tuples.length > 0) {
         await db.query("BEGIN");
         try {
@@ -225,7 +232,13 @@ export class PredictionLogWriter {
           replayed += inserted.rowCount ?? 0;
         } catch (error) {
           await db.query("ROLLBACK").catch(() => undefined);
-          throw error;
+          // PostgreSQL refusing the data (a data or integrity error, or binary fields it cannot
+          // read) will refuse it on every try: set the file aside, so it neither blocks the files
+          // after it nor is lost. Anything else (the connection) is retried on the next flush.
+          if (!REFUSED_DATA.test(String((error as { code?: unknown }).code ?? ""))) throw error;
+          await rename(file, `${file}.rejected`);
+          this.options.onNote?.(`${name}: PostgreSQL refused it (${(error as Error).message}); moved to ${name}.rejected`);
+          continue;
         }
       }
       await rm(file, { force: true });
@@ -243,4 +256,22 @@ export class PredictionLogWriter {
     await this.client?.end().catch(() => undefined);
     this.client = undefined;
   }
+}
+
+/** How many leading bytes of `tuples` are whole binary COPY tuples (field count, then length-prefixed fields). */
+function wholeTuplesLength(tuples: Buffer): number {
+  let whole = 0;
+  let pos = 0;
+  while (pos + 2 <= tuples.length) {
+    const fields = tuples.readInt16BE(pos);
+    pos += 2;
+    for (let f = 0; f < fields && pos <= tuples.length; f += 1) {
+      if (pos + 4 > tuples.length) return whole;
+      const length = tuples.readInt32BE(pos);
+      pos += 4 + Math.max(0, length);
+    }
+    if (pos > tuples.length) return whole;
+    whole = pos;
+  }
+  return whole;
 }

@@ -35,6 +35,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
         connect: () => connectPg(target, 2000),
         spillDir: path.join(project.root, ".mlops", "prediction-spill"),
         onError: (error) => options.onNote?.(`prediction log: database unavailable (${error.message}); rows are kept and written when it returns`),
+        onNote: (message) => options.onNote?.(`prediction log: ${message}`),
       })
     : undefined;
   const { app, holder, reload } = await buildApp({

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -230,6 +231,32 @@ describe("prediction log", () => {
     await writer.close();
     const stored = await client.query("SELECT count(*)::int AS n FROM predictions WHERE id = ANY($1::uuid[])", [[row(1).id, row(2).id, row(3).id]]);
     expect(stored.rows[0].n).toBe(2);
+  });
+});
+
+describe("prediction log spill replay", () => {
+  it("replays the whole rows of a torn file and sets aside a file PostgreSQL refuses, still replaying the others", async () => {
+    const spillDir = path.join(project.root, "spill-torn");
+    const writer = new PredictionLogWriter({ connect: async () => Promise.reject(new Error("connect ECONNREFUSED")), spillDir });
+    const ids = [1, 2, 3].map((i) => `00000000-0000-4000-a000-${String(i).padStart(12, "0")}`);
+    for (const id of ids) writer.add({ id, versionId: 1, requestId: "r", featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() });
+    await writer.close();
+    const [torn] = await readdir(spillDir);
+    // A kill while appending: the start of a fourth row.
+    await appendFile(path.join(spillDir, torn!), (await readFile(path.join(spillDir, torn!))).subarray(0, 30));
+    // Whole tuples that PostgreSQL refuses (a one-byte uuid), sorted before the torn file.
+    const refused = Buffer.alloc(2 + 8 * 5);
+    refused.writeInt16BE(8, 0);
+    for (let f = 0; f < 8; f += 1) refused.writeInt32BE(1, 2 + f * 5);
+    await writeFile(path.join(spillDir, "spill-0.tuples"), refused);
+
+    const notes: string[] = [];
+    const next = new PredictionLogWriter({ connect: () => connect(db.url), spillDir, onNote: (note) => notes.push(note) });
+    expect(await next.replaySpills()).toBe(3);
+    await next.close();
+    expect((await client.query("SELECT count(*)::int AS n FROM predictions WHERE id = ANY($1::uuid[])", [ids])).rows[0].n).toBe(3);
+    expect(notes).toEqual([expect.stringMatching(/^spill-0\.tuples: PostgreSQL refused it .*; moved to spill-0\.tuples\.rejected$/), `${torn}: left out a torn last row (30 bytes)`]);
+    expect(await readdir(spillDir)).toEqual(["spill-0.tuples.rejected"]);
   });
 });
 
