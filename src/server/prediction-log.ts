@@ -135,6 +135,8 @@ export class PredictionLogWriter {
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Rows taken out of the buffer by the write in progress: still not in the database. */
+  private writing = 0;
   private readonly stats: PredictionLogStats = { buffered: 0, written: 0, spilled: 0, databaseUp: true };
   private readonly maxBuffered: number;
   private readonly spillFile: string;
@@ -154,7 +156,7 @@ export class PredictionLogWriter {
   }
 
   snapshot(): PredictionLogStats {
-    return { ...this.stats, buffered: this.buffer.rows };
+    return { ...this.stats, buffered: this.buffer.rows + this.writing };
   }
 
   /** Writes what is buffered (and any spilled rows); one flush at a time. */
@@ -166,6 +168,7 @@ export class PredictionLogWriter {
   private async flushOnce(): Promise<void> {
     if (this.buffer.rows === 0 && this.stats.databaseUp) return;
     const taken = this.buffer.take();
+    this.writing = taken.rows;
     try {
       const client = await this.connection();
       if (taken.rows > 0) {
@@ -177,12 +180,15 @@ export class PredictionLogWriter {
         await this.replaySpills(client);
       }
     } catch (error) {
+      this.writing = 0; // back in the buffer below
       this.stats.databaseUp = false;
       await this.client?.end().catch(() => undefined);
       this.client = undefined;
       this.buffer.restore(taken);
       if (this.buffer.rows > this.maxBuffered) await this.spill();
       this.options.onError?.(error as Error);
+    } finally {
+      this.writing = 0;
     }
   }
 

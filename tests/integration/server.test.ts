@@ -234,6 +234,23 @@ describe("prediction log", () => {
   });
 });
 
+describe("prediction log queue", () => {
+  it("counts the rows of a write in progress as buffered until they are in the database", async () => {
+    let release!: () => void;
+    const connected = new Promise<void>((resolve) => (release = resolve));
+    const writer = new PredictionLogWriter({ connect: async () => (await connected, connect(db.url)), spillDir: path.join(project.root, "spill-queue") });
+    for (let i = 0; i < 3; i += 1) {
+      writer.add({ id: `00000000-0000-4000-b000-${String(i).padStart(12, "0")}`, versionId: 1, requestId: null, featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() });
+    }
+    const flushed = writer.flush();
+    expect(writer.snapshot().buffered).toBe(3);
+    release();
+    await flushed;
+    expect(writer.snapshot()).toMatchObject({ buffered: 0, written: 3 });
+    await writer.close();
+  });
+});
+
 describe("prediction log spill replay", () => {
   it("replays the whole rows of a torn file and sets aside a file PostgreSQL refuses, still replaying the others", async () => {
     const spillDir = path.join(project.root, "spill-torn");
