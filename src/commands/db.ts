@@ -23,7 +23,8 @@ function renderStatus(status: DatabaseStatus): string {
   if (status.mode === "embedded") {
     lines.push(`server      embedded PostgreSQL, ${yes(status.server.running, status.server.running ? "running" : "not running")}`);
     if (status.server.running) lines.push(`pid         ${status.server.pid}`, `port        ${status.server.port}`);
-    lines.push(`data        ${status.server.dataDir}`, `log         ${status.server.logFile}`);
+    const outside = status.server.dataDirRecord ? chalk.dim(` (outside the project, recorded in ${status.server.dataDirRecord})`) : "";
+    lines.push(`data        ${status.server.dataDir}${outside}`, `log         ${status.server.logFile}`);
   } else {
     lines.push(`server      DATABASE_URL, ${yes(status.reachable, status.reachable ? "reachable" : "unreachable")}`);
   }

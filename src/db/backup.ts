@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Transform } from "node:stream";
@@ -12,6 +12,7 @@ import { z } from "zod";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
 import { applyMigrations, readMigrations } from "./migrate.js";
+import { ensurePrivateDir } from "./state-dir.js";
 
 /**
  * Logical backups of our own, because pg_dump cannot be relied on: the embedded server is
@@ -137,19 +138,21 @@ async function dumpTable(client: pg.ClientBase, table: TableShape, folder: strin
   const file = tableFile(table.name);
   const copy = client.query(copyTo(`COPY ${quoteIdent(table.name)} (${table.columns.map(quoteIdent).join(", ")}) TO STDOUT`));
   const bytes = meter();
-  await pipeline(copy, createGzip({ level: GZIP_LEVEL }), bytes, createWriteStream(path.join(folder, file), { flags: "wx", flush: true }));
+  await pipeline(copy, createGzip({ level: GZIP_LEVEL }), bytes, createWriteStream(path.join(folder, file), { flags: "wx", flush: true, mode: 0o600 }));
   return { name: table.name, file, columns: table.columns, rows: copy.rowCount, bytes: bytes.bytes, sha256: bytes.sha256() };
 }
 
 /** Creates `<name>.partial` in `dir`, with a suffix when a backup of the same second exists. */
 async function claimFolder(dir: string, name: string): Promise<{ name: string; partial: string }> {
-  await mkdir(dir, { recursive: true });
+  // Backups hold every example and prediction: for the owner alone (folders 0700, files 0600).
+  await ensurePrivateDir(dir);
   for (let n = 1; ; n++) {
     const candidate = n === 1 ? name : `${name}-${n}`;
     if (existsSync(path.join(dir, candidate))) continue;
     try {
       const partial = path.join(dir, candidate + PARTIAL_SUFFIX);
-      await mkdir(partial);
+      await mkdir(partial, { mode: 0o700 });
+      await chmod(partial, 0o700);
       return { name: candidate, partial };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -193,7 +196,7 @@ export async function createBackup(client: pg.ClientBase, options: { dir: string
       tables: written,
       sequences,
     };
-    await writeFile(path.join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`, { flush: true });
+    await writeFile(path.join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`, { flush: true, mode: 0o600 });
     const folder = path.join(options.dir, name);
     await rename(partial, folder);
     return { name, path: folder, manifest };

@@ -6,15 +6,24 @@ import os from "node:os";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { ExitCode, MlopsError } from "../errors.js";
+import { DATA_DIR_RECORD, firstBlockedFolder, foldersDownTo, forgetDataDir, placeDataDir, recordedDataDir } from "./data-location.js";
 import { locateBinaries, processState, resolveRunAs, runPgProgram, type RunAs } from "./pg-process.js";
+import { ensureStateDir, stateDirOf } from "./state-dir.js";
 
-/** The embedded server's files, all under the project's `.mlops/` folder. */
+/**
+ * The embedded server's files: under the project's `.mlops/` folder, except the data folder when
+ * `.mlops/data-dir` records that it is kept elsewhere (see data-location.ts).
+ */
 export function embeddedPaths(root: string) {
-  const stateDir = path.join(root, ".mlops");
+  const stateDir = stateDirOf(root);
+  const recorded = recordedDataDir(stateDir);
+  const dataDir = recorded ?? path.join(stateDir, "pgdata");
   return {
     stateDir,
-    dataDir: path.join(stateDir, "pgdata"),
-    logFile: path.join(stateDir, "pgdata", "server.log"),
+    dataDir,
+    /** The file naming the data folder when it lives outside the project, else undefined. */
+    dataDirRecord: recorded === undefined ? undefined : path.join(stateDir, DATA_DIR_RECORD),
+    logFile: path.join(dataDir, "server.log"),
     credentialsFile: path.join(stateDir, "credentials.json"),
     portFile: path.join(stateDir, "port"),
     lockTarget: stateDir,
@@ -33,6 +42,8 @@ export interface EmbeddedStatus {
   pid?: number;
   port?: number;
   dataDir: string;
+  /** Set when the data folder is outside the project: the file under .mlops/ that records it. */
+  dataDirRecord?: string;
   logFile: string;
 }
 
@@ -61,7 +72,7 @@ function isLive(pid: number): boolean {
 
 /** Reads the server's state from its files alone: fast enough for every command to call. */
 export function embeddedStatus(root: string): EmbeddedStatus {
-  const { dataDir, logFile } = embeddedPaths(root);
+  const { dataDir, logFile, dataDirRecord } = embeddedPaths(root);
   const initialized = existsSync(path.join(dataDir, "PG_VERSION"));
   const pidFile = initialized ? readPidFile(dataDir) : undefined;
   const running = pidFile !== undefined && isLive(pidFile.pid) && pidFile.status === "ready";
@@ -69,6 +80,7 @@ export function embeddedStatus(root: string): EmbeddedStatus {
     initialized,
     running,
     dataDir,
+    ...(dataDirRecord ? { dataDirRecord } : {}),
     logFile,
     ...(running && pidFile ? { pid: pidFile.pid, port: pidFile.port } : {}),
   };
@@ -109,23 +121,30 @@ export async function ensureEmbeddedServer(root: string, configuredPort?: number
   if (status.running && status.port !== undefined && existsSync(paths.credentialsFile)) {
     return { url: connectionUrl(readCredentials(paths.credentialsFile), status.port), port: status.port, action: "joined" };
   }
-  await mkdir(paths.stateDir, { recursive: true });
+  const runAs = resolveRunAs(paths.dataDir);
+  // The server's own user passes through .mlops/ only while its data is kept inside it.
+  await ensureStateDir(root, runAs.uid !== undefined && paths.dataDirRecord === undefined);
   const release = await acquireLock(paths.lockTarget);
   try {
     const again = embeddedStatus(root);
     if (again.running && again.port !== undefined) {
       return { url: connectionUrl(readCredentials(paths.credentialsFile), again.port), port: again.port, action: "joined" };
     }
-    const runAs = resolveRunAs(paths.dataDir);
     const { binDir } = await locateBinaries(runAs);
     let created = false;
+    let current = embeddedPaths(root);
     if (!again.initialized) {
-      await createCluster(binDir, paths, runAs);
+      if (current.dataDirRecord === undefined) {
+        const placed = await placeDataDir(root, paths.stateDir, runAs);
+        if (placed.blockedBy !== undefined) await ensureStateDir(root, false);
+        current = embeddedPaths(root);
+      }
+      await createCluster(binDir, current, runAs);
       created = true;
     }
-    const port = await choosePort(paths.portFile, configuredPort);
-    await startCluster(binDir, paths, runAs, port);
-    const credentials = readCredentials(paths.credentialsFile);
+    const port = await choosePort(current.portFile, configuredPort);
+    await startCluster(binDir, current, runAs, port);
+    const credentials = readCredentials(current.credentialsFile);
     return { url: connectionUrl(credentials, port), port, action: created ? "created" : "started" };
   } finally {
     await release();
@@ -194,8 +213,8 @@ async function createCluster(binDir: string, paths: ReturnType<typeof embeddedPa
       runAs,
     );
     if (result.code !== 0) {
-      await rm(paths.dataDir, { recursive: true, force: true });
-      throw initdbError(result.output, paths.dataDir, runAs);
+      await forgetDataDir(paths.stateDir, paths.dataDir);
+      throw await initdbError(result.output, paths.dataDir, runAs);
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -203,13 +222,25 @@ async function createCluster(binDir: string, paths: ReturnType<typeof embeddedPa
   await writeFile(paths.credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
 }
 
-function initdbError(output: string, dataDir: string, runAs: RunAs): MlopsError {
+/**
+ * initdb's own reason, without its chatter ("Data page checksums are enabled.", the locale
+ * lines): the lines it marks as errors, else its last line.
+ */
+export function initdbReason(output: string): string {
+  const lines = output.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const errors = lines.filter((line) => /\b(error|fatal|panic):/i.test(line)).map((line) => line.replace(/^initdb:\s*(error|fatal):\s*/i, ""));
+  return (errors.length > 0 ? errors : lines.slice(-1)).join("; ") || "initdb failed without saying why";
+}
+
+async function initdbError(output: string, dataDir: string, runAs: RunAs): Promise<MlopsError> {
   const denied = /permission denied/i.test(output);
-  return new MlopsError("EMBEDDED_INIT_FAILED", `Could not create the embedded database in ${dataDir}: ${output.trim().split("\n").slice(-3).join(" ")}`, {
+  const blocked = denied ? await firstBlockedFolder(foldersDownTo(dataDir), runAs) : undefined;
+  return new MlopsError("EMBEDDED_INIT_FAILED", `Could not create the embedded database in ${dataDir}: ${initdbReason(output)}`, {
     exitCode: ExitCode.unavailable,
     hint: denied
-      ? `The server runs as user "${runAs.user}", which cannot reach that folder: run mlops as a normal user, move the project to a folder every user can enter, or set DATABASE_URL.`
+      ? `The server runs as user "${runAs.user}", which cannot enter ${blocked ?? "that folder"}: let it pass (chmod o+x), set MLOPS_SHARED_DIR to a folder every user can enter, run mlops as a normal user, or set DATABASE_URL.`
       : "Check free disk space and the message above, or set DATABASE_URL to use another PostgreSQL server.",
+    details: { dataDir, ...(blocked ? { blockedBy: blocked } : {}) },
   });
 }
 
@@ -221,7 +252,7 @@ async function choosePort(portFile: string, configured?: number): Promise<number
     if (Number.isInteger(remembered) && remembered > 0) return remembered;
   }
   const port = await freePort();
-  await writeFile(portFile, `${port}\n`);
+  await writeFile(portFile, `${port}\n`, { mode: 0o600 });
   return port;
 }
 

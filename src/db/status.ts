@@ -8,7 +8,15 @@ import { migrationStatus, type MigrationStatus } from "./migrate.js";
 export interface DatabaseStatus {
   mode: "embedded" | "external";
   url: string | null;
-  server: { running: boolean; pid: number | null; port: number | null; dataDir: string | null; logFile: string | null };
+  server: {
+    running: boolean;
+    pid: number | null;
+    port: number | null;
+    dataDir: string | null;
+    /** When the data folder is outside the project (root in a private folder): the file recording it. */
+    dataDirRecord: string | null;
+    logFile: string | null;
+  };
   reachable: boolean;
   error: string | null;
   migrations: MigrationStatus | null;
@@ -26,10 +34,17 @@ export async function databaseStatus(project: Project): Promise<DatabaseStatus> 
   if (external) {
     validateDatabaseUrl(external);
     target = { url: external, display: redactUrl(external), embedded: false };
-    server = { running: true, pid: null, port: Number(new URL(external).port || 5432), dataDir: null, logFile: null };
+    server = { running: true, pid: null, port: Number(new URL(external).port || 5432), dataDir: null, dataDirRecord: null, logFile: null };
   } else {
     const status = embeddedStatus(project.root);
-    server = { running: status.running, pid: status.pid ?? null, port: status.port ?? null, dataDir: status.dataDir, logFile: status.logFile };
+    server = {
+      running: status.running,
+      pid: status.pid ?? null,
+      port: status.port ?? null,
+      dataDir: status.dataDir,
+      dataDirRecord: status.dataDirRecord ?? null,
+      logFile: status.logFile,
+    };
     if (status.running) target = await resolveDatabase(project, { start: false });
   }
   const base = { mode: external ? ("external" as const) : ("embedded" as const), url: target?.display ?? null, server };

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
-import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CONFIG_FILE, loadProject, type Project } from "../config/load.js";
 import { sampleConfig } from "../config/sample.js";
 import type { MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import { connectPg, resolveDatabase, type DatabaseTarget } from "../db/connection.js";
+import { embeddedPaths, embeddedStatus, stopEmbeddedServer } from "../db/embedded.js";
 import { applyMigrations, type MigrationStatus } from "../db/migrate.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 
@@ -66,7 +67,6 @@ export interface InitHooks {
 export async function initProject(cwd: string, hooks: InitHooks = {}): Promise<InitResult> {
   const root = path.resolve(cwd);
   await mkdir(root, { recursive: true });
-  const files: InitResult["files"] = [];
   const configPath = path.join(root, CONFIG_FILE);
   if (hooks.schema && existsSync(configPath)) {
     throw usageError(
@@ -75,6 +75,41 @@ export async function initProject(cwd: string, hooks: InitHooks = {}): Promise<I
       "Use `mlops schema infer FILE --label COLUMN --write` to replace the schema of an existing project.",
     );
   }
+  // A failed init leaves the folder as it found it: a half-made project (a config but no
+  // database) would make every later command fail in a more confusing way.
+  const undo = await undoLog(root);
+  try {
+    return await createProject(root, configPath, hooks);
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+/** Remembers what exists now, and returns the function that removes what init added since. */
+async function undoLog(root: string): Promise<() => Promise<void>> {
+  const gitignore = path.join(root, ".gitignore");
+  const before = {
+    gitignore: existsSync(gitignore) ? readFileSync(gitignore) : undefined,
+    existing: new Set([CONFIG_FILE, ".env.example", ".mlops", "models"].filter((name) => existsSync(path.join(root, name)))),
+  };
+  return async () => {
+    // A server this init started must stop before its files go.
+    if (!before.existing.has(".mlops") && embeddedStatus(root).running) await stopEmbeddedServer(root).catch(() => undefined);
+    const { dataDirRecord, dataDir } = embeddedPaths(root);
+    if (!before.existing.has(".mlops") && dataDirRecord !== undefined) await rm(dataDir, { recursive: true, force: true });
+    for (const name of [CONFIG_FILE, ".env.example", ".mlops"]) {
+      if (!before.existing.has(name)) await rm(path.join(root, name), { recursive: true, force: true });
+    }
+    // Only an empty models folder is init's own; a model in it is the user's.
+    if (!before.existing.has("models")) await rmdir(path.join(root, "models")).catch(() => undefined);
+    if (before.gitignore === undefined) await rm(gitignore, { force: true });
+    else await writeFile(gitignore, before.gitignore);
+  };
+}
+
+async function createProject(root: string, configPath: string, hooks: InitHooks): Promise<InitResult> {
+  const files: InitResult["files"] = [];
   const config: MlopsConfig = { ...sampleConfig(), ...(hooks.schema ?? {}) };
   if (hooks.schema && hooks.schema.rowKey === undefined) delete config.rowKey;
   files.push({ path: CONFIG_FILE, action: await createOnce(configPath, `${JSON.stringify(config, null, 2)}\n`) });

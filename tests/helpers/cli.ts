@@ -19,6 +19,8 @@ export interface CliOptions {
   input?: string;
   uid?: number;
   gid?: number;
+  /** Another build of the CLI to run (a copy installed elsewhere); the repository's by default. */
+  cli?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
   Object.assign(env, options.env);
   const spawnOptions: SpawnOptions = { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"], uid: options.uid, gid: options.gid };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], spawnOptions);
+    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], spawnOptions);
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
