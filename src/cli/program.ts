@@ -50,6 +50,8 @@ Start here: mlops init`,
     .option("--label <column>", "with --from: the column holding the binary label")
     .option("--row-key <column>", "with --from: a column that identifies each row")
     .option("--sample <n>", "with --from: rows to look at", "10000")
+    .option("--positive <value>", "with --from: the label value of the positive class")
+    .option("--negative <value>", "with --from: the label value of the negative class")
     .option("--format <format>", "with --from: csv, tsv, jsonl or json (default: from the file name)")
     .option("--encoding <encoding>", "with --from: utf8, latin1 or utf16le", "utf8")
     .action(lazy(state, async () => (await import("../commands/init.js")).runInit));
@@ -203,6 +205,8 @@ Start here: mlops init`,
     .requiredOption("--label <column>", "the column holding the binary label")
     .option("--row-key <column>", "a column that identifies each row")
     .option("--sample <n>", "rows to look at", "10000")
+    .option("--positive <value>", "the label value of the positive class (default: the conventional or minority one)")
+    .option("--negative <value>", "the label value of the negative class")
     .option("--format <format>", "csv, tsv, jsonl or json (default: from the file name)")
     .option("--encoding <encoding>", "utf8, latin1 or utf16le", "utf8")
     .option("--write", "replace features, label and rowKey in mlops.config.json")

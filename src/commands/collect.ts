@@ -31,10 +31,13 @@ export async function runCollect(ctx: CommandContext, options: Record<string, un
   const project = loadProject(ctx.cwd);
 
   if (parsed.feedback !== undefined) {
-    const summary = await withDatabase(project, ({ client }) => collectFeedback(client, project.config, parsed.feedback!, ctx.cwd));
+    const summary = await withDatabase(project, ({ client }) => collectFeedback(client, project.config, parsed.feedback!, ctx.cwd, { force: parsed.force }));
     ctx.out.result(summary, () =>
-      `feedback    ${summary.attached.toLocaleString("en-US")} labels attached to predictions, ${summary.quarantined} rejected` +
-      (summary.topReasons.length ? `\n            ${summary.topReasons.map((r) => `${r.count} × ${r.example}`).join("\n            ")}` : ""),
+      summary.status === "skipped"
+        ? `Already collected: feedback batch ${summary.sameAs} has the same checksum (${summary.checksum.slice(0, 12)}…). Nothing changed; pass --force to collect it again.`
+        : `feedback    ${summary.attached.toLocaleString("en-US")} labels attached to predictions, ${summary.quarantined} rejected` +
+          (summary.alreadyAttached ? `, ${summary.alreadyAttached} already attached` : "") +
+          (summary.topReasons.length ? `\n            ${summary.topReasons.map((r) => `${r.count} × ${r.example}`).join("\n            ")}` : ""),
     );
     return summary.attached === 0 && summary.quarantined > 0 ? ExitCode.gateFailed : ExitCode.ok;
   }

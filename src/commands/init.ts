@@ -14,8 +14,8 @@ export async function runInit(ctx: CommandContext, options: Record<string, unkno
     const parsed = parseOptions(inferOptions.extend({ from: z.string().min(1) }), options);
     schema = await inferSchemaFromFile(path.resolve(ctx.cwd, parsed.from), { ...parsed, sampleSize: parsed.sample });
     if (!ctx.out.json) ctx.out.note(renderInferred(schema));
-  } else if (options.label !== undefined) {
-    throw usageError("OPTIONS_INVALID", "--label goes with --from FILE.", "mlops init --from data.csv --label churned");
+  } else if (options.label !== undefined || options.positive !== undefined || options.negative !== undefined) {
+    throw usageError("OPTIONS_INVALID", "--label, --positive and --negative go with --from FILE.", "mlops init --from data.csv --label churned");
   }
   const spinner = ctx.out.spinner("Creating the project");
   let result: InitResult;

@@ -13,6 +13,8 @@ import { usageError } from "../errors.js";
 export const inferOptions = z.object({
   label: z.string({ error: "is required: the column that holds the label" }).min(1),
   rowKey: z.string().min(1).optional(),
+  positive: z.string().min(1).optional(),
+  negative: z.string().min(1).optional(),
   sample: count(1, 10_000_000).default(10_000),
   format: z.enum(["csv", "tsv", "jsonl", "json"]).optional(),
   encoding: z.enum(["utf8", "latin1", "utf16le"]).optional(),

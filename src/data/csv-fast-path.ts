@@ -3,7 +3,7 @@ import type { ExampleRows } from "./example-rows.js";
 import type { CsvLine } from "./sources/csv-parser.js";
 import type { FeatureValue, LabelValue } from "./types.js";
 import type { ColumnPlan } from "./validate.js";
-import { isMissingToken, MAX_EXACT_DIGITS, POWERS_OF_TEN } from "./values.js";
+import { FLOAT32_MAX, isMissingToken, MAX_EXACT_DIGITS, POWERS_OF_TEN } from "./values.js";
 
 const NOT_HANDLED = 2;
 
@@ -38,8 +38,10 @@ export class CsvFastPath {
   ) {
     this.features = config.features;
     this.numeric = Uint8Array.from(config.features, (f) => (f.type === "numeric" ? 1 : 0));
-    this.min = Float64Array.from(config.features, (f) => (f.type === "numeric" ? (f.min ?? -Number.MAX_VALUE) : 0));
-    this.max = Float64Array.from(config.features, (f) => (f.type === "numeric" ? (f.max ?? Number.MAX_VALUE) : 0));
+    // Beyond float32 a value is invalid whatever the configured range (see FLOAT32_MAX); the
+    // validator, which this path hands such rows to, says why.
+    this.min = Float64Array.from(config.features, (f) => (f.type === "numeric" ? Math.max(f.min ?? -FLOAT32_MAX, -FLOAT32_MAX) : 0));
+    this.max = Float64Array.from(config.features, (f) => (f.type === "numeric" ? Math.min(f.max ?? FLOAT32_MAX, FLOAT32_MAX) : 0));
     this.allowed = config.features.map((f) => (f.type === "categorical" ? new Set(f.values.filter((v) => !isMissingToken(v.trim()))) : undefined));
     this.prefixes = config.features.map((f, i) => Buffer.from(`${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:`));
     this.prefixBytes = this.prefixes.reduce((sum, p) => sum + p.length, 0);

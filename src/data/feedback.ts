@@ -9,13 +9,23 @@ import { presentText } from "./values.js";
 import type { ReasonCount } from "./ingest.js";
 
 export interface FeedbackSummary {
-  batchId: number;
+  /** "skipped": the same file (same checksum) was collected before, and nothing changed. */
+  status: "accepted" | "skipped";
+  batchId: number | null;
+  /** For a skipped file: the feedback batch that holds it. */
+  sameAs: number | null;
   source: string;
+  checksum: string;
   read: number;
   attached: number;
+  /** Labels a prediction already had (from an overlapping file): not stored twice. */
+  alreadyAttached: number;
   quarantined: number;
   topReasons: ReasonCount[];
 }
+
+/** Same as ingest's lock: a checksum check must see every committed batch. */
+const INGEST_LOCK = 0x6d6c6f70;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,7 +35,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Unknown ids and bad labels are quarantined with their reason; the whole file is one
  * transaction.
  */
-export async function collectFeedback(client: pg.Client, config: MlopsConfig, file: string, cwd: string): Promise<FeedbackSummary> {
+export async function collectFeedback(client: pg.Client, config: MlopsConfig, file: string, cwd: string, options: { force?: boolean } = {}): Promise<FeedbackSummary> {
   const resolved = path.resolve(cwd, file);
   const source = await openSource({ kind: "file", path: resolved, format: formatFromName(resolved) === "jsonl" ? "jsonl" : "csv" }, config);
   const labelName = config.label.name;
@@ -41,6 +51,17 @@ export async function collectFeedback(client: pg.Client, config: MlopsConfig, fi
 
   await client.query("BEGIN");
   try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+    const checksum = await source.checksumUpfront!();
+    const same = await client.query<{ id: number }>(
+      "SELECT id FROM batches WHERE source_kind = 'feedback' AND checksum = $1 ORDER BY id LIMIT 1",
+      [checksum],
+    );
+    if (same.rows[0] !== undefined && !options.force) {
+      await client.query("ROLLBACK");
+      const sameAs = same.rows[0].id;
+      return { status: "skipped", batchId: null, sameAs, source: source.name, checksum, read: 0, attached: 0, alreadyAttached: 0, quarantined: 0, topReasons: [] };
+    }
     const batch = await client.query<{ id: number }>(
       `INSERT INTO batches (source, source_kind, checksum, status, rows_read, rows_accepted, rows_quarantined, rows_duplicate, report, started_at, finished_at)
        VALUES ($1, 'feedback', '', 'accepted', 0, 0, 0, 0, '{}', now(), now()) RETURNING id`,
@@ -84,19 +105,35 @@ export async function collectFeedback(client: pg.Client, config: MlopsConfig, fi
       [JSON.stringify([{ field: "prediction_id", code: "unknown_prediction", problem: "no logged prediction has this id" }])],
     );
     for (let i = 0; i < (unknown.rowCount ?? 0); i += 1) note("unknown_prediction", "prediction_id", "no logged prediction has this id");
+    // A label a prediction already has (an overlapping file, or --force) is not counted twice.
     const attached = await client.query(
-      "INSERT INTO feedback (prediction_id, label, batch_id) SELECT prediction_id, label, $1 FROM mlops_feedback WHERE problems IS NULL ORDER BY line",
+      `INSERT INTO feedback (prediction_id, label, batch_id)
+       SELECT DISTINCT ON (prediction_id, label) prediction_id, label, $1 FROM mlops_feedback f
+        WHERE problems IS NULL AND NOT EXISTS (SELECT 1 FROM feedback x WHERE x.prediction_id = f.prediction_id AND x.label = f.label)
+        ORDER BY prediction_id, label, line`,
       [batchId],
     );
+    const valid = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM mlops_feedback WHERE problems IS NULL");
     const quarantined = await client.query(
       "INSERT INTO quarantined_rows (batch_id, row_number, raw, reasons) SELECT $1, line, raw::json, problems::jsonb FROM mlops_feedback WHERE problems IS NOT NULL",
       [batchId],
     );
     const topReasons = [...reasons.values()].sort((a, b) => b.count - a.count);
-    const summary: FeedbackSummary = { batchId, source: source.name, read, attached: attached.rowCount ?? 0, quarantined: quarantined.rowCount ?? 0, topReasons };
+    const summary: FeedbackSummary = {
+      status: "accepted",
+      batchId,
+      sameAs: null,
+      source: source.name,
+      checksum,
+      read,
+      attached: attached.rowCount ?? 0,
+      alreadyAttached: valid.rows[0]!.n - (attached.rowCount ?? 0),
+      quarantined: quarantined.rowCount ?? 0,
+      topReasons,
+    };
     await client.query(
-      `UPDATE batches SET checksum = $2, rows_read = $3, rows_accepted = $4, rows_quarantined = $5, report = $6, finished_at = now() WHERE id = $1`,
-      [batchId, source.checksum(), read, summary.attached, summary.quarantined, JSON.stringify(summary)],
+      `UPDATE batches SET checksum = $2, rows_read = $3, rows_accepted = $4, rows_quarantined = $5, rows_duplicate = $6, report = $7, finished_at = now() WHERE id = $1`,
+      [batchId, checksum, read, summary.attached, summary.quarantined, summary.alreadyAttached, JSON.stringify(summary)],
     );
     await client.query("COMMIT");
     return summary;

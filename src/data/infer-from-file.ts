@@ -7,6 +7,8 @@ import type { RawRow } from "./types.js";
 export interface InferFromFileOptions {
   label: string;
   rowKey?: string;
+  positive?: string;
+  negative?: string;
   sampleSize?: number;
   format?: DataFormat;
   encoding?: TextEncoding;
@@ -26,6 +28,8 @@ export async function inferSchemaFromFile(file: string, options: InferFromFileOp
   const inferred = await inferSchema(rows(), {
     label: options.label,
     ...(options.rowKey ? { rowKey: options.rowKey } : {}),
+    ...(options.positive !== undefined ? { positive: options.positive } : {}),
+    ...(options.negative !== undefined ? { negative: options.negative } : {}),
     ...(options.sampleSize ? { sampleSize: options.sampleSize } : {}),
   });
   return { file: source.name, ...inferred };

@@ -1,7 +1,8 @@
 import type { Feature } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import type { RawRow, RawValue } from "./types.js";
-import { NON_FINITE, parseNumber, presentText } from "./values.js";
+import { chooseLabel } from "./infer-label.js";
+import { DECIMAL, NON_FINITE, parseNumber, presentText } from "./values.js";
 
 export interface InferOptions {
   label: string;
@@ -10,6 +11,9 @@ export interface InferOptions {
   /** Most distinct values a text column may hold and still be categorical, default 50. */
   maxCategories?: number;
   rowKey?: string;
+  /** The label's positive and negative classes, as text in the data; otherwise chosen (see infer-label.ts). */
+  positive?: string;
+  negative?: string;
 }
 
 export interface ColumnReport {
@@ -22,6 +26,8 @@ export interface ColumnReport {
   min?: number;
   max?: number;
   values?: string[];
+  /** A numeric column's values that are not numbers (at most 1% of its values), with their counts. */
+  badValues?: Array<{ value: string; count: number }>;
   note?: string;
 }
 
@@ -40,17 +46,22 @@ export interface InferredSchema {
 const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_NAME_LENGTH = 63;
 const ID_LIKE_NAME = /^(id|key|uuid)$|_id$/i;
-/** Label pairs whose positive class is fixed by convention; the first of each is positive. */
-const CONVENTIONAL_PAIRS: ReadonlyArray<readonly [string, string]> = [
-  ["1", "0"], ["true", "false"], ["yes", "no"], ["y", "n"], ["positive", "negative"], ["pos", "neg"], ["t", "f"],
-];
+
+/**
+ * A column stays numeric with up to this share of values that are not numbers: one stray "abc"
+ * among 3,000 integers must not drop the column (collect quarantines that row instead).
+ */
+export const NUMERIC_TOLERANCE = 0.01;
 
 /** What one pass over the sample learned about a column. Values are keyed by their trimmed text. */
-interface ColumnProfile {
+export interface ColumnProfile {
   name: string;
   present: number;
   counts: Map<string, number>;
+  /** False once too many values are not numbers to ever be within NUMERIC_TOLERANCE. */
   numeric: boolean;
+  /** Present values that are not numbers. */
+  nonNumeric: number;
   allBoolean: boolean;
   min: number;
   max: number;
@@ -71,7 +82,7 @@ async function profileSample(rows: AsyncIterable<RawRow> | Iterable<RawRow>, sam
     for (const [name, value] of Object.entries(row)) {
       let profile = profiles.get(name);
       if (!profile) {
-        profile = { name, present: 0, counts: new Map(), numeric: true, allBoolean: true, min: Infinity, max: -Infinity };
+        profile = { name, present: 0, counts: new Map(), numeric: true, nonNumeric: 0, allBoolean: true, min: Infinity, max: -Infinity };
         profiles.set(name, profile);
       }
       const text = typedText(value);
@@ -81,7 +92,8 @@ async function profileSample(rows: AsyncIterable<RawRow> | Iterable<RawRow>, sam
       profile.allBoolean &&= typeof value === "boolean";
       const number = profile.numeric ? parseNumber(value, text) : null;
       if (number === null) {
-        profile.numeric = false;
+        profile.nonNumeric += 1;
+        if (profile.nonNumeric > sampleSize * NUMERIC_TOLERANCE) profile.numeric = false;
       } else {
         profile.min = Math.min(profile.min, number);
         profile.max = Math.max(profile.max, number);
@@ -92,37 +104,60 @@ async function profileSample(rows: AsyncIterable<RawRow> | Iterable<RawRow>, sam
   return { profiles, rowsSampled };
 }
 
-/** Counts per distinct value, merging texts that are the same number ("1" and "1.0") in numeric columns. */
-function distinctCounts(profile: ColumnProfile): Map<string, number> {
+/**
+ * Counts per distinct value, merging texts that are the same number ("1" and "1.0") in numeric
+ * columns; the few values of a numeric column that are not numbers are left out (see badValues).
+ */
+export function distinctCounts(profile: ColumnProfile): Map<string, number> {
   if (!isNumeric(profile)) return profile.counts;
   const merged = new Map<string, number>();
   for (const [text, count] of profile.counts) {
-    const key = String(Number(text));
+    const number = Number(text);
+    if (!DECIMAL.test(text) || !Number.isFinite(number)) continue;
+    const key = String(number);
     merged.set(key, (merged.get(key) ?? 0) + count);
   }
   return merged;
 }
 
-const isNumeric = (profile: ColumnProfile) => profile.numeric && profile.present > 0;
+/** Numeric when at least 99% of the present values are numbers. */
+export const isNumeric = (profile: ColumnProfile) =>
+  profile.numeric && profile.present > 0 && profile.nonNumeric <= profile.present * NUMERIC_TOLERANCE && profile.nonNumeric < profile.present;
+
+/** The values of a numeric column that are not numbers, most frequent first. */
+function badValues(profile: ColumnProfile): Array<{ value: string; count: number }> {
+  const bad: Array<{ value: string; count: number }> = [];
+  for (const [value, count] of profile.counts) {
+    if (!DECIMAL.test(value) || !Number.isFinite(Number(value))) bad.push({ value, count });
+  }
+  return bad.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+}
 
 function looksLikeRowKey(profile: ColumnProfile, rowsSampled: number): boolean {
   return ID_LIKE_NAME.test(profile.name) && rowsSampled > 1 && profile.present === rowsSampled && distinctCounts(profile).size === rowsSampled;
 }
 
-function baseReport(profile: ColumnProfile, rowsSampled: number): ColumnReport {
+export function baseReport(profile: ColumnProfile, rowsSampled: number): ColumnReport {
   const missing = rowsSampled - profile.present;
   return { name: profile.name, role: "ignored", type: null, nullable: missing > 0, missing, distinct: distinctCounts(profile).size };
 }
 
 /** Decides what a column other than the label becomes, and the feature it contributes if any. */
-function classifyColumn(profile: ColumnProfile, rowsSampled: number, maxCategories: number) {
+function classifyColumn(profile: ColumnProfile, rowsSampled: number, maxCategories: number, warnings: string[]) {
   const report = baseReport(profile, rowsSampled);
   if (profile.present === 0) {
     return { report: { ...report, note: "no values in the sample" }, feature: undefined };
   }
   if (isNumeric(profile)) {
     const numeric = { ...report, role: "feature" as const, type: "numeric" as const, min: profile.min, max: profile.max };
-    const note = "observed range only: a sample's range is not written as bounds, as it would quarantine legitimate later values";
+    let note = "observed range only: a sample's range is not written as bounds, as it would quarantine legitimate later values";
+    const bad = badValues(profile);
+    if (bad.length > 0) {
+      const shown = bad.slice(0, 5).map((b) => `${JSON.stringify(b.value)}${b.count > 1 ? ` ×${b.count}` : ""}`).join(", ");
+      note = `numeric in ${profile.present - profile.nonNumeric} of ${profile.present} values; not numbers: ${shown}${bad.length > 5 ? ", …" : ""}`;
+      warnings.push(`Column "${profile.name}" is numeric, but ${profile.nonNumeric} sampled value${profile.nonNumeric === 1 ? " is" : "s are"} not a number (${shown}); collect quarantines those rows.`);
+      return { report: { ...numeric, badValues: bad.slice(0, 20), note }, feature: { name: profile.name, type: "numeric" as const, nullable: report.nullable } };
+    }
     return { report: { ...numeric, note }, feature: { name: profile.name, type: "numeric" as const, nullable: report.nullable } };
   }
   const values = [...profile.counts.keys()].sort();
@@ -132,45 +167,6 @@ function classifyColumn(profile: ColumnProfile, rowsSampled: number, maxCategori
   }
   const note = `${values.length} distinct values (more than ${maxCategories}): an ID or free text, not a feature`;
   return { report: { ...report, note }, feature: undefined };
-}
-
-function chooseLabel(profile: ColumnProfile, rowsSampled: number, warnings: string[]) {
-  const counts = distinctCounts(profile);
-  if (counts.size !== 2) {
-    const seen = [...counts.keys()].sort().slice(0, 10);
-    throw usageError(
-      "LABEL_NOT_BINARY",
-      `Label column "${profile.name}" must hold exactly two values; the sample holds ${counts.size}${seen.length ? `: ${seen.join(", ")}` : ""}.`,
-      "Choose a column with two classes, or map the label to two values in the data.",
-      { label: profile.name, values: seen, distinct: counts.size },
-    );
-  }
-  const [a, b] = [...counts.entries()] as [[string, number], [string, number]];
-  const [positive, negative] = positiveFirst(a, b);
-  const missing = rowsSampled - profile.present;
-  if (missing > 0) {
-    warnings.push(`${missing} of ${rowsSampled} sampled rows have no label "${profile.name}"; they are unlabelled and cannot train or evaluate.`);
-  }
-  const typed = (text: string): LabelClass => (isNumeric(profile) ? Number(text) : profile.allBoolean ? text === "true" : text);
-  const report: ColumnReport = {
-    ...baseReport(profile, rowsSampled),
-    role: "label",
-    type: isNumeric(profile) ? "numeric" : "categorical",
-    values: [positive, negative],
-    note: `positive "${positive}", negative "${negative}"`,
-  };
-  return { label: { name: profile.name, positive: typed(positive), negative: typed(negative) }, report };
-}
-
-/** The conventional class when the pair has one, else the minority class, ties to the larger text. */
-function positiveFirst(a: [string, number], b: [string, number]): [string, string] {
-  const lower = [a[0].toLowerCase(), b[0].toLowerCase()];
-  for (const [yes, no] of CONVENTIONAL_PAIRS) {
-    if (lower[0] === yes && lower[1] === no) return [a[0], b[0]];
-    if (lower[0] === no && lower[1] === yes) return [b[0], a[0]];
-  }
-  const aFirst = a[1] < b[1] || (a[1] === b[1] && a[0] > b[0]);
-  return aFirst ? [a[0], b[0]] : [b[0], a[0]];
 }
 
 const isValidName = (name: string) => VALID_NAME.test(name) && name.length <= MAX_NAME_LENGTH;
@@ -185,7 +181,7 @@ export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>
   const maxCategories = options.maxCategories ?? 50;
   for (const [option, value] of [["sampleSize", sampleSize], ["maxCategories", maxCategories]] as const) {
     if (!Number.isInteger(value) || value < 1) {
-      throw usageError("INVALID_OPTION", `${option} must be a whole number of at least 1, not ${value}.`);
+      throw usageError("INVALID_OPTION", `${option} must be a whole number of at least 1, not ${value}.`, "Pass a whole number of 1 or more.");
     }
   }
   const { profiles, rowsSampled } = await profileSample(rows, sampleSize);
@@ -204,11 +200,11 @@ export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>
     }
   }
   if (options.rowKey === options.label) {
-    throw usageError("ROW_KEY_IS_LABEL", `Column "${options.label}" cannot be both the label and the row key.`);
+    throw usageError("ROW_KEY_IS_LABEL", `Column "${options.label}" cannot be both the label and the row key.`, "Pass another column with --row-key, or leave it out.");
   }
 
   const warnings: string[] = [];
-  const chosen = chooseLabel(profiles.get(options.label)!, rowsSampled, warnings);
+  const chosen = chooseLabel(profiles.get(options.label)!, rowsSampled, warnings, options);
   const columns: ColumnReport[] = [];
   const features: Feature[] = [];
   let rowKey = options.rowKey;
@@ -220,7 +216,7 @@ export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>
       const note = options.rowKey === undefined ? "every value distinct and the name looks like an ID: suggested as the row key" : undefined;
       columns.push({ ...baseReport(profile, rowsSampled), role: "row-key", ...(note ? { note } : {}) });
     } else {
-      const { report, feature } = classifyColumn(profile, rowsSampled, maxCategories);
+      const { report, feature } = classifyColumn(profile, rowsSampled, maxCategories, warnings);
       columns.push(report);
       if (feature) features.push(feature);
     }

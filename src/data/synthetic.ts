@@ -225,7 +225,7 @@ function worldFor(config: MlopsConfig, drift: number): SyntheticWorld {
  * gives them: numeric strings are read as numbers; missing or unreadable values count as average.
  */
 export function trueProbability(config: MlopsConfig, row: RawRow, drift: number): number {
-  if (!(drift >= 0 && drift <= 1)) throw usageError("SYNTHETIC_OPTIONS_INVALID", "drift must lie between 0 and 1.");
+  if (!(drift >= 0 && drift <= 1)) throw usageError("SYNTHETIC_OPTIONS_INVALID", "drift must lie between 0 and 1.", "Pass --drift between 0 and 1, e.g. --drift 0.3.");
   const world = worldFor(config, drift);
   const values = new Float64Array(world.numeric.length);
   world.numeric.forEach((profile, j) => {

@@ -1,10 +1,10 @@
 import type { Feature, MlopsConfig } from "../config/schema.js";
 import type { FeatureValue, LabelValue, RawRow, RawValue } from "./types.js";
-import { DECIMAL, NON_FINITE, parseNumber, presentText } from "./values.js";
+import { DECIMAL, fitsFloat32, NON_FINITE, parseNumber, presentText } from "./values.js";
 
 export type ProblemCode =
   | "missing_column" | "missing_value" | "unknown_category" | "not_a_number" | "not_finite"
-  | "out_of_range" | "bad_label" | "missing_row_key" | "malformed_record" | "batch_rejected";
+  | "out_of_range" | "beyond_float32" | "bad_label" | "missing_row_key" | "malformed_record" | "batch_rejected";
 
 export interface RowProblem {
   /** The column at fault, or null for a problem with the whole row. */
@@ -136,6 +136,9 @@ export class RowValidator {
   }
 
   private inRange(feature: Feature & { type: "numeric" }, number: number): number | RowProblem {
+    if (!fitsFloat32(number)) {
+      return { field: feature.name, code: "beyond_float32", problem: `${number} is finite but beyond what a model can hold (float32 reaches about ±3.4e38)` };
+    }
     if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
       return {
         field: feature.name,

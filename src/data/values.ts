@@ -11,6 +11,17 @@ const MISSING_TOKENS = new Set(["", "na", "n/a", "null", "none", "?"]);
 /** Spellings of non-finite numbers: numeric in intent, but never valid feature values. */
 export const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
+/**
+ * Models compute in float32: a value beyond about ±3.4e38 becomes Infinity there, so one such
+ * row turns a feature's mean and every prediction into NaN. Such values are invalid input.
+ */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Whether a finite double survives the trip to float32 (Math.fround rounds, as the model's arrays do). */
+export function fitsFloat32(value: number): boolean {
+  return Number.isFinite(Math.fround(value));
+}
+
 /** Plain decimals and exponents only: "1,000", "0x10" and "Infinity" are not numbers here. */
 export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 

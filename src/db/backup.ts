@@ -237,14 +237,25 @@ export function openBackup(folder: string): Backup {
   try {
     parsed = manifestSchema.safeParse(JSON.parse(readFileSync(manifestPath, "utf8")));
   } catch (error) {
-    throw usageError("BACKUP_INVALID", `${manifestPath} is not valid JSON: ${(error as Error).message}`);
+    throw usageError(
+      "BACKUP_INVALID",
+      `${manifestPath} is not valid JSON (truncated or damaged): ${(error as Error).message}`,
+      "The backup cannot be trusted: restore from another one (`mlops db restore <name>`; the folder names are the backups), or make a new one with `mlops db backup`.",
+    );
   }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
-    throw usageError("BACKUP_INVALID", `${manifestPath} is not an mlops backup manifest:\n${problems.map((p) => `  - ${p}`).join("\n")}`, undefined, { problems });
+    throw usageError(
+      "BACKUP_INVALID",
+      `${manifestPath} is not an mlops backup manifest:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      "Restore from another backup, or make a new one with `mlops db backup`.",
+      { problems },
+    );
   }
   for (const table of parsed.data.tables) {
-    if (table.file !== tableFile(table.name)) throw usageError("BACKUP_INVALID", `${manifestPath}: table ${table.name} names the file ${table.file}.`);
+    if (table.file !== tableFile(table.name)) {
+      throw usageError("BACKUP_INVALID", `${manifestPath}: table ${table.name} names the file ${table.file}.`, "The manifest was edited: restore from another backup.");
+    }
   }
   const missing = parsed.data.tables.filter((t) => !existsSync(path.join(folder, t.file))).map((t) => t.file);
   if (missing.length > 0) {

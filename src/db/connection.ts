@@ -61,7 +61,7 @@ export function isConnectionError(error: unknown): boolean {
     return true;
   }
   const message = error instanceof Error ? error.message : "";
-  return /timeout expired|Connection terminated|connect ECONNREFUSED|Can't reach database/i.test(message);
+  return /timeout expired|Connection terminated|connect ECONNREFUSED|Can't reach database|not queryable|terminating connection/i.test(message);
 }
 
 /** Turns a failure to connect into the toolkit's exit-4 error, naming host and port but no secret. */

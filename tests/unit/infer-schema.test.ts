@@ -105,7 +105,40 @@ describe("inferSchema", () => {
     const rows = ["cat", "dog", "bird", "dog"].map((species, i) => ({ weight: i, species }));
     const error = await usageFailure(rows, { label: "species" });
     expect(error.code).toBe("LABEL_NOT_BINARY");
-    expect(error.message).toContain("bird, cat, dog");
+    expect(error.message).toContain("dog (2), bird (1), cat (1)");
+    expect(error.hint).toContain("--positive VALUE --negative VALUE");
+  });
+
+  it("keeps a column numeric when at most 1% of its values are not numbers, and names those values", async () => {
+    const rows: RawRow[] = Array.from({ length: 3000 }, (_, i) => ({ tenure_months: String(i % 72), churned: i % 3 === 0 ? "yes" : "no" }));
+    rows[1234] = { tenure_months: "abc", churned: "no" };
+    const schema = await inferSchema(rows, { label: "churned" });
+    expect(schema.features).toEqual([{ name: "tenure_months", type: "numeric", nullable: false }]);
+    expect(column(schema, "tenure_months")?.badValues).toEqual([{ value: "abc", count: 1 }]);
+    expect(schema.warnings.join("\n")).toContain('Column "tenure_months" is numeric, but 1 sampled value is not a number ("abc")');
+    // Past 1% the column is text again (here: more distinct values than a category may have).
+    for (let i = 0; i < 40; i++) rows[i] = { tenure_months: `x${i}`, churned: "no" };
+    const text = await inferSchema(rows, { label: "churned" }).catch((e: unknown) => e);
+    expect((text as MlopsError).code).toBe("NO_FEATURES");
+  });
+
+  it("takes the two dominant label values when the rest is a stray 1%, with a warning", async () => {
+    const rows: RawRow[] = Array.from({ length: 3004 }, (_, i) => ({ x: String(i), churned: i % 4 === 0 ? "1" : "0" }));
+    rows[77] = { x: "77", churned: "maybe" };
+    const schema = await inferSchema(rows, { label: "churned" });
+    expect(schema.label).toEqual({ name: "churned", positive: 1, negative: 0 });
+    expect(schema.warnings.join("\n")).toContain('also holds "maybe" ×1 (1 of 3004 labelled rows)');
+  });
+
+  it("takes the classes named by --positive and --negative, whatever the others", async () => {
+    const rows: RawRow[] = ["cat", "dog", "bird", "dog", "cat", "bird"].map((species, i) => ({ weight: i, species }));
+    const schema = await inferSchema(rows, { label: "species", positive: "cat", negative: "dog" });
+    expect(schema.label).toEqual({ name: "species", positive: "cat", negative: "dog" });
+    expect(schema.warnings.join("\n")).toContain('"bird" ×2');
+    const flipped = await inferSchema([{ a: 1, y: "yes" }, { a: 2, y: "no" }], { label: "y", positive: "no" });
+    expect(flipped.label).toEqual({ name: "y", positive: "no", negative: "yes" });
+    const unknown = await usageFailure(rows, { label: "species", positive: "fish" });
+    expect(unknown.code).toBe("LABEL_VALUE_NOT_FOUND");
   });
 
   it("names every column whose name the config cannot hold, and asks to rename it in the data", async () => {

@@ -50,7 +50,7 @@ export async function* csvRecords(bytes: AsyncIterable<Buffer>, label: string, s
     let start = 0;
     if (state.columns === undefined) {
       const first = records[0]!;
-      if ("error" in first) throw usageError("CSV_HEADER_INVALID", `${label}: the header row (line ${first.line}) cannot be read: ${first.error}.`);
+      if ("error" in first) throw usageError("CSV_HEADER_INVALID", `${label}: the header row (line ${first.line}) cannot be read: ${first.error}.`, "Fix the first line of the file: it must name the columns, separated by commas.");
       state.columns = readHeader(isCsvLine(first) ? splitCsvLine(first, delimiter) : first.fields, label);
       start = 1;
     }

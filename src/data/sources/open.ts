@@ -134,6 +134,14 @@ async function openUrl(spec: Extract<SourceSpec, { kind: "url" }>): Promise<Open
     throw usageError("URL_INVALID", `Only http and https URLs can be collected, not ${url.protocol}.`, "Download the file and use --file.");
   }
   const shown = redactUrl(spec.url);
+  // fetch refuses such URLs anyway; said plainly, and without the password, it is a usage error.
+  if (url.username !== "" || url.password !== "") {
+    throw usageError(
+      "URL_CREDENTIALS",
+      `${shown} holds a user name or password; mlops does not send credentials from a URL (they would end up in logs and batch records).`,
+      "Download the file with your credentials (e.g. curl -u USER -o data.csv URL) and collect it with --file data.csv.",
+    );
+  }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 30_000);
   let response: Response;

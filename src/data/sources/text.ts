@@ -57,7 +57,9 @@ export async function* decodeText(plain: AsyncIterable<Buffer>, options: { encod
   try {
     for await (const chunk of plain) {
       current = chunk;
-      if (lines === 0 && options.encoding !== "utf16le" && current.includes(0)) throw binaryError(options.label);
+      if (lines === 0 && options.encoding !== "utf16le" && (current.includes(0) || utf16Kind(current.subarray(0, 2)) !== undefined)) {
+        throw binaryError(options.label, current);
+      }
       const text = decoder.decode(current, { stream: true });
       lines += countLines(text);
       if (text !== "") yield text;
@@ -88,7 +90,7 @@ export async function* utf8Bytes(plain: AsyncIterable<Buffer>, options: { encodi
     let bytes = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
     if (first) {
       first = false;
-      if (bytes.includes(0)) throw binaryError(options.label);
+      if (bytes.includes(0) || utf16Kind(bytes.subarray(0, 2)) !== undefined) throw binaryError(options.label, bytes);
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
     }
     const cut = characterBoundary(bytes);
@@ -142,7 +144,34 @@ function firstBadLine(chunk: Buffer | undefined, encoding: TextEncoding): number
   return countLines(lenient.slice(0, bad === -1 ? lenient.length : bad)) + 1;
 }
 
-function binaryError(label: string) {
+/**
+ * UTF-16 text by its byte order mark, else by its pattern: ASCII characters in UTF-16 have a NUL
+ * in every other byte (the odd bytes for little-endian), which binary data rarely does for long.
+ */
+export function utf16Kind(head: Buffer): "utf16le" | "utf16be" | undefined {
+  if (head[0] === 0xff && head[1] === 0xfe) return "utf16le";
+  if (head[0] === 0xfe && head[1] === 0xff) return "utf16be";
+  const pairs = Math.min(256, head.length >> 1);
+  if (pairs < 4) return undefined;
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < pairs; i++) {
+    if (head[2 * i] === 0) evenNul += 1;
+    if (head[2 * i + 1] === 0) oddNul += 1;
+  }
+  if (oddNul >= 0.9 * pairs && evenNul <= 0.1 * pairs) return "utf16le";
+  if (evenNul >= 0.9 * pairs && oddNul <= 0.1 * pairs) return "utf16be";
+  return undefined;
+}
+
+function binaryError(label: string, head: Buffer) {
+  const utf16 = utf16Kind(head);
+  if (utf16 === "utf16le") {
+    return usageError("ENCODING_UTF16", `${label} is UTF-16 (little-endian) text, not UTF-8.`, "Pass --encoding utf16le.");
+  }
+  if (utf16 === "utf16be") {
+    return usageError("ENCODING_UTF16", `${label} is UTF-16 big-endian text, which mlops does not read.`, "Convert it: iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8.csv, then collect that.");
+  }
   return usageError("BINARY_INPUT", `${label} holds binary data (NUL bytes), not CSV or JSON text.`, "Point mlops at a CSV or JSONL file (optionally .gz).");
 }
 
