@@ -57,7 +57,7 @@ const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETI
 /** True for errors that mean "the database is not there", as opposed to a bad query. */
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
-  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith("08") || code === "57P01" || code === "57P03")) {
+  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03")) {
     return true;
   }
   const message = error instanceof Error ? error.message : "";
