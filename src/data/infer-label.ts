@@ -83,7 +83,7 @@ export function chooseLabel(profile: ColumnProfile, rowsSampled: number, warning
     role: "label",
     type: numeric ? "numeric" : "categorical",
     values: [positive, negative],
-    note: `positive "${positive}", negative "${negative}"${strays.length > 0 ? `; ${strayRows} rows with other values` : ""}`,
+    note: `positive "${positive}", negative "${negative}"${strays.length > 0 ? `; ${strayRows} row${strayRows === 1 ? "" : "s"} with other values` : ""}`,
   };
   return { label: { name: profile.name, positive: typed(positive), negative: typed(negative) }, report };
 }
