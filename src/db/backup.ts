@@ -9,8 +9,9 @@ import { createGunzip, createGzip } from "node:zlib";
 import pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { z } from "zod";
-import { ExitCode, MlopsError, usageError } from "../errors.js";
+import { ExitCode, isMlopsError, MlopsError, usageError } from "../errors.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
+import { connectionLost, isConnectionError } from "./connection.js";
 import { applyMigrations, readMigrations } from "./migrate.js";
 import { ensurePrivateDir } from "./state-dir.js";
 
@@ -203,6 +204,7 @@ export async function createBackup(client: pg.ClientBase, options: { dir: string
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     await rm(partial, { recursive: true, force: true });
+    if (!isMlopsError(error) && isConnectionError(error)) throw connectionLost(options.database, error);
     throw error;
   }
 }
@@ -341,7 +343,17 @@ async function loadTable(client: pg.ClientBase, backup: Backup, table: BackupTab
         details: { table: table.name, file },
       });
     }
-    throw new MlopsError("RESTORE_TABLE_FAILED", `Restoring ${table.name} from ${file} failed: ${(error as Error).message}`, { cause: error, details: { table: table.name } });
+    if (isConnectionError(error)) throw error;
+    // Class 22 (data exception) and 23 (integrity): the file's rows do not load, a damaged backup.
+    const damaged = /^2[23]/.test((error as { code?: string }).code ?? "");
+    throw new MlopsError("RESTORE_TABLE_FAILED", `Restoring ${table.name} from ${file} failed: ${(error as Error).message}`, {
+      exitCode: damaged ? ExitCode.usage : ExitCode.failure,
+      hint: damaged
+        ? "The backup's rows do not load (damaged or edited): restore from another backup."
+        : "Nothing was committed; check the server log and free disk space, then retry.",
+      cause: error,
+      details: { table: table.name },
+    });
   }
 }
 
@@ -412,6 +424,7 @@ export async function restoreBackup(client: pg.Client, backup: Backup, migration
     await client.query(committed ? "COMMIT" : "ROLLBACK");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
+    if (!isMlopsError(error) && isConnectionError(error)) throw connectionLost("the restore target", error);
     throw error;
   }
   const migrationsApplied = committed ? (await applyMigrations(client, migrationsDir)).applied : [];

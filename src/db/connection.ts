@@ -97,3 +97,13 @@ export async function connectPg(target: DatabaseTarget, timeoutMs = 5000, applic
   }
   return client;
 }
+
+/** The server went away in the middle of a command (killed, restarted, network): exit 4, not a bug. */
+export function connectionLost(display: string, error: unknown): MlopsError {
+  return new MlopsError("DATABASE_UNREACHABLE", `The connection to PostgreSQL at ${display} broke during the command: ${(error as Error).message}`, {
+    exitCode: ExitCode.unavailable,
+    hint: "The server rolled back the unfinished transaction; run `mlops db status`, then run the command again.",
+    cause: error,
+    details: { database: display },
+  });
+}

@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { Project } from "../config/load.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
-import { ExitCode, isMlopsError, MlopsError } from "../errors.js";
-import { connectPg, isConnectionError, resolveDatabase, unreachableError, type DatabaseTarget } from "./connection.js";
+import { isMlopsError } from "../errors.js";
+import { connectionLost, connectPg, isConnectionError, resolveDatabase, type DatabaseTarget } from "./connection.js";
 import { applyMigrations, migrationStatus } from "./migrate.js";
 import { createPrisma, type PrismaClient } from "./prisma.js";
 
@@ -17,16 +17,6 @@ export interface DatabaseSession {
 async function migrateIfNeeded(client: pg.Client): Promise<void> {
   const status = await migrationStatus(client, MIGRATIONS_DIR);
   if (status.pending.length > 0) await applyMigrations(client, MIGRATIONS_DIR);
-}
-
-function lostConnection(target: DatabaseTarget, error: unknown): MlopsError {
-  const base = unreachableError(target, error);
-  return new MlopsError("DATABASE_UNREACHABLE", `The connection to PostgreSQL at ${target.display} broke during the command: ${(error as Error).message}`, {
-    exitCode: ExitCode.unavailable,
-    hint: `Its unfinished transaction was rolled back by the server. ${base.hint ?? ""}`.trim(),
-    cause: error,
-    details: base.details,
-  });
 }
 
 /** For long-running commands (serve, run) that open their own connections: the database, started and migrated. */
@@ -56,7 +46,7 @@ export async function withDatabase<T>(project: Project, fn: (session: DatabaseSe
   } catch (error) {
     // The server went away mid-command (killed, restarted, network): the environment's fault,
     // exit 4, not an unexpected failure of mlops.
-    if (!isMlopsError(error) && isConnectionError(error)) throw lostConnection(target, error);
+    if (!isMlopsError(error) && isConnectionError(error)) throw connectionLost(target.display, error);
     throw error;
   } finally {
     await client.end().catch(() => undefined);
