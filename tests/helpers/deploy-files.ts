@@ -91,7 +91,7 @@ function readContainer(where: string, container: K8sContainer, facts: DeployFile
 interface ComposeService {
   image?: string;
   command?: string[];
-  env_file?: string[];
+  environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
 }
@@ -103,9 +103,12 @@ function readCompose(dir: string, facts: DeployFiles): void {
   facts.secretKeys.push(...envNames);
   for (const [name, service] of Object.entries(compose.services)) {
     const where = `compose.yaml ${name}`;
+    // Every ${NAME} substituted into a service's environment must be in the env file.
+    for (const value of Object.values(service.environment ?? {})) {
+      for (const [, key] of String(value).matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)) facts.secretRefs.push({ where, key: key! });
+    }
     if (service.image?.includes("MLOPS_IMAGE")) {
-      // The postgres service takes POSTGRES_* from the same file; mlops takes the rest.
-      facts.containers.push({ where, args: service.command ?? [], env: envNames.filter((n) => !n.startsWith("POSTGRES_")) });
+      facts.containers.push({ where, args: service.command ?? [], env: Object.keys(service.environment ?? {}) });
       for (const volume of service.volumes ?? []) if (volume.startsWith("models:")) facts.modelMounts.push({ where, path: volume.split(":")[1]! });
     }
     for (const mapping of service.ports ?? []) {

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -19,6 +21,8 @@ const DEPLOY = path.join(ROOT, "deploy");
 const files = deployFiles(DEPLOY);
 const SERVE_PORT = configSchema.parse(sampleConfig()).serve.port;
 const MODEL_DIR = configSchema.parse(sampleConfig()).model.dir;
+const COMPOSE = spawnSync("docker-compose", ["version"], { encoding: "utf8" });
+const HAVE_COMPOSE = COMPOSE.status === 0;
 
 let app: Awaited<ReturnType<typeof buildApp>>["app"];
 beforeAll(async () => {
@@ -129,4 +133,27 @@ describe("deploy/", () => {
     const shipped = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { files: string[] }).files;
     for (const entry of shipped) expect(dockerfile.copyTargets.some((t) => t.endsWith(entry)), entry).toBe(true);
   });
+
+  it.runIf(HAVE_COMPOSE)("docker-compose config accepts compose.yaml with the example env file, and refuses it without one", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "mlops-compose-"));
+    try {
+      for (const file of ["compose.yaml", "nginx.conf"]) copyFileSync(path.join(DEPLOY, file), path.join(dir, file));
+      // The shell's variables would win over the env file: run without the test's own.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !["DATABASE_URL", "MLOPS_API_KEY", "POSTGRES_PASSWORD"].includes(name)));
+      const config = () => spawnSync("docker-compose", ["-f", path.join(dir, "compose.yaml"), "config"], { encoding: "utf8", cwd: dir, env });
+      const missing = config();
+      expect(missing.status).not.toBe(0);
+      expect(missing.stderr).toContain("set POSTGRES_PASSWORD in deploy/.env");
+      copyFileSync(path.join(DEPLOY, ".env.example"), path.join(dir, ".env"));
+      const ok = config();
+      expect(ok.status, ok.stderr).toBe(0);
+      const resolved = parse(ok.stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string> }> };
+      expect(Object.keys(resolved.services).sort()).toEqual(["migrate", "postgres", "proxy", "scheduler", "serve"]);
+      expect(resolved.services.serve!.command).toEqual(["serve", "--host", "0.0.0.0", "--port", String(SERVE_PORT)]);
+      expect(Object.keys(resolved.services.postgres!.environment ?? {})).not.toContain("MLOPS_API_KEY");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it.skipIf(HAVE_COMPOSE)("docker-compose config (skipped: docker-compose is not installed; .ci/run installs Debian's)", () => undefined);
 });
