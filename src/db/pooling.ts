@@ -54,31 +54,40 @@ export async function checkedSessionTarget(target: DatabaseTarget, purpose: stri
  * the client asks its backend pid, a second connection then runs a short statement (a pooler
  * in transaction mode gives it the server connection the client just left, as PgBouncer reuses
  * the most recent one first), and the client asks again. A direct connection or session pooling
- * answers the same pid twice; transaction pooling answers another. Costs one connection and
- * about 100 ms, once per connection that needs a session.
+ * answers the same pid twice; transaction pooling answers another. Costs two connections and
+ * about 200 ms, once per connection that needs a session.
  */
 export async function requireOneSession(client: pg.Client, target: DatabaseTarget, purpose: string): Promise<void> {
   const pid = async (c: pg.Client) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
-  const first = await pid(client);
-  const other = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: 5000, application_name: "mlops session check" });
-  other.on("error", () => undefined);
+  const others = Array.from({ length: 2 }, () => new pg.Client({ connectionString: target.url, connectionTimeoutMillis: 5000, application_name: "mlops session check" }));
   try {
-    await other.connect();
-    const busy = other.query("SELECT pg_sleep(0.1)");
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const second = await pid(client);
-    await busy;
-    if (second === first) return;
-    throw new MlopsError(
-      "DATABASE_TRANSACTION_POOLING",
-      `${target.display} does not keep one PostgreSQL session per connection (backend pid ${first}, then ${second}): it goes through a pooler in transaction mode, such as PgBouncer with pool_mode = transaction. ${purpose} needs one session.`,
-      {
-        exitCode: ExitCode.usage,
-        hint: `Use pool_mode = session for this database in the pooler, or point ${DIRECT_URL_VARIABLE} at PostgreSQL itself (or a session-mode pool) for LISTEN and locks and keep DATABASE_URL on the pooler.`,
-        details: { database: target.display, pids: [first, second] },
-      },
-    );
+    for (const other of others) {
+      other.on("error", () => undefined);
+      await other.connect();
+    }
+    // Other clients of the same process (a pool, the prediction log) may take the server
+    // connection just left instead; a few rounds make a transaction pooler show itself.
+    for (let round = 0; round < 3; round += 1) {
+      const first = await pid(client);
+      const busy = Promise.all(others.map((other) => other.query("SELECT pg_sleep(0.05)")));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const second = await pid(client);
+      await busy;
+      if (second !== first) throw transactionPooling(target, purpose, first, second);
+    }
   } finally {
-    await other.end().catch(() => undefined);
+    await Promise.all(others.map((other) => other.end().catch(() => undefined)));
   }
+}
+
+function transactionPooling(target: DatabaseTarget, purpose: string, first: number, second: number): MlopsError {
+  return new MlopsError(
+    "DATABASE_TRANSACTION_POOLING",
+    `${target.display} does not keep one PostgreSQL session per connection (backend pid ${first}, then ${second}): it goes through a pooler in transaction mode, such as PgBouncer with pool_mode = transaction. ${purpose} needs one session.`,
+    {
+      exitCode: ExitCode.usage,
+      hint: `Use pool_mode = session for this database in the pooler, or point ${DIRECT_URL_VARIABLE} at PostgreSQL itself (or a session-mode pool) for LISTEN and locks and keep DATABASE_URL on the pooler.`,
+      details: { database: target.display, pids: [first, second] },
+    },
+  );
 }
