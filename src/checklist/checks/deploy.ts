@@ -11,18 +11,22 @@ const DEPLOY_DIR = path.join(PACKAGE_ROOT, "deploy");
 
 /** Top-level service names of a compose file (two-space keys under `services:`), read without a YAML parser. */
 export function composeServiceNames(text: string): string[] {
-  const body = text.slice(text.search(/^services:\s*$/m));
-  const end = body.slice(1).search(/^\S/m);
-  return [...(end < 0 ? body : body.slice(0, end + 1)).matchAll(/^ {2}([A-Za-z0-9_-]+):/gm)].map((m) => m[1]!);
+  const start = text.search(/^services:[ \t]*$/m);
+  if (start < 0) return [];
+  const body = text.slice(text.indexOf("\n", start) + 1);
+  const end = body.search(/^\S/m);
+  return [...(end < 0 ? body : body.slice(0, end)).matchAll(/^ {2}([A-Za-z0-9_-]+):/gm)].map((m) => m[1]!);
 }
 
-/** Which container tools answer here: `docker compose` (v2), `docker-compose` (v1), `docker`. */
+/** Which container tools are here: `docker`, its `compose` plugin, Compose v1's `docker-compose`. */
 function containerTools(): string[] {
-  const answers = (command: string, args: string[]) => spawnSync(command, args, { timeout: 5000, stdio: "ignore" }).status === 0;
+  // docker-compose v1 is Python and takes seconds to answer: finding it on PATH is enough.
+  const onPath = (name: string) => (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, name)));
+  const docker = onPath("docker");
   return [
-    answers("docker", ["--version"]) && "docker",
-    answers("docker", ["compose", "version"]) && "docker compose",
-    answers("docker-compose", ["version"]) && "docker-compose",
+    docker && "docker",
+    docker && spawnSync("docker", ["compose", "version"], { timeout: 3000, stdio: "ignore" }).status === 0 && "docker compose",
+    onPath("docker-compose") && "docker-compose",
   ].filter((tool): tool is string => typeof tool === "string");
 }
 
