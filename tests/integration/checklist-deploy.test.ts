@@ -55,13 +55,13 @@ describe("the checklist's Docker and Compose items", () => {
     expect(result.evidence).toContain("services postgres, migrate, serve, scheduler, proxy");
   });
 
-  it("all containers started: fails naming what is not running, passes once serve and the scheduler run", async () => {
+  it("all containers started: fails naming what is not running, and sees serve and the scheduler once they run", async () => {
     const idle = new CheckContext(project, "http://127.0.0.1:9", undefined);
     const before = await deployChecks.composeServices(idle);
     await idle.close();
     expect(before.ok).toBe(false);
     expect(before.evidence).toContain("serve: no server answers at http://127.0.0.1:9");
-    expect(before.evidence).toContain("scheduler: not running, but 1 pipeline(s) are scheduled");
+    expect(before.evidence).toContain("scheduler: none connected, so 1 scheduled pipeline(s) run only if cron or a CronJob calls mlops run");
     expect(before.evidence).toContain("postgres: accepting connections");
 
     let server: RunningServer | undefined;
