@@ -79,7 +79,7 @@ describe.skipIf(!PGBOUNCER)("behind PgBouncer", () => {
     }
   });
 
-  it("mlops run and mlops serve exit 2 through transaction pooling, and run works with DATABASE_DIRECT_URL", async () => {
+  it("mlops run, serve and scheduler exit 2 through transaction pooling, and run works with DATABASE_DIRECT_URL", async () => {
     const through = transaction.url(db.url);
     const refused = await runCli(["run", "noop", "--json"], { cwd: project, env: { DATABASE_URL: through } });
     expect(refused.code, refused.stderr).toBe(2);
@@ -89,6 +89,10 @@ describe.skipIf(!PGBOUNCER)("behind PgBouncer", () => {
     const served = await runCli(["serve", "--port", "0", "--json"], { cwd: project, env: { DATABASE_URL: through } });
     expect(served.code, served.stderr).toBe(2);
     expect(json(served)).toMatchObject({ error: { code: "DATABASE_TRANSACTION_POOLING", message: expect.stringContaining("Following promotions (LISTEN) needs one session") } });
+
+    const scheduler = await runCli(["scheduler", "--json"], { cwd: project, env: { DATABASE_URL: through } });
+    expect(scheduler.code, scheduler.stderr).toBe(2);
+    expect(json(scheduler)).toMatchObject({ error: { code: "DATABASE_TRANSACTION_POOLING" } });
 
     const ran = await runCli(["run", "noop", "--json"], { cwd: project, env: { DATABASE_URL: through, [DIRECT_URL_VARIABLE]: db.url } });
     expect(ran.code, ran.stderr).toBe(0);
