@@ -16,7 +16,7 @@ const manual = (guidance?: string): Definition => ({ kind: "manual", ...(guidanc
 const na = (reason: string): Definition => ({ kind: "na", reason });
 
 export const DEFINITIONS: Record<string, Definition> = {
-  "Pre-Deployment / Infrastructure / Docker and Docker Compose installed": na("mlops runs as a Node.js CLI with its own embedded PostgreSQL: no containers to install"),
+  "Pre-Deployment / Infrastructure / Docker and Docker Compose installed": auto("containerDeployment", "Docker and Compose -> deploy/Dockerfile and deploy/compose.yaml shipped with mlops; natively, mlops needs neither"),
   "Pre-Deployment / Infrastructure / Sufficient system resources (4GB+ RAM, 10GB+ disk)": auto("systemResources"),
   "Pre-Deployment / Infrastructure / Required ports available (5432, 8000, 8080)": auto("ports", "5432 -> the database port, 8000 -> the server port; 8080 (Airflow) is not used"),
   "Pre-Deployment / Infrastructure / Network connectivity verified": auto("connectivity"),
@@ -30,7 +30,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   "Pre-Deployment / Security / Reviewed network exposure settings": auto("networkExposure"),
   "Pre-Deployment / Security / Configured firewall rules (if production)": manual("Only the server port should be reachable from clients; the embedded database listens on 127.0.0.1 only."),
   "Initial Setup / Services / Run `./setup.sh` successfully": auto("projectInitialised", "./setup.sh -> mlops init"),
-  "Initial Setup / Services / All containers started (`docker-compose ps`)": auto("servicesRunning", "containers -> the database and the prediction server"),
+  "Initial Setup / Services / All containers started (`docker-compose ps`)": auto("composeServices", "docker-compose ps -> each service of deploy/compose.yaml (postgres, migrate, serve, scheduler) seen from the database"),
   "Initial Setup / Services / PostgreSQL healthy and accepting connections": auto("databaseHealthy"),
   "Initial Setup / Services / Airflow webserver accessible (http://localhost:8080)": na("there is no Airflow webserver: pipelines are run with `mlops run` and `mlops scheduler`, and listed with `mlops runs`"),
   "Initial Setup / Services / API accessible (http://localhost:8000)": auto("apiReachable"),

@@ -54,6 +54,7 @@ async function runUntilSignalled(ctx: CommandContext, project: Project, schedule
       onSkip: (pipeline, reason) => ctx.out.note(`${stamp()} ${pipeline}: skipped, ${reason}`),
       onFailure: (pipeline, error) => ctx.out.note(`${stamp()} ${pipeline}: could not run: ${redactSecrets(error instanceof Error ? error.message : String(error))}`),
       onQueueError: queueErrorReporter(ctx),
+      onOrphanedRun: (run) => ctx.out.warn(`${stamp()} run ${run.id} ${run.pipeline} marked failed: its process (pid ${run.pid} on ${run.hostname}) died`),
     });
     if (scheduler.unscheduled.length > 0) ctx.out.note(`Unscheduled (no longer in the config): ${scheduler.unscheduled.join(", ")}.`);
     const listed = scheduler.schedules.map(({ pipeline, next }, i) => `${pipeline} ${schedules[i]!.expression} (next ${utc(next)})`);

@@ -1,8 +1,9 @@
 import os from "node:os";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
-import { connectPg, isConnectionError } from "../db/connection.js";
+import { isConnectionError } from "../db/connection.js";
 import { prepareDatabase, withDatabase } from "../db/session.js";
+import { connectSession } from "../db/pooling.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
 import { sendAlerts, type AlertReport } from "./alerts.js";
@@ -45,7 +46,7 @@ export interface RunHooks {
 export async function runPipeline(project: Project, pipeline: string, trigger: "manual" | "schedule", hooks: RunHooks = {}): Promise<RunResult> {
   const stages = pipelineStages(project, pipeline);
   const target = await prepareDatabase(project);
-  const lock = await connectPg(target, 5000, `mlops run ${pipeline}`);
+  const lock = await connectSession(target, `The lock that keeps one run of ${pipeline} at a time`, 5000, `mlops run ${pipeline}`);
   const started = Date.now();
   try {
     const acquired = await lock.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [`mlops:pipeline:${pipeline}`]);

@@ -2,8 +2,10 @@ import cronParser from "cron-parser";
 import PgBoss from "pg-boss";
 import type { Project } from "../config/load.js";
 import { isConnectionError, unreachableError } from "../db/connection.js";
+import { checkedSessionTarget } from "../db/pooling.js";
 import { withDatabase } from "../db/session.js";
 import { isMlopsError, MlopsError, usageError } from "../errors.js";
+import { watchForOrphanedRuns, type OrphanedRun } from "./orphaned-runs.js";
 import { runPipeline, type RunResult } from "./runner.js";
 import { pipelineStages } from "./stages.js";
 
@@ -139,10 +141,16 @@ export interface SchedulerEvents {
   onFailure(pipeline: string, error: unknown): void;
   /** pg-boss reports its own trouble (a lost connection, a failed poll) as events. */
   onQueueError(error: Error): void;
+  /** A run whose process died (another scheduler killed mid-run) was marked failed. */
+  onOrphanedRun?(run: OrphanedRun): void;
 }
 
 /** pg-boss timing; tests shorten it. */
-export type SchedulerTuning = Pick<PgBoss.ConstructorOptions, "cronMonitorIntervalSeconds" | "cronWorkerIntervalSeconds"> & { pollingIntervalSeconds?: number };
+export type SchedulerTuning = Pick<PgBoss.ConstructorOptions, "cronMonitorIntervalSeconds" | "cronWorkerIntervalSeconds"> & {
+  pollingIntervalSeconds?: number;
+  /** How often to look for runs whose process died. */
+  orphanCheckSeconds?: number;
+};
 
 export interface RunningScheduler {
   schedules: Array<{ pipeline: string; cron: string; next: string }>;
@@ -161,8 +169,10 @@ export interface RunningScheduler {
  * runPipeline already retries transient failures, and a refused run waits for the next tick.
  */
 export async function startScheduler(project: Project, schedules: Schedule[], events: SchedulerEvents, tuning: SchedulerTuning = {}): Promise<RunningScheduler> {
-  const { pollingIntervalSeconds = 2, ...timing } = tuning;
+  const { pollingIntervalSeconds = 2, orphanCheckSeconds = 15, ...timing } = tuning;
   const target = await withDatabase(project, async (session) => session.target);
+  // Runs hold their pipeline's advisory lock: refuse a transaction-mode pooler before taking work.
+  await checkedSessionTarget(target, "The locks that keep one run of each pipeline at a time");
   const boss = new PgBoss({ connectionString: target.url, schema: "pgboss", application_name: "mlops scheduler", max: 4, ...timing });
   boss.on("error", events.onQueueError);
   try {
@@ -204,12 +214,16 @@ export async function startScheduler(project: Project, schedules: Schedule[], ev
         }
       });
     }
+    const orphans = watchForOrphanedRuns(target, orphanCheckSeconds, (run) => events.onOrphanedRun?.(run));
     const now = new Date();
     return {
       schedules: schedules.map(({ pipeline, cron }) => ({ pipeline, cron, next: nextTick(cron, now).toISOString() })),
       unscheduled: stale.map((name) => name.slice(QUEUE_PREFIX.length)),
       runsInProgress: () => inProgress,
-      stop: (timeoutMs = 30_000) => boss.stop({ graceful: true, wait: true, timeout: timeoutMs }),
+      stop: async (timeoutMs = 30_000) => {
+        orphans.stop();
+        await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+      },
     };
   } catch (error) {
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);

@@ -3,6 +3,7 @@ import pg from "pg";
 import type { Project } from "../config/load.js";
 import { connectPg, type DatabaseTarget } from "../db/connection.js";
 import { prepareDatabase } from "../db/session.js";
+import { checkedSessionTarget } from "../db/pooling.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { buildApp } from "./app.js";
 import { PredictionLogWriter } from "./prediction-log.js";
@@ -62,7 +63,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
     await log.replaySpills().catch(() => undefined);
     log.start();
   }
-  const listener = options.model ? undefined : await listenForPromotions(target, async () => {
+  const listener = options.model ? undefined : await listenForPromotions(await checkedSessionTarget(target, "Following promotions (LISTEN)"), async () => {
     try {
       const result = await reload();
       options.onNote?.(`reloaded: ${result.previous ?? "none"} -> ${result.current}`);

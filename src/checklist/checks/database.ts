@@ -9,7 +9,7 @@ import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
 const TABLES = ["batches", "examples", "quarantined_rows", "model_versions", "evaluations", "promotions", "predictions", "feedback", "pipeline_runs", "stage_runs", "checklist_signoffs", "_prisma_migrations"];
 const INDEXES = ["examples_row_hash_idx", "examples_batch_id_idx", "batches_checksum_idx", "model_versions_version_key", "evaluations_version_id_created_at_idx", "promotions_created_at_idx", "predictions_created_at_idx", "feedback_prediction_id_idx", "pipeline_runs_pipeline_started_at_idx", "stage_runs_run_id_idx", "checklist_signoffs_item_id_created_at_idx"];
 
-async function migrations(ctx: CheckContext) {
+export async function migrations(ctx: CheckContext) {
   return ctx.memo("migrations", async () => {
     const client = await connectPg(await ctx.database(), 3000);
     try {

@@ -40,12 +40,6 @@ export const serverChecks = {
     return isResult(health) ? health : pass(`${ctx.url}/health answered ${health.status} in ${health.ms.toFixed(0)} ms`);
   },
 
-  async servicesRunning(ctx: CheckContext): Promise<CheckResult> {
-    await ctx.query("SELECT 1");
-    const health = await healthOrFail(ctx);
-    return isResult(health) ? fail(`database up; ${health.evidence}`) : pass(`database up; prediction server up at ${ctx.url}`);
-  },
-
   async health200(ctx: CheckContext): Promise<CheckResult> {
     const health = await healthOrFail(ctx);
     if (isResult(health)) return health;
