@@ -40,6 +40,16 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
       this.set(log()?.snapshot().spilled ?? 0);
     },
   });
+  new Counter({
+    name: "mlops_prediction_log_rejected_total",
+    help: "Predictions PostgreSQL refused on their own (found by splitting the refused batch), set aside in a .rejected file.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const rejected = log()?.snapshot().rejected ?? 0;
+      if (rejected > 0) this.inc(rejected);
+    },
+  });
   new Gauge({
     name: "mlops_prediction_log_database_up",
     help: "1 when the last write to the database succeeded.",
