@@ -6,6 +6,7 @@ import { prepareDatabase } from "../db/session.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { buildApp } from "./app.js";
 import { PredictionLogWriter } from "./prediction-log.js";
+import { activeVersionName, cachedProbe } from "./active-version.js";
 import { listenForPromotions } from "./promotion-listener.js";
 import { loadServingModel } from "./serving-model.js";
 
@@ -111,35 +112,4 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   await log?.close();
   await listener?.close();
   await pool.end();
-}
-
-/** The name of the registry's active version (null: none is active). One small query: no manifest. */
-async function activeVersionName(pool: pg.Pool): Promise<string | null> {
-  const result = await pool.query<{ version: string }>(
-    "SELECT version FROM model_versions WHERE id = (SELECT to_version_id FROM promotions ORDER BY id DESC LIMIT 1)",
-  );
-  return result.rows[0]?.version ?? null;
-}
-
-interface ProbeState {
-  up: boolean;
-  /** undefined while the database is down. */
-  active: string | null | undefined;
-}
-
-/** Whether the database answers and which version it says is active, asked at most once a second. */
-function cachedProbe(pool: pg.Pool): () => Promise<ProbeState> {
-  let last: ProbeState & { at: number } = { at: 0, up: true, active: undefined };
-  let pending: Promise<ProbeState> | undefined;
-  return () => {
-    if (Date.now() - last.at < 1000) return Promise.resolve(last);
-    pending ??= activeVersionName(pool)
-      .then((active) => ({ up: true, active }), () => ({ up: false, active: undefined }))
-      .then((state) => {
-        last = { ...state, at: Date.now() };
-        pending = undefined;
-        return state;
-      });
-    return pending;
-  };
 }
