@@ -5,6 +5,10 @@ import type { PredictionLogWriter } from "./prediction-log.js";
 export function createMetrics(log: () => PredictionLogWriter | undefined, modelVersion: () => string | undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "mlops_" });
+  // prom-client's totals of active handles, requests and resources are gauges named like
+  // counters (`_total`), which `promtool check metrics` refuses; the same numbers by type stay
+  // as mlops_nodejs_active_handles, _requests and _resources (sum them for the total).
+  for (const name of ["handles", "requests", "resources"]) registry.removeSingleMetric(`mlops_nodejs_active_${name}_total`);
   const predictions = new RequestCounter(registry, {
     name: "mlops_predictions_total",
     help: "Predictions answered, by model version and predicted label.",
