@@ -114,6 +114,16 @@ describe("the Open Inference Protocol routes", () => {
     const bad2d = await post("/v2/models/mlops/infer", { inputs: [{ name: "input", shape: [2, 22], datatype: "BYTES", data: fixture.config.features.map((f) => row[f.name]) }] });
     expect(bad2d.statusCode).toBe(400);
     expect((await post("/v2/models/mlops/infer", { inputs: [{ name: "x01", shape: [-1], datatype: "FP32", data: [1] }] })).statusCode).toBe(400);
+    const datatype = await post("/v2/models/mlops/infer", { inputs: [{ name: "x01", shape: [1], datatype: "FLOAT", data: [1] }] });
+    expect(datatype.statusCode).toBe(400);
+    expect(datatype.json().error).toContain('unknown datatype "FLOAT"');
+  });
+
+  it("documents the infer request in the OpenAPI document", async () => {
+    const document = (await app.inject("/docs/json")).json();
+    const body = document.paths["/v2/models/{name}/infer"].post.requestBody.content["application/json"].schema;
+    expect(body.required).toEqual(["inputs"]);
+    expect(body.properties.inputs.items.required).toEqual(["name", "shape", "datatype", "data"]);
   });
 
   it("answers only the outputs the request asks for", async () => {

@@ -4,6 +4,37 @@ import type { ServerContext } from "../app.js";
 import { parseInstances, requestIdError } from "../instances.js";
 import { scoreRows } from "./predict.js";
 
+/** The inference request of the Open Inference Protocol v2 (KServe's REST predict protocol). */
+const INFER_REQUEST = {
+  type: "object",
+  required: ["inputs"],
+  properties: {
+    id: { type: "string", description: "echoed in the answer and stored as the request id" },
+    parameters: { type: "object" },
+    inputs: {
+      type: "array",
+      minItems: 1,
+      description: "one tensor per feature (shape [n] or [n, 1]) or one [n, features] tensor in schema order",
+      items: {
+        type: "object",
+        required: ["name", "shape", "datatype", "data"],
+        properties: {
+          name: { type: "string" },
+          shape: { type: "array", items: { type: "integer", minimum: 0 }, minItems: 1, description: "must agree with the number of values in data" },
+          datatype: { type: "string", enum: ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"] },
+          parameters: { type: "object" },
+          data: { type: "array", description: "row-major values, flat or nested" },
+        },
+      },
+    },
+    outputs: {
+      type: "array",
+      description: "the outputs wanted (default: all)",
+      items: { type: "object", required: ["name"], properties: { name: { type: "string", enum: ["probability", "label"] }, parameters: { type: "object" } } },
+    },
+  },
+} as const;
+
 /** The model's name on the Open Inference Protocol routes. */
 export const OIP_MODEL_NAME = "mlops";
 
@@ -50,7 +81,12 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
 
   app.post<{ Params: { name: string }; Body: { id?: unknown; inputs?: InferInput[]; outputs?: unknown } }>(
     "/v2/models/:name/infer",
-    { schema: { summary: "OIP v2: inference" } },
+    {
+      schema: { summary: "OIP v2: inference", body: INFER_REQUEST },
+      // The schema documents the body; the handler checks it and names what is wrong, with the
+      // protocol's {"error": ...} body (a compiled validator would coerce an `id` of 5 to "5").
+      validatorCompiler: () => () => true,
+    },
     async (request, reply) => {
       const started = performance.now();
       if (request.params.name !== OIP_MODEL_NAME) return reply.code(404).send(unknownModel(request.params.name));
@@ -117,6 +153,9 @@ function rowsFromTensors(inputs: InferInput[] | undefined, names: string[]): Arr
   for (const input of inputs) {
     if (!input || typeof input.name !== "string" || typeof input.datatype !== "string" || !Array.isArray(input.shape) || input.shape.length === 0 || !Array.isArray(input.data)) {
       return "each input needs name, shape (a non-empty array), datatype and data";
+    }
+    if (!INFER_REQUEST.properties.inputs.items.properties.datatype.enum.includes(input.datatype as "FP32")) {
+      return `input "${input.name}": unknown datatype ${JSON.stringify(input.datatype)} (one of ${INFER_REQUEST.properties.inputs.items.properties.datatype.enum.join(", ")})`;
     }
     // Row-major nested data is allowed by the protocol; the body's nesting is already bounded.
     const data = input.data.flat(Infinity);
