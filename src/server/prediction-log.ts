@@ -1,9 +1,9 @@
-import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { copyBinaryIn } from "../db/copy-binary.js";
 import { BisectInterrupted, copyBisecting, refusedData } from "./copy-bisect.js";
-import { CopyBuffer, LOG_COLUMNS, wholeTuplesLength } from "./prediction-log-tuples.js";
+import { CopyBuffer, LOG_COLUMNS } from "./prediction-log-tuples.js";
+import { replaySpillFiles } from "./spill-replay.js";
 import { appendDurably } from "./spill-file.js";
 
 export interface LoggedPrediction {
@@ -197,70 +197,10 @@ export class PredictionLogWriter {
   }
 
   private async replayFiles(client?: pg.Client): Promise<number> {
-    let files: string[];
-    try {
-      files = (await readdir(this.options.spillDir)).filter((f) => f.endsWith(SPILL_SUFFIX)).sort();
-    } catch {
-      return 0;
-    }
-    if (files.length === 0) return 0;
-    const db = client ?? (await this.connection());
-    let replayed = 0;
-    for (const name of files) {
-      const file = path.join(this.options.spillDir, name);
-      const read = await readFile(file);
-      // A process killed while appending leaves a torn last row: replay the whole ones.
-      const tuples = read.subarray(0, wholeTuplesLength(read));
-      if (tuples.length < read.length) this.options.onNote?.(`${name}: left out a torn last row (${read.length - tuples.length} bytes)`);
-      if (tuples.length > 0) replayed += await this.replayTuples(db, name, tuples);
-      await rm(file, { force: true });
-    }
-    this.stats.written += replayed;
-    return replayed;
-  }
-
-  /**
-   * One spill file in one transaction, through a staging table. Rows PostgreSQL refuses are
-   * found by bisection under savepoints and set aside in `<file>.rejected`; the rest go in.
-   * Anything else (the connection) rolls back and is retried on the next flush.
-   */
-  private async replayTuples(db: pg.Client, name: string, tuples: Buffer): Promise<number> {
-    const rejected: Buffer[] = [];
-    let reason: string | undefined;
-    await db.query("BEGIN");
-    try {
-      await db.query("CREATE TEMP TABLE mlops_spill (LIKE predictions INCLUDING DEFAULTS) ON COMMIT DROP");
-      const copy = async (part: Buffer) => {
-        await db.query("SAVEPOINT mlops_part");
-        try {
-          await copyBinaryIn(db, "mlops_spill", LOG_COLUMNS, [part]);
-        } catch (error) {
-          await db.query("ROLLBACK TO SAVEPOINT mlops_part");
-          throw error;
-        }
-      };
-      try {
-        await copy(tuples);
-      } catch (error) {
-        if (!refusedData(error)) throw error;
-        const result = await copyBisecting(tuples, copy);
-        rejected.push(...result.rejected);
-        reason = result.reason;
-      }
-      const inserted = await db.query(`INSERT INTO predictions SELECT * FROM mlops_spill ON CONFLICT (id) DO NOTHING`);
-      await db.query("COMMIT");
-      // After the commit: a crash before this line replays the file again, the good rows
-      // skipped as duplicates and the refused ones found again.
-      if (rejected.length > 0) {
-        await appendDurably(path.join(this.options.spillDir, `${name}.rejected`), Buffer.concat(rejected));
-        this.stats.rejected += rejected.length;
-        this.options.onNote?.(`${name}: PostgreSQL refused ${rejected.length} row(s) (${reason ?? "no reason given"}); set aside in ${name}.rejected, the other rows were replayed`);
-      }
-      return inserted.rowCount ?? 0;
-    } catch (error) {
-      await db.query("ROLLBACK").catch(() => undefined);
-      throw error instanceof BisectInterrupted ? error.cause : error;
-    }
+    const result = await replaySpillFiles(this.options.spillDir, SPILL_SUFFIX, () => (client ? Promise.resolve(client) : this.connection()), (note) => this.options.onNote?.(note));
+    this.stats.written += result.replayed;
+    this.stats.rejected += result.rejected;
+    return result.replayed;
   }
 
   /** Final flush: everything is written, or spilled to disk when the database is down. */

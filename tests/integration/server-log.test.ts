@@ -59,6 +59,24 @@ describe("a batch PostgreSQL refuses", () => {
   });
 });
 
+describe("a spill file holding a row PostgreSQL refuses", () => {
+  it("is replayed but for that row, which is set aside and counted", async () => {
+    const dir = path.join(fixture.project.root, "spill-bisect");
+    const down = new PredictionLogWriter({ connect: async () => Promise.reject(new Error("connect ECONNREFUSED")), spillDir: dir });
+    const ids = Array.from({ length: 9 }, (_, i) => `00000000-0000-4000-8000-0000000001${String(i).padStart(2, "0")}`);
+    ids.forEach((id, i) => down.add({ id, versionId: 1, requestId: i === 4 ? "nul\u0000" : `ok${i}`, featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() }));
+    await down.close();
+    const replayNotes: string[] = [];
+    const next = new PredictionLogWriter({ connect: () => connect(fixture.db.url), spillDir: dir, onNote: (note) => replayNotes.push(note) });
+    expect(await next.replaySpills()).toBe(8);
+    expect(next.snapshot().rejected).toBe(1);
+    await next.close();
+    expect((await fixture.client.query("SELECT count(*)::int AS n FROM predictions WHERE id = ANY($1::uuid[])", [ids])).rows[0].n).toBe(8);
+    expect(replayNotes).toEqual([expect.stringMatching(/PostgreSQL refused 1 row\(s\) .*the other rows were replayed$/)]);
+    expect((await readdir(dir)).every((f) => f.endsWith(".tuples.rejected"))).toBe(true);
+  });
+});
+
 describe("/health", () => {
   it("says degraded, naming both versions, when the registry's active version failed to load", async () => {
     expect((await app.inject("/health")).json()).toMatchObject({ status: "ok", model_version: "v1", active_version: "v1" });
