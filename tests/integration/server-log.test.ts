@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdir, stat } from "node:fs/promises";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -51,7 +52,11 @@ describe("a batch PostgreSQL refuses", () => {
     expect(rejected).toHaveLength(1);
     expect((await stat(path.join(spillDir, rejected[0]!))).mode & 0o777).toBe(0o600);
     expect((await stat(spillDir)).mode & 0o777).toBe(0o700);
-    expect((await app.inject("/metrics")).body).toMatch(/^mlops_prediction_log_rejected_total 1$/m);
+    const exposition = (await app.inject("/metrics")).body;
+    expect(exposition).toMatch(/^mlops_prediction_log_rejected_total 1$/m);
+    // The whole served exposition, log metrics included, passes Prometheus's checker where it is installed.
+    const promtool = spawnSync("promtool", ["check", "metrics"], { input: exposition, encoding: "utf8" });
+    if (!promtool.error) expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe("");
     // The log goes on: later rows are written as usual.
     const after = await predict({ features: fixture.validRow() });
     await log.flush();
