@@ -82,10 +82,12 @@ describe("numbers beyond float32", () => {
 
 describe("deep nesting", () => {
   it("answers 400 for a body nested deeper than 64 levels, even 400,000 deep", async () => {
-    const deep = `{"features": ${"[".repeat(400_000)}${"]".repeat(400_000)}}`;
-    const response = await post("/predict", deep);
-    expect(response.statusCode).toBe(400);
-    expect(response.json().error).toContain("deeper than 64");
+    const nested = `${"[".repeat(400_000)}${"]".repeat(400_000)}`;
+    for (const deep of [`{"features": ${nested}}`, JSON.stringify({ features: { ...fixture.validRow(), segment: 0 } }).replace('"segment":0', `"segment":${nested}`)]) {
+      const response = await post("/predict", deep);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toContain("deeper than 64");
+    }
     const v2 = await post("/v2/models/mlops/infer", `{"inputs": [{"name": "x01", "shape": [1], "datatype": "FP32", "data": ${"[".repeat(70)}1${"]".repeat(70)}}]}`);
     expect(v2.statusCode).toBe(400);
     // Brackets inside strings are not nesting.
