@@ -21,7 +21,7 @@ export async function runInit(ctx: CommandContext, options: Record<string, unkno
   let result: InitResult;
   try {
     result = await initProject(ctx.cwd, {
-      ...(schema ? { schema: { features: schema.features, label: schema.label, ...(schema.rowKey ? { rowKey: schema.rowKey } : {}) } } : {}),
+      ...(schema ? { schema: { features: schema.features, label: schema.label, ...(schema.rowKey ? { rowKey: schema.rowKey } : {}), ...ignoredColumnsOf(schema) } } : {}),
       onStep: (step) => {
         spinner.text = step === "database" ? "Starting the database" : "Applying migrations";
       },
@@ -54,4 +54,10 @@ function renderInit(result: InitResult): string {
   lines.push("");
   lines.push(result.changed ? chalk.green("Project ready.") : "Everything is in place; nothing changed.");
   return lines.join("\n");
+}
+
+/** The data's columns that are not features, label or row key: /predict accepts and ignores them, as collect does. */
+function ignoredColumnsOf(schema: { columns: Array<{ name: string; role: string }> }): { ignoredColumns?: string[] } {
+  const ignored = schema.columns.filter((c) => c.role === "ignored").map((c) => c.name);
+  return ignored.length > 0 ? { ignoredColumns: ignored } : {};
 }

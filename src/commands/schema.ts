@@ -30,13 +30,17 @@ export async function runSchemaInfer(ctx: CommandContext, options: Record<string
   return 0;
 }
 
-/** Replaces features, label and rowKey in the project's config, keeping everything else. */
+/** Replaces features, label, rowKey and ignoredColumns in the project's config, keeping everything else. */
 async function writeSchema(cwd: string, inferred: InferredSchema): Promise<string> {
   const project = loadProject(cwd);
   const current = JSON.parse(readFileSync(project.configPath, "utf8")) as Record<string, unknown>;
   const next: Record<string, unknown> = { ...current, features: inferred.features, label: inferred.label };
   if (inferred.rowKey) next.rowKey = inferred.rowKey;
   else delete next.rowKey;
+  // The data's other columns: /predict accepts rows holding them (and ignores them), as collect does.
+  const ignored = inferred.columns.filter((c) => c.role === "ignored").map((c) => c.name);
+  if (ignored.length > 0) next.ignoredColumns = ignored;
+  else delete next.ignoredColumns;
   const text = `${JSON.stringify(next, null, 2)}\n`;
   parseConfig(text, project.configPath);
   const partial = `${project.configPath}.${process.pid}.partial`;

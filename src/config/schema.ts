@@ -85,6 +85,8 @@ export const configSchema = z
         path: ["negative"],
       }),
     rowKey: name.optional(),
+    /** Columns of the user's data that are neither features, label nor row key: collect and /predict accept and ignore them. */
+    ignoredColumns: z.array(z.string().min(1)).optional(),
     gate: z
       .object({
         f1Threshold: z.number().min(0).max(1).default(0.8),
@@ -110,6 +112,14 @@ export const configSchema = z
         port: z.number().int().min(1).max(65_535).default(8000),
         maxBatch: z.number().int().min(1).max(100_000).default(1000),
         requireApiKey: z.boolean().default(false),
+        /** Longest a request may take to arrive whole (headers and body); slower clients are cut off. */
+        requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        /** Longest the request headers may take to arrive. */
+        headersTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+        /** A connection silent this long is closed (idle keep-alive connections sooner, after 5 s). */
+        idleTimeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+        /** Open connections at most; more are refused, so slow clients cannot exhaust file descriptors. */
+        maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
       })
       .strict()
       .prefault({}),

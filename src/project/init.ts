@@ -57,7 +57,7 @@ export interface InitHooks {
   /** Called before slow steps so the command can show progress. */
   onStep?: (step: "database" | "migrations") => void;
   /** The user's own schema (inferred from their data) instead of the sample one. */
-  schema?: Pick<MlopsConfig, "features" | "label" | "rowKey">;
+  schema?: Pick<MlopsConfig, "features" | "label" | "rowKey" | "ignoredColumns">;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { MlopsConfig } from "../config/schema.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
 import { registerOpenInference } from "./routes/open-inference.js";
 import { registerPredict } from "./routes/predict.js";
@@ -15,6 +16,8 @@ declare module "fastify" {
   }
 }
 
+const BEARER = /^Bearer\s+(\S.*)$/i;
+
 export interface AppOptions {
   config: MlopsConfig;
   /** Loads the version to serve (the active one, or the pinned one). */
@@ -23,6 +26,11 @@ export interface AppOptions {
   log?: PredictionLogWriter;
   /** Whether the database answers (for /health). */
   databaseUp: () => Promise<boolean>;
+  /**
+   * The version the registry says is active (null: none; undefined: not known, or not followed
+   * because a version is pinned). /health says degraded while it differs from the loaded one.
+   */
+  activeVersion?: () => Promise<string | null | undefined>;
   /** MLOPS_API_KEY: required for /reload-model, and for /predict when serve.requireApiKey. */
   apiKey?: string;
   bodyLimit?: number;
@@ -45,7 +53,32 @@ export interface ServerContext extends AppOptions {
  * loaded by `reload()` (at start, on POST /reload-model, and on promotion notices).
  */
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; holder: ModelHolder; reload: () => Promise<{ previous: string | null; current: string }> }> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true });
+  const limits = options.config.serve;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    // Slow clients: a request must arrive whole within requestTimeoutMs (headers within
+    // headersTimeoutMs), a silent connection is closed after idleTimeoutMs, and Node checks the
+    // first two every second (its default, 30 s, would let a slow client linger that much longer).
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: Math.min(5000, limits.idleTimeoutMs),
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs),
+    },
+  });
+  // Connections past the cap are closed at once by Node, so they cannot use up file descriptors.
+  app.server.maxConnections = limits.maxConnections;
+  // Route patterns by method, so a wrong method on a parameterised route (GET
+  // /v2/models/mlops/infer) is a 405 too, not a 404.
+  const routePatterns: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook("onRoute", (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`);
+    for (const method of [route.method].flat()) routePatterns.push({ method, pattern });
+  });
   // JSON only: anything else is 415 Unsupported Media Type rather than a confusing 400.
   app.removeContentTypeParser("text/plain");
   // Fastify's own JSON parser (with its prototype-poisoning checks), keeping the text as well:
@@ -55,6 +88,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.decorateRequest("rawBody", undefined);
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     request.rawBody = body as string;
+    if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) {
+      done(Object.assign(new Error(`the body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
+      return;
+    }
     parseJson(request, body as string, done);
   });
   const holder: ModelHolder = { current: undefined };
@@ -67,13 +104,15 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     metrics,
     startedAt: Date.now(),
     requireKey(request, reply) {
-      const header = request.headers["x-api-key"] ?? request.headers.authorization?.replace(/^Bearer\s+/i, "");
+      // X-API-Key: <key>, or Authorization: Bearer <key>; a bare Authorization value is not a key.
+      const bearer = BEARER.exec(request.headers.authorization ?? "");
+      const header = request.headers["x-api-key"] ?? bearer?.[1];
       const given = typeof header === "string" ? createHash("sha256").update(header).digest() : undefined;
       // Equal-length digests compared in constant time: the key never leaks through timing.
       if (expectedKey && given && timingSafeEqual(expectedKey, given)) return true;
       void reply
         .code(expectedKey ? 401 : 403)
-        .send({ error: expectedKey ? "missing or wrong API key (X-API-Key header)" : "MLOPS_API_KEY is not set on the server, so this endpoint is disabled" });
+        .send({ error: expectedKey ? "missing or wrong API key (X-API-Key: <key> or Authorization: Bearer <key>)" : "MLOPS_API_KEY is not set on the server, so this endpoint is disabled" });
       return false;
     },
   };
@@ -104,7 +143,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const methods = ["GET", "POST", "PUT", "DELETE", "PATCH"].filter((method) => app.hasRoute({ method: method as "GET", url: request.url.split("?")[0]! }));
+    const url = request.url.split("?")[0]!;
+    const methods = [...new Set(routePatterns.filter((route) => route.method !== "HEAD" && route.pattern.test(url)).map((route) => route.method))];
     if (methods.length > 0) return reply.code(405).header("allow", methods.join(", ")).send({ error: `${request.method} is not allowed here; use ${methods.join(" or ")}` });
     return reply.code(404).send({ error: `no route ${request.method} ${request.url}` });
   });
@@ -119,11 +159,17 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     const database = (await options.databaseUp()) ? "up" : "down";
     const model = holder.current;
     const logDown = options.log ? !options.log.snapshot().databaseUp : false;
-    const status = !model ? "unavailable" : database === "down" || logDown ? "degraded" : "ok";
+    // A promotion whose model failed to load leaves this server on the old version while the
+    // registry names the new one: serving, but not what the registry says.
+    const active = database === "up" && options.activeVersion ? await options.activeVersion() : undefined;
+    const mismatch = active !== undefined && active !== (model?.version ?? null);
+    const status = !model ? "unavailable" : database === "down" || logDown || mismatch ? "degraded" : "ok";
     return reply.code(model ? 200 : 503).send({
       status,
       model_loaded: model !== undefined,
       model_version: model?.version ?? null,
+      ...(active !== undefined ? { active_version: active } : {}),
+      ...(mismatch ? { problem: `the registry's active version is ${active ?? "none"} but this server has ${model?.version ?? "nothing"} loaded (the reload failed: see the server's log, fix the version, then POST /reload-model or promote again)` } : {}),
       database,
       uptime_s: Math.round((Date.now() - context.startedAt) / 1000),
     });

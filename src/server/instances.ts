@@ -14,45 +14,95 @@ export interface ParsedInstances {
   /** Rows as objects keyed by feature name (what is logged). */
   rows: Array<Record<string, unknown>>;
   batch: boolean;
+  /** Some row carried ignored columns (dropped from `rows`), so the body's text is not the features' text. */
+  trimmed: boolean;
 }
 
 /**
  * Reads `{features: {...}}`, `{features: [...]}` (schema order) or `{instances: [...]}` and
- * checks every field against the schema, naming each bad one. Nothing here throws on input.
+ * checks every field against the schema, naming each bad one (the body's keys, the request id
+ * and every feature of every instance alike). Nothing here throws on input.
  */
 export function parseInstances(body: unknown, config: MlopsConfig, maxBatch: number): ParsedInstances | { errors: FieldError[] } {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     return { errors: [{ instance: 0, field: "(body)", problem: 'expected a JSON object with "features" or "instances"' }] };
   }
   const record = body as Record<string, unknown>;
-  const keys = Object.keys(record);
-  const extra = keys.filter((k) => k !== "features" && k !== "instances" && k !== "request_id");
-  if (extra.length > 0 || ("features" in record) === ("instances" in record)) {
-    return { errors: [{ instance: 0, field: "(body)", problem: `expected exactly one of "features" or "instances"${extra.length ? `; unknown: ${extra.join(", ")}` : ""}` }] };
+  const errors: FieldError[] = [];
+  for (const key in record) {
+    if (key !== "features" && key !== "instances" && key !== "request_id") errors.push({ instance: 0, field: key, problem: "unknown field of the body (expected features or instances, and request_id)" });
   }
   const idError = requestIdError(record.request_id, "request_id");
-  if (idError) return { errors: [idError] };
+  if (idError) errors.push(idError);
+  if (("features" in record) === ("instances" in record)) {
+    errors.push({ instance: 0, field: "(body)", problem: 'expected exactly one of "features" or "instances"' });
+    return { errors };
+  }
   const batch = "instances" in record;
   const items = batch ? record.instances : [record.features];
-  if (!Array.isArray(items) || items.length === 0) return { errors: [{ instance: 0, field: "instances", problem: "expected a non-empty array" }] };
-  if (items.length > maxBatch) return { errors: [{ instance: 0, field: "instances", problem: `at most ${maxBatch} instances per request, got ${items.length}` }] };
-  const errors: FieldError[] = [];
-  const rows = items.map((item, index) => checkInstance(item, index, config, errors));
-  return errors.length > 0 ? { errors } : { rows, batch };
+  if (!Array.isArray(items) || items.length === 0) errors.push({ instance: 0, field: "instances", problem: "expected a non-empty array" });
+  else if (items.length > maxBatch) errors.push({ instance: 0, field: "instances", problem: `at most ${maxBatch} instances per request, got ${items.length}` });
+  else {
+    const rows = new Array<Record<string, unknown>>(items.length);
+    let trimmed = false;
+    for (let i = 0; i < items.length; i += 1) {
+      rows[i] = checkInstance(items[i], i, config, errors);
+      if (rows[i] !== items[i] && !Array.isArray(items[i])) trimmed = true;
+    }
+    if (errors.length === 0) return { rows, batch, trimmed };
+  }
+  return { errors };
 }
 
-/** A client's request id must be a string (or absent, or null); anything else is a bad field. */
+/**
+ * A client's request id must be a string (or absent, or null) that PostgreSQL can store as
+ * text; anything else is a bad field.
+ */
 export function requestIdError(value: unknown, field: string): FieldError | undefined {
-  if (value === undefined || value === null || typeof value === "string") return undefined;
-  return { instance: 0, field, problem: `expected a string, got ${Array.isArray(value) ? "an array" : typeof value}` };
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") return { instance: 0, field, problem: `expected a string, got ${Array.isArray(value) ? "an array" : typeof value}` };
+  const problem = textProblem(value);
+  return problem ? { instance: 0, field, problem } : undefined;
 }
 
-const featureNames = new WeakMap<MlopsConfig, Set<string>>();
+/**
+ * Why PostgreSQL's UTF8 text would refuse (or silently alter) this string: a NUL character,
+ * which no text value may hold, or a lone UTF-16 surrogate, which has no UTF-8 form (Node
+ * would write U+FFFD in its place). Both checks are single native scans.
+ */
+export function textProblem(text: string): string | undefined {
+  if (text.includes("\0")) return "holds a NUL character (\\u0000), which PostgreSQL text cannot store";
+  if (!(text as WellFormedCheck).isWellFormed()) return "holds a lone UTF-16 surrogate (not valid Unicode text)";
+  return undefined;
+}
+
+/** ES2024's String.prototype.isWellFormed, in Node since 20; the project's TypeScript lib predates it. */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
+/** Feature names, and the other columns of the user's rows that a row may carry and the server ignores. */
+interface SchemaNames {
+  features: Set<string>;
+  ignored: Set<string>;
+}
+const schemaNames = new WeakMap<MlopsConfig, SchemaNames>();
+
+function namesOf(config: MlopsConfig): SchemaNames {
+  let names = schemaNames.get(config);
+  if (!names) {
+    // The row key, the label and the columns the schema lists as ignored: collect accepts rows
+    // holding them, so the same rows sent to /predict are accepted too (and those columns ignored).
+    const ignored = [config.label.name, ...(config.rowKey ? [config.rowKey] : []), ...(config.ignoredColumns ?? [])];
+    schemaNames.set(config, (names = { features: new Set(config.features.map((f) => f.name)), ignored: new Set(ignored) }));
+  }
+  return names;
+}
+
+/** Largest float32: numbers beyond it become Infinity in the network's input. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 function checkInstance(item: unknown, index: number, config: MlopsConfig, errors: FieldError[]): Record<string, unknown> {
   const features = config.features;
-  let names = featureNames.get(config);
-  if (!names) featureNames.set(config, (names = new Set(features.map((f) => f.name))));
+  const names = namesOf(config);
   let row: Record<string, unknown>;
   if (Array.isArray(item)) {
     if (item.length !== features.length) {
@@ -62,9 +112,14 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
     row = Object.fromEntries(features.map((f, i) => [f.name, item[i]]));
   } else if (item !== null && typeof item === "object") {
     row = item as Record<string, unknown>;
+    let ignoredSeen = false;
     for (const key in row) {
-      if (!names.has(key)) errors.push({ instance: index, field: key, problem: "unknown field (not in the feature schema)" });
+      if (names.features.has(key)) continue;
+      if (names.ignored.has(key)) ignoredSeen = true;
+      else errors.push({ instance: index, field: key, problem: "unknown field (not in the feature schema)" });
     }
+    // Only the features are logged: the ignored columns are dropped here, once, on this rare path.
+    if (ignoredSeen) row = Object.fromEntries(features.filter((f) => f.name in row).map((f) => [f.name, row[f.name]]));
   } else {
     errors.push({ instance: index, field: "(features)", problem: "expected an object of feature values or an array in schema order" });
     return {};
@@ -78,14 +133,37 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
       const number = typeof value === "number" ? value : typeof value === "string" && DECIMAL.test(value.trim()) ? Number(value) : NaN;
       if (typeof value !== "number" && typeof value !== "string") errors.push({ instance: index, field: feature.name, problem: `expected a number, got ${typeof value}` });
       else if (!Number.isFinite(number)) errors.push({ instance: index, field: feature.name, problem: `not a finite number: ${typeof value === "number" ? String(value) : JSON.stringify(value)}` });
-      else if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
+      else if (number > FLOAT32_MAX || number < -FLOAT32_MAX) {
+        errors.push({ instance: index, field: feature.name, problem: `${number} is beyond the model's number range (float32, at most about 3.4e38 in magnitude)` });
+      } else if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
         errors.push({ instance: index, field: feature.name, problem: `${number} is outside [${feature.min ?? "-inf"}, ${feature.max ?? "inf"}]` });
       }
     } else if (typeof value !== "string" || !feature.values.includes(value)) {
-      errors.push({ instance: index, field: feature.name, problem: `unknown category ${JSON.stringify(value)} (allowed: ${feature.values.join(", ")})` });
+      const shown = typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : String(value);
+      errors.push({ instance: index, field: feature.name, problem: `unknown category ${shown} (allowed: ${feature.values.join(", ")})` });
     }
   }
   return row;
+}
+
+/**
+ * Inputs the network cannot take although each value passed validation: a value in float32's
+ * range whose standardised form is not (3e38 with a standard deviation below 1 overflows).
+ * Checked after preprocessing, per numeric input; the loop is a few compares per feature.
+ */
+export function nonFiniteInputs(preprocess: PreprocessParams, x: Float32Array, rows: number): FieldError[] | undefined {
+  let errors: FieldError[] | undefined;
+  const dim = preprocess.inputDim;
+  for (let r = 0; r < rows; r += 1) {
+    let offset = r * dim;
+    for (const feature of preprocess.features) {
+      if (feature.type === "numeric") {
+        if (!Number.isFinite(x[offset]!)) (errors ??= []).push({ instance: r, field: feature.name, problem: "too large in magnitude for the model: its standardised value overflows float32" });
+        offset += feature.indicator ? 2 : 1;
+      } else offset += feature.values.length + 1;
+    }
+  }
+  return errors;
 }
 
 /** The network inputs of validated rows. */

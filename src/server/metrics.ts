@@ -5,6 +5,10 @@ import type { PredictionLogWriter } from "./prediction-log.js";
 export function createMetrics(log: () => PredictionLogWriter | undefined, modelVersion: () => string | undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "mlops_" });
+  // prom-client's totals of active handles, requests and resources are gauges named like
+  // counters (`_total`), which `promtool check metrics` refuses; the same numbers by type stay
+  // as mlops_nodejs_active_handles, _requests and _resources (sum them for the total).
+  for (const name of ["handles", "requests", "resources"]) registry.removeSingleMetric(`mlops_nodejs_active_${name}_total`);
   const predictions = new RequestCounter(registry, {
     name: "mlops_predictions_total",
     help: "Predictions answered, by model version and predicted label.",
@@ -38,6 +42,16 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
     registers: [registry],
     collect() {
       this.set(log()?.snapshot().spilled ?? 0);
+    },
+  });
+  new Counter({
+    name: "mlops_prediction_log_rejected_total",
+    help: "Predictions PostgreSQL refused on their own (found by splitting the refused batch), set aside in a .rejected file.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const rejected = log()?.snapshot().rejected ?? 0;
+      if (rejected > 0) this.inc(rejected);
     },
   });
   new Gauge({

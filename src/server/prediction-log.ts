@@ -1,7 +1,10 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
-import { BinaryTupleBuffer, copyBinaryIn } from "../db/copy-binary.js";
+import { copyBinaryIn } from "../db/copy-binary.js";
+import { BisectInterrupted, copyBisecting, refusedData } from "./copy-bisect.js";
+import { CopyBuffer, LOG_COLUMNS } from "./prediction-log-tuples.js";
+import { replaySpillFiles } from "./spill-replay.js";
+import { appendDurably } from "./spill-file.js";
 
 export interface LoggedPrediction {
   id: string;
@@ -17,13 +20,11 @@ export interface LoggedPrediction {
 export interface PredictionLogOptions {
   /** Opens a new connection for writing (after the previous one failed). */
   connect: () => Promise<pg.Client>;
-  /** Where rows go while the database is down and the buffer is full. */
+  /** Where rows go while the database is down (and rows PostgreSQL refuses, as `*.rejected`). */
   spillDir: string;
   flushIntervalMs?: number;
-  /** Rows kept in memory before spilling to disk. */
-  maxBuffered?: number;
   onError?: (error: Error) => void;
-  /** What a replay had to leave out (a torn last row, a file PostgreSQL refuses). */
+  /** What a write or replay had to set aside (a torn last row, rows PostgreSQL refuses). */
   onNote?: (message: string) => void;
 }
 
@@ -31,124 +32,52 @@ export interface PredictionLogStats {
   buffered: number;
   written: number;
   spilled: number;
+  /** Rows PostgreSQL refused on their own, set aside in a `.rejected` file. */
+  rejected: number;
   databaseUp: boolean;
 }
 
-/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamps. */
-const PG_EPOCH_MS = 946_684_800_000;
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i += 1) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
-
-/**
- * Logged predictions as binary COPY tuples in 1 MiB chunks. Binary spares both sides the text
- * round trip of uuids, floats and timestamps; bytes in Buffers rather than JavaScript strings
- * mean rows kept for a 200 ms flush interval do not make the garbage collector copy them.
- */
-class CopyBuffer {
-  private static readonly CHUNK = 1 << 20;
-  private sealed: Buffer[] = [];
-  private current = new BinaryTupleBuffer(CopyBuffer.CHUNK);
-  rows = 0;
-
-  append(row: LoggedPrediction): void {
-    // The worst case of the row (3 bytes of UTF-8 per UTF-16 unit): a chunk that cannot take it
-    // is sealed rather than grown.
-    const room = FIXED_BYTES + 3 * (row.featuresJson.length + (row.requestId?.length ?? 0));
-    if (this.current.pos + room > this.current.buf.length) this.seal();
-    const out = this.current;
-    out.reserve(room);
-    const start = out.pos;
-    try {
-      this.encode(out, row);
-    } catch (error) {
-      // Never leave half a tuple behind: it would make every later COPY of the log fail.
-      out.pos = start;
-      throw error;
-    }
-    this.rows += 1;
-  }
-
-  private encode(out: BinaryTupleBuffer, row: LoggedPrediction): void {
-    out.int16(LOG_COLUMNS.length);
-    out.int32(16);
-    const { id } = row;
-    for (let i = 0; i < id.length; i += 1) {
-      if (id.charCodeAt(i) === 45) continue; // "-"
-      out.buf[out.pos++] = (HEX_VALUE[id.charCodeAt(i)]! << 4) | HEX_VALUE[id.charCodeAt(++i)]!;
-    }
-    out.int32(4);
-    out.int32(row.versionId);
-    out.textField(row.requestId);
-    out.textField(row.featuresJson);
-    out.int32(8);
-    out.float64(row.probability);
-    out.int32(2);
-    out.int16(row.label);
-    out.int32(4);
-    out.float32(row.latencyMs);
-    const micros = (row.createdAt.getTime() - PG_EPOCH_MS) * 1000;
-    out.int32(8);
-    out.int32(Math.floor(micros / 4294967296));
-    out.int32(micros | 0);
-  }
-
-  /** Everything appended so far, leaving the buffer empty. */
-  take(): { chunks: Buffer[]; rows: number } {
-    this.seal();
-    const taken = { chunks: this.sealed, rows: this.rows };
-    this.sealed = [];
-    this.rows = 0;
-    return taken;
-  }
-
-  /** Puts rows back in front (a write that failed), keeping their order. */
-  restore(taken: { chunks: Buffer[]; rows: number }): void {
-    this.seal();
-    this.sealed = taken.chunks.concat(this.sealed);
-    this.rows += taken.rows;
-  }
-
-  /** Closes the current chunk and starts a fresh one. */
-  private seal(): void {
-    if (this.current.pos > 0) this.sealed.push(this.current.take());
-  }
-}
-
-const LOG_COLUMNS = ["id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at"];
-/** A tuple's bytes but for the text of its two text fields: count, lengths, uuid, ids, floats, label, time. */
-const FIXED_BYTES = 2 + 8 * 4 + 16 + 4 + 8 + 2 + 4 + 8;
-/** SQLSTATEs of data PostgreSQL will never take: classes 22 and 23, and 08P01 for unreadable binary fields. */
-const REFUSED_DATA = /^(22|23)...$|^08P01$/;
 /** Spill files hold binary tuples without COPY's header and trailer, so appending is all a spill does. */
 const SPILL_SUFFIX = ".tuples";
 
 /**
- * The serve log, off the request path: `add` only appends a COPY line to a buffer; a timer
- * writes the buffer with COPY in one round trip. While the database is down the rows stay
- * buffered, and past `maxBuffered` they are appended to a spill file, replayed when the
- * database is back (and on the next start). Replays go through a staging table with ON
- * CONFLICT DO NOTHING, so a row written just before a crash is never stored twice. `close`
- * writes everything or spills it: no prediction is lost.
+ * The serve log, off the request path: `add` only appends a COPY tuple to a buffer; a timer
+ * writes the buffer with COPY in one round trip every interval. While the database is down,
+ * each interval appends the buffer to a spill file (fsynced), so a crash loses at most one
+ * interval; spill files are replayed when the database is back (and on the next start)
+ * through a staging table with ON CONFLICT DO NOTHING, so a row written just before a crash is
+ * never stored twice. A batch PostgreSQL refuses is bisected: only the rows it refuses on
+ * their own are set aside (in `<spill file>.rejected`, counted). `close` writes everything or
+ * spills it.
  */
 export class PredictionLogWriter {
   private readonly buffer = new CopyBuffer();
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Spill appends, replays and rejects, one at a time: a replay never reads a file mid-append. */
+  private files: Promise<unknown> = Promise.resolve();
   /** Rows taken out of the buffer by the write in progress: still not in the database. */
   private writing = 0;
-  private readonly stats: PredictionLogStats = { buffered: 0, written: 0, spilled: 0, databaseUp: true };
-  private readonly maxBuffered: number;
+  private readonly stats: PredictionLogStats = { buffered: 0, written: 0, spilled: 0, rejected: 0, databaseUp: true };
   private readonly spillFile: string;
 
   constructor(private readonly options: PredictionLogOptions) {
-    this.maxBuffered = options.maxBuffered ?? 100_000;
     this.spillFile = path.join(options.spillDir, `spill-${process.pid}-${Date.now()}${SPILL_SUFFIX}`);
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs ?? 200);
+    this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs ?? 200);
     this.timer.unref();
+  }
+
+  /**
+   * Every interval: while the database is down, the buffer goes to disk first (even while a
+   * reconnect is still waiting for its timeout), then a write or reconnect is tried.
+   */
+  private tick(): void {
+    if (!this.stats.databaseUp && this.buffer.rows > 0) void this.spillBuffered().catch((error: Error) => this.options.onError?.(error));
+    void this.flush();
   }
 
   add(row: LoggedPrediction): void {
@@ -167,29 +96,65 @@ export class PredictionLogWriter {
 
   private async flushOnce(): Promise<void> {
     if (this.buffer.rows === 0 && this.stats.databaseUp) return;
-    const taken = this.buffer.take();
-    this.writing = taken.rows;
+    let taken: { chunks: Buffer[]; rows: number } = { chunks: [], rows: 0 };
     try {
+      // Rows are taken only once there is a connection: while a reconnect waits for its
+      // timeout they stay in the buffer, which every tick spills to disk.
       const client = await this.connection();
+      taken = this.buffer.take();
+      this.writing = taken.rows;
       if (taken.rows > 0) {
-        await copyBinaryIn(client, "predictions", LOG_COLUMNS, taken.chunks);
-        this.stats.written += taken.rows;
+        try {
+          await copyBinaryIn(client, "predictions", LOG_COLUMNS, taken.chunks);
+          this.stats.written += taken.rows;
+        } catch (error) {
+          if (!refusedData(error)) throw error;
+          // One bad row must not hold back the others: find it by halves, set it aside.
+          await this.writeBisecting(Buffer.concat(taken.chunks), (part) => copyBinaryIn(client, "predictions", LOG_COLUMNS, [part]));
+        }
+        taken = { chunks: [], rows: 0 };
       }
       if (!this.stats.databaseUp) {
         this.stats.databaseUp = true;
         await this.replaySpills(client);
       }
     } catch (error) {
-      this.writing = 0; // back in the buffer below
+      if (error instanceof BisectInterrupted) taken = { chunks: [error.remaining], rows: error.remainingRows };
       this.stats.databaseUp = false;
       await this.client?.end().catch(() => undefined);
       this.client = undefined;
-      this.buffer.restore(taken);
-      if (this.buffer.rows > this.maxBuffered) await this.spill();
-      this.options.onError?.(error as Error);
+      // To disk at once: what was being written, and what waits behind it.
+      if (taken.rows > 0) await this.spillRows(taken).catch(() => undefined);
+      await this.spillBuffered().catch(() => undefined);
+      this.options.onError?.((error instanceof BisectInterrupted ? error.cause : error) as Error);
     } finally {
       this.writing = 0;
     }
+  }
+
+  /** Bisects refused tuples; the rows refused alone go to the rejected file and are counted. */
+  private async writeBisecting(tuples: Buffer, copy: (part: Buffer) => Promise<void>): Promise<number> {
+    let result;
+    try {
+      result = await copyBisecting(tuples, copy);
+    } catch (error) {
+      if (error instanceof BisectInterrupted) {
+        this.stats.written += error.done.written;
+        await this.reject(error.done.rejected, error.done.reason);
+      }
+      throw error;
+    }
+    this.stats.written += result.written;
+    await this.reject(result.rejected, result.reason);
+    return result.written;
+  }
+
+  private async reject(tuples: Buffer[], reason: string | undefined): Promise<void> {
+    if (tuples.length === 0) return;
+    const file = `${this.spillFile}.rejected`;
+    await this.fileOp(() => appendDurably(file, Buffer.concat(tuples)));
+    this.stats.rejected += tuples.length;
+    this.options.onNote?.(`PostgreSQL refused ${tuples.length} row(s) (${reason ?? "no reason given"}); set aside in ${path.basename(file)}, every other row was written`);
   }
 
   private async connection(): Promise<pg.Client> {
@@ -204,53 +169,38 @@ export class PredictionLogWriter {
     return this.client;
   }
 
-  private async spill(): Promise<void> {
+  private fileOp<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.files.then(op, op);
+    this.files = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Appends rows to this process's spill file (kept in memory if even that fails). */
+  private async spillRows(taken: { chunks: Buffer[]; rows: number }): Promise<void> {
+    try {
+      await this.fileOp(() => appendDurably(this.spillFile, Buffer.concat(taken.chunks)));
+      this.stats.spilled += taken.rows;
+    } catch (error) {
+      this.buffer.restore(taken);
+      throw error;
+    }
+  }
+
+  private spillBuffered(): Promise<void> {
     const taken = this.buffer.take();
-    await mkdir(this.options.spillDir, { recursive: true });
-    await appendFile(this.spillFile, Buffer.concat(taken.chunks));
-    this.stats.spilled += taken.rows;
+    return taken.rows > 0 ? this.spillRows(taken) : Promise.resolve();
   }
 
   /** Replays spill files (this process's and those left by earlier ones) without duplicates. */
-  async replaySpills(client?: pg.Client): Promise<number> {
-    let files: string[];
-    try {
-      files = (await readdir(this.options.spillDir)).filter((f) => f.endsWith(SPILL_SUFFIX)).sort();
-    } catch {
-      return 0;
-    }
-    if (files.length === 0) return 0;
-    const db = client ?? (await this.connection());
-    let replayed = 0;
-    for (const name of files) {
-      const file = path.join(this.options.spillDir, name);
-      const read = await readFile(file);
-      // A process killed while appending leaves a torn last row: replay the whole ones.
-      const tuples = read.subarray(0, wholeTuplesLength(read));
-      if (tuples.length < read.length) this.options.onNote?.(`${name}: left out a torn last row (${read.length - tuples.length} bytes)`);
-      if (tuples.length > 0) {
-        await db.query("BEGIN");
-        try {
-          await db.query("CREATE TEMP TABLE mlops_spill (LIKE predictions INCLUDING DEFAULTS) ON COMMIT DROP");
-          await copyBinaryIn(db, "mlops_spill", LOG_COLUMNS, [tuples]);
-          const inserted = await db.query(`INSERT INTO predictions SELECT * FROM mlops_spill ON CONFLICT (id) DO NOTHING`);
-          await db.query("COMMIT");
-          replayed += inserted.rowCount ?? 0;
-        } catch (error) {
-          await db.query("ROLLBACK").catch(() => undefined);
-          // PostgreSQL refusing the data (a data or integrity error, or binary fields it cannot
-          // read) will refuse it on every try: set the file aside, so it neither blocks the files
-          // after it nor is lost. Anything else (the connection) is retried on the next flush.
-          if (!REFUSED_DATA.test(String((error as { code?: unknown }).code ?? ""))) throw error;
-          await rename(file, `${file}.rejected`);
-          this.options.onNote?.(`${name}: PostgreSQL refused it (${(error as Error).message}); moved to ${name}.rejected`);
-          continue;
-        }
-      }
-      await rm(file, { force: true });
-    }
-    this.stats.written += replayed;
-    return replayed;
+  replaySpills(client?: pg.Client): Promise<number> {
+    return this.fileOp(() => this.replayFiles(client));
+  }
+
+  private async replayFiles(client?: pg.Client): Promise<number> {
+    const result = await replaySpillFiles(this.options.spillDir, SPILL_SUFFIX, () => (client ? Promise.resolve(client) : this.connection()), (note) => this.options.onNote?.(note));
+    this.stats.written += result.replayed;
+    this.stats.rejected += result.rejected;
+    return result.replayed;
   }
 
   /** Final flush: everything is written, or spilled to disk when the database is down. */
@@ -258,26 +208,9 @@ export class PredictionLogWriter {
     if (this.timer) clearInterval(this.timer);
     await this.flushing;
     await this.flush();
-    if (this.buffer.rows > 0) await this.spill();
+    if (this.buffer.rows > 0) await this.spillBuffered();
+    await this.files;
     await this.client?.end().catch(() => undefined);
     this.client = undefined;
   }
-}
-
-/** How many leading bytes of `tuples` are whole binary COPY tuples (field count, then length-prefixed fields). */
-function wholeTuplesLength(tuples: Buffer): number {
-  let whole = 0;
-  let pos = 0;
-  while (pos + 2 <= tuples.length) {
-    const fields = tuples.readInt16BE(pos);
-    pos += 2;
-    for (let f = 0; f < fields && pos <= tuples.length; f += 1) {
-      if (pos + 4 > tuples.length) return whole;
-      const length = tuples.readInt32BE(pos);
-      pos += 4 + Math.max(0, length);
-    }
-    if (pos > tuples.length) return whole;
-    whole = pos;
-  }
-  return whole;
 }

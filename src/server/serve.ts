@@ -7,7 +7,8 @@ import { checkedSessionTarget } from "../db/pooling.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { buildApp } from "./app.js";
 import { PredictionLogWriter } from "./prediction-log.js";
-import { MODEL_CHANNEL } from "./channel.js";
+import { activeVersionName, cachedProbe } from "./active-version.js";
+import { listenForPromotions } from "./promotion-listener.js";
 import { loadServingModel } from "./serving-model.js";
 
 
@@ -31,6 +32,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   const pool = new pg.Pool({ connectionString: target.url, max: 3, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, application_name: "mlops serve" });
   pool.on("error", () => undefined);
   const ref = options.model ?? "active";
+  const probe = cachedProbe(pool);
   const log = options.logPredictions
     ? new PredictionLogWriter({
         connect: () => connectPg(target, 2000),
@@ -43,7 +45,9 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
     config: project.config,
     log,
     apiKey: process.env.MLOPS_API_KEY || undefined,
-    databaseUp: cachedProbe(pool),
+    databaseUp: () => probe().then((state) => state.up),
+    // A pinned version is not expected to follow the registry.
+    ...(options.model ? {} : { activeVersion: () => probe().then((state) => state.active) }),
     loadModel: async () => {
       const client = await pool.connect();
       try {
@@ -63,14 +67,26 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
     await log.replaySpills().catch(() => undefined);
     log.start();
   }
-  const listener = options.model ? undefined : await listenForPromotions(await checkedSessionTarget(target, "Following promotions (LISTEN)"), async () => {
+  const reloadActive = async (why: string) => {
     try {
       const result = await reload();
-      options.onNote?.(`reloaded: ${result.previous ?? "none"} -> ${result.current}`);
+      options.onNote?.(`reloaded${why}: ${result.previous ?? "none"} -> ${result.current}`);
     } catch (error) {
-      options.onNote?.(`reload after promotion failed, still serving ${holder.current?.version ?? "nothing"}: ${(error as Error).message}`);
+      options.onNote?.(`reload${why} failed, still serving ${holder.current?.version ?? "nothing"}: ${(error as Error).message}`);
     }
-  });
+  };
+  const listenTarget = options.model ? undefined : await checkedSessionTarget(target, "Following promotions (LISTEN)");
+  const listener = !listenTarget
+    ? undefined
+    : await listenForPromotions({
+        connect: () => connectPg(listenTarget, 2000, "mlops serve listener"),
+        onPromotion: () => reloadActive(" after promotion"),
+        // Notices sent while the connection was down were lost: catch up if the registry moved.
+        onReconnect: async () => {
+          const active = await activeVersionName(pool).catch(() => undefined);
+          if (active !== undefined && active !== null && active !== holder.current?.version) await reloadActive(" after reconnecting");
+        },
+      });
 
   try {
     await app.listen({ host: options.host, port: options.port });
@@ -98,62 +114,4 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   await log?.close();
   await listener?.close();
   await pool.end();
-}
-
-/** Whether the database answers, asked at most once a second. */
-function cachedProbe(pool: pg.Pool): () => Promise<boolean> {
-  let last = { at: 0, up: true };
-  return async () => {
-    if (Date.now() - last.at < 1000) return last.up;
-    let up = false;
-    try {
-      await pool.query("SELECT 1");
-      up = true;
-    } catch {
-      up = false;
-    }
-    last = { at: Date.now(), up };
-    return up;
-  };
-}
-
-/** LISTEN for promotions, reconnecting (every 2 s) when the database goes away. */
-async function listenForPromotions(target: DatabaseTarget, onPromotion: () => Promise<void>): Promise<{ close(): Promise<void> }> {
-  let client: pg.Client | undefined;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  const connect = async () => {
-    if (closed) return;
-    try {
-      const next = await connectPg(target, 2000, "mlops serve listener");
-      next.on("notification", (message) => {
-        if (message.channel === MODEL_CHANNEL) void onPromotion();
-      });
-      next.on("error", () => retry());
-      next.on("end", () => retry());
-      await next.query(`LISTEN ${MODEL_CHANNEL}`);
-      client = next;
-    } catch {
-      retry();
-    }
-  };
-  const retry = () => {
-    client = undefined;
-    if (!closed && !timer) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        // A promotion may have happened while we were not listening.
-        void connect().then(() => client && onPromotion());
-      }, 2000);
-      timer.unref();
-    }
-  };
-  await connect();
-  return {
-    async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      await client?.end().catch(() => undefined);
-    },
-  };
 }

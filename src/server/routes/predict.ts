@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../app.js";
 import { transformRow } from "../../model/preprocess.js";
-import { inputsOf, parseInstances, sentFeaturesText } from "../instances.js";
+import { inputsOf, nonFiniteInputs, parseInstances, requestIdError, sentFeaturesText, type FieldError } from "../instances.js";
 import type { ServingModel } from "../serving-model.js";
 import { uuidv7 } from "../uuid7.js";
 
@@ -14,7 +14,8 @@ export interface Prediction {
 
 /**
  * Scores validated rows with the in-memory forward pass and queues each for the prediction log.
- * Shared by /predict and the Open Inference Protocol route.
+ * Shared by /predict and the Open Inference Protocol route. Rows whose inputs the network
+ * cannot take (a standardised value beyond float32) are refused before anything is logged.
  */
 export function scoreRows(
   context: ServerContext,
@@ -23,22 +24,36 @@ export function scoreRows(
   requestId: string | null,
   started: number,
   sentFeatures?: string,
-): Prediction[] {
+): Prediction[] | { errors: FieldError[] } {
   const { label } = context.config;
   const { preprocess } = model.manifest;
   const { forward } = model;
-  let probabilities: number[];
+  let probabilities: ArrayLike<number>;
   if (rows.length === 1) {
     // Written straight into the forward pass's input: no array per request.
     transformRow(preprocess, rows[0]!, forward.row);
+    const errors = nonFiniteInputs(preprocess, forward.row, 1);
+    if (errors) return { errors };
     probabilities = [forward.predictRow()];
   } else {
-    probabilities = Array.from(forward.predictBatch(inputsOf(preprocess, rows), rows.length));
+    const x = inputsOf(preprocess, rows);
+    const errors = nonFiniteInputs(preprocess, x, rows.length);
+    if (errors) return { errors };
+    probabilities = forward.predictBatch(x, rows.length);
+  }
+  for (let i = 0; i < probabilities.length; i += 1) {
+    // Finite inputs can still overflow inside the network (huge values times weights): never
+    // answer `probability: null`.
+    if (!Number.isFinite(probabilities[i]!)) {
+      return { errors: [{ instance: i, field: "(features)", problem: "the model's output is not a number for these values (a value too large in magnitude?)" }] };
+    }
   }
   const latencyMs = performance.now() - started;
   const createdAt = new Date();
   context.metrics.observeBatchSize(rows.length);
-  return probabilities.map((probability, i) => {
+  const predictions = new Array<Prediction>(probabilities.length);
+  for (let i = 0; i < probabilities.length; i += 1) {
+    const probability = probabilities[i]!;
     const positive = probability >= model.threshold;
     const id = uuidv7(createdAt.getTime());
     context.log?.add({
@@ -52,8 +67,9 @@ export function scoreRows(
       createdAt,
     });
     context.metrics.countPrediction(model.version, positive);
-    return { prediction_id: id, probability, label: positive ? label.positive : label.negative, model_version: model.version };
-  });
+    predictions[i] = { prediction_id: id, probability, label: positive ? label.positive : label.negative, model_version: model.version };
+  }
+  return predictions;
 }
 
 const instanceSchema = {
@@ -85,9 +101,15 @@ export function registerPredict(app: FastifyInstance, context: ServerContext): v
       const parsed = parseInstances(request.body, context.config, context.config.serve.maxBatch);
       if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
       const body = request.body as { request_id?: string };
-      const requestId = body.request_id ?? (typeof request.headers["x-request-id"] === "string" ? request.headers["x-request-id"] : null);
-      const sentFeatures = context.log && !parsed.batch ? sentFeaturesText(request.rawBody) : undefined;
+      let requestId = body.request_id ?? null;
+      if (requestId === null && typeof request.headers["x-request-id"] === "string") {
+        requestId = request.headers["x-request-id"];
+        const headerError = requestIdError(requestId, "x-request-id");
+        if (headerError) return reply.code(400).send({ error: "invalid input", details: [headerError] });
+      }
+      const sentFeatures = context.log && !parsed.batch && !parsed.trimmed ? sentFeaturesText(request.rawBody) : undefined;
       const predictions = scoreRows(context, model, parsed.rows, requestId, started, sentFeatures);
+      if (!Array.isArray(predictions)) return reply.code(400).send({ error: "invalid input", details: predictions.errors });
       return reply.send(parsed.batch ? { model_version: model.version, predictions } : predictions[0]);
     },
   );
