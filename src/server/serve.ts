@@ -8,6 +8,7 @@ import { buildApp } from "./app.js";
 import { PredictionLogWriter } from "./prediction-log.js";
 import { MODEL_CHANNEL } from "./channel.js";
 import { loadServingModel } from "./serving-model.js";
+import { liveReport } from "../report/live.js";
 
 
 export interface ServeOptions {
@@ -38,8 +39,10 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
         onNote: (message) => options.onNote?.(`prediction log: ${message}`),
       })
     : undefined;
+  const dashboard = liveReport(project, target);
   const { app, holder, reload } = await buildApp({
     config: project.config,
+    dashboard: () => dashboard.read(),
     log,
     apiKey: process.env.MLOPS_API_KEY || undefined,
     databaseUp: cachedProbe(pool),
@@ -74,7 +77,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
-    await Promise.allSettled([listener?.close(), log?.close(), pool.end()]);
+    await Promise.allSettled([listener?.close(), log?.close(), pool.end(), dashboard.close()]);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new MlopsError("PORT_IN_USE", `Port ${options.port} on ${options.host} is already in use.`, {
         exitCode: ExitCode.usage,
@@ -96,6 +99,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   await app.close();
   await log?.close();
   await listener?.close();
+  await dashboard.close();
   await pool.end();
 }
 
