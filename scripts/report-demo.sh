@@ -14,7 +14,7 @@ $MLOPS promote --by ada
 $MLOPS serve --port 0 --json > serve.json 2> serve.log &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q url serve.json 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 600); do grep -q "}" serve.json 2>/dev/null && break; sleep 0.2; done
 URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("serve.json","utf8")).url)')
 $MLOPS seed 600 --seed 11 --out rows-before.csv
 node "$HERE/report-demo-traffic.mjs" "$URL" rows-before.csv feedback.csv 4

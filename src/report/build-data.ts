@@ -80,7 +80,7 @@ async function readOverview(client: pg.ClientBase, lineage: ReportData["lineage"
   const totals = await client.query<{ quarantined: string; feedback: string }>(
     "SELECT (SELECT count(*) FROM quarantined_rows) AS quarantined, (SELECT count(*) FROM feedback) AS feedback",
   );
-  const lastBatch = (await client.query("SELECT id, started_at, status, rows_accepted, drift ->> 'verdict' AS drift FROM batches ORDER BY id DESC LIMIT 1")).rows[0];
+  const lastBatch = (await client.query("SELECT id, started_at, status, rows_accepted, drift ->> 'verdict' AS drift FROM batches WHERE source_kind <> 'feedback' ORDER BY id DESC LIMIT 1")).rows[0];
   const lastRun = (await client.query("SELECT id, pipeline, status, started_at FROM pipeline_runs ORDER BY id DESC LIMIT 1")).rows[0];
   const signoffs = await client.query<{ signed: string; by: string | null; at: Date | null }>(
     `SELECT count(DISTINCT item_id) AS signed, (array_agg(signed_by ORDER BY id DESC))[1] AS by, max(created_at) AS at FROM checklist_signoffs`,
