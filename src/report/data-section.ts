@@ -6,7 +6,7 @@ import type { DataSection } from "./types.js";
 const round3 = (x: number) => Number(x.toPrecision(3));
 
 /**
- * Batches since `from`: row counts, label rate, drift per feature, and the commonest quarantine
+ * Batches of rows since `from` (feedback batches carry labels for logged predictions, not rows): row counts, label rate, drift per feature, and the commonest quarantine
  * reasons. Everything is aggregated in PostgreSQL; what comes back is one row per batch, one per
  * (batch, feature) and ten reasons.
  */
@@ -17,7 +17,7 @@ export async function readDataSection(client: pg.ClientBase, from: Date | null):
             b.drift ->> 'verdict' AS drift, l.rate
        FROM batches b
        LEFT JOIN (SELECT batch_id, avg(label)::float8 AS rate FROM examples WHERE label IS NOT NULL GROUP BY batch_id) l ON l.batch_id = b.id
-      WHERE b.started_at >= $1 ORDER BY b.id`,
+      WHERE b.started_at >= $1 AND b.source_kind <> 'feedback' ORDER BY b.id`,
     [since],
   );
   const reasons = await client.query(

@@ -79,7 +79,7 @@ export const PAGE_SCRIPT = String.raw`
     var tip = null;
     var u = make("lineage", {
       height: 300,
-      scales: { x: { time: true, range: pad(x, 3600) }, y: { range: function (u, min, max) { return [Math.max(0, Math.min(min === null ? 1 : min, gate) - 0.05), 1.0]; } } },
+      scales: { x: { time: true, range: pad(x, 120) }, y: { range: function (u, min, max) { return [Math.max(0, Math.min(min === null ? 1 : min, gate) - 0.05), 1.0]; } } },
       series: [{ label: "time" }, line("test F1", C.blue, { width: 2 }), line("ROC AUC", C.violet, { width: 1, dash: [4, 3] }), line("precision", C.teal, { width: 1 }), line("recall", C.amber, { width: 1 }),
         { label: "evaluation F1", stroke: C.ink, width: 0, paths: function () { return null; }, points: { show: true, size: 9, stroke: C.ink, fill: "#fff", width: 2 } }],
       axes: [{}, { label: "score" }],
@@ -178,7 +178,8 @@ export const PAGE_SCRIPT = String.raw`
       var h = H.features.length * cell + axisH, dpr = devicePixelRatio;
       canvas.width = w * dpr; canvas.height = h * dpr; canvas.style.width = w + "px"; canvas.style.height = h + "px";
       var ctx = canvas.getContext("2d"); ctx.scale(dpr, dpr); ctx.clearRect(0, 0, w, h);
-      var cw = (w - labelW) / H.batches.length;
+      // Few batches would make wall-sized cells: a column is at most 48 px wide.
+      var cw = Math.min(48, (w - labelW) / H.batches.length);
       ctx.font = "11px sans-serif"; ctx.textBaseline = "middle";
       H.features.forEach(function (f, r) {
         ctx.fillStyle = C.ink; ctx.fillText(f, 2, r * cell + cell / 2);
@@ -202,13 +203,13 @@ export const PAGE_SCRIPT = String.raw`
 
   function traffic() {
     var T = D.traffic; if (!T.total) return;
-    var span = T.bucket === "hour" ? 1800 : 43200;
-    var series = [{ label: "time" }].concat(T.versions.map(function (v, i) { return line(v, PALETTE[i % PALETTE.length], { points: { show: T.times.length < 60, size: 5 } }); }));
+    var span = T.bucket === "minute" ? 30 : T.bucket === "hour" ? 1800 : 43200;
+    var series = [{ label: "time" }].concat(T.versions.map(function (v, i) { return line(v, PALETTE[i % PALETTE.length], { points: { show: T.times.length < 60, size: 7 } }); }));
     make("predictions", { scales: { x: { time: true, range: pad(T.times, span) }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } }, series: series }, [T.times].concat(T.counts));
     make("latency", { scales: { x: { time: true, range: pad(T.times, span) }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.1]; } } }, axes: [{}, { label: "ms" }],
-      series: [{ label: "time" }, line("p50", C.blue, { points: { show: T.times.length < 60, size: 5 } }), line("p99", C.red, { points: { show: T.times.length < 60, size: 5 } })] }, [T.times, T.p50, T.p99]);
+      series: [{ label: "time" }, line("p50", C.blue, { points: { show: T.times.length < 60, size: 7 } }), line("p99", C.red, { points: { show: T.times.length < 60, size: 7 } })] }, [T.times, T.p50, T.p99]);
     make("positive-share", { scales: { x: { time: true, range: pad(T.times, span) }, y: { range: [0, 1] } },
-      series: [{ label: "time" }, line("predicted positive", C.violet, { points: { show: T.times.length < 60, size: 5 } })] }, [T.times, T.positiveShare]);
+      series: [{ label: "time" }, line("predicted positive", C.violet, { points: { show: T.times.length < 60, size: 7 } })] }, [T.times, T.positiveShare]);
   }
 
   function runs() {

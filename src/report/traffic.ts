@@ -12,11 +12,12 @@ const LOG_MIN = Math.log(0.01);
 const LOG_MAX = Math.log(60_000);
 const binUpper = (bin: number) => Math.exp(LOG_MIN + ((LOG_MAX - LOG_MIN) * bin) / LATENCY_BINS);
 
-/** Ranges up to this long are shown by hour, longer ones by day (at most a few hundred points a line). */
-const HOURLY_UP_TO_MS = 14 * 24 * 3600_000;
+/** Ranges up to 6 hours are shown by minute, up to 14 days by hour, longer ones by day: at most a few hundred points a line. */
+const MINUTES_UP_TO_MS = 6 * 3600_000;
+const HOURS_UP_TO_MS = 14 * 24 * 3600_000;
 
 /**
- * The prediction log aggregated by hour or day (whichever keeps the chart readable for the
+ * The prediction log aggregated by minute, hour or day (whichever keeps the chart readable for the
  * range) and version: counts, latency p50/p99, share predicted positive; and, where feedback
  * labels exist, the live F1 of each version. One scan of the log since `from`.
  */
@@ -25,7 +26,8 @@ export async function readTraffic(client: pg.ClientBase, from: Date | null, now:
   const first = from ?? ((await client.query("SELECT created_at FROM predictions ORDER BY id LIMIT 1")).rows[0]?.created_at as Date | undefined);
   const empty: Traffic = { bucket: "hour", total: 0, versions: [], times: [], counts: [], p50: [], p99: [], positiveShare: [], feedback: [] };
   if (!first) return empty;
-  const bucket: Traffic["bucket"] = now.getTime() - first.getTime() <= HOURLY_UP_TO_MS ? "hour" : "day";
+  const range = now.getTime() - first.getTime();
+  const bucket: Traffic["bucket"] = range <= MINUTES_UP_TO_MS ? "minute" : range <= HOURS_UP_TO_MS ? "hour" : "day";
   const rows = await client.query<{ t: string; version_id: number; bin: number; n: string; positive: string }>(
     `SELECT extract(epoch FROM date_trunc('${bucket}', created_at))::bigint AS t, version_id,
             width_bucket(ln(greatest(latency_ms, 0.01)), $2::float8, $3::float8, ${LATENCY_BINS}) AS bin,

@@ -98,7 +98,7 @@ export interface DataSection {
 }
 
 export interface Traffic {
-  bucket: "hour" | "day";
+  bucket: "minute" | "hour" | "day";
   total: number;
   versions: string[];
   /** Bucket starts in seconds since the epoch (what the charts' time axes take). */

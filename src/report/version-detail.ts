@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
@@ -17,8 +19,15 @@ import type { VersionDetail } from "./types.js";
  */
 const CURVE_ROWS = 20_000;
 
-/** Curves do not change while the version and its test rows do not: scored once per process. */
-const curveCache = new Map<string, { key: string; curves: VersionDetail["curves"]; note: string | null }>();
+type Scored = { curves: VersionDetail["curves"]; note: string | null };
+
+/**
+ * Curves do not change while the version's weights and its test rows do not, so they are kept in
+ * memory (for /dashboard) and under .mlops/report-cache/ (for the next `mlops report`): loading
+ * tfjs to read the weights costs about 1 s on an idle machine, more than every query of the
+ * report together.
+ */
+const curveCache = new Map<string, Scored>();
 
 /**
  * The detail of one version: its test confusion matrix and scores (from the manifest), ROC,
@@ -48,23 +57,36 @@ export async function readVersionDetail(project: Project, client: pg.ClientBase,
   };
 }
 
-async function scoredCurves(project: Project, client: pg.ClientBase, version: VersionRow): Promise<{ curves: VersionDetail["curves"]; note: string | null }> {
+async function scoredCurves(project: Project, client: pg.ClientBase, version: VersionRow): Promise<Scored> {
   const batches = new Set((version.dataFingerprint?.batches ?? []).map((b) => b.id));
   const count = await client.query<{ n: string }>(
     "SELECT count(*) AS n FROM examples WHERE split = 'test' AND label IS NOT NULL AND batch_id = ANY($1)",
     [[...batches]],
   );
-  const key = `${version.version}:${count.rows[0]?.n}`;
-  const cached = curveCache.get(version.version);
-  if (cached?.key === key) return cached;
-  let result: { curves: VersionDetail["curves"]; note: string | null };
+  const weights = (version.manifest.files as Record<string, string> | undefined)?.["weights.bin"] ?? "";
+  const key = createHash("sha256").update(`${version.version}:${weights}:${count.rows[0]?.n}:${CURVE_ROWS}`).digest("hex").slice(0, 16);
+  const cached = curveCache.get(key);
+  if (cached) return cached;
+  const dir = path.join(project.root, ".mlops", "report-cache");
+  const file = path.join(dir, `curves-${version.version}-${key}.json`);
+  try {
+    const stored = JSON.parse(await readFile(file, "utf8")) as Scored;
+    curveCache.set(key, stored);
+    return stored;
+  } catch {
+    // Not scored yet (or unreadable): score now.
+  }
+  let result: Scored;
   try {
     result = await scoreTestSplit(project, client, version, batches);
   } catch (error) {
     // A missing or damaged model folder costs the curves, not the report.
-    result = { curves: null, note: `the curves need the model files, which could not be loaded: ${(error as Error).message}` };
+    return { curves: null, note: `the curves need the model files, which could not be loaded: ${(error as Error).message}` };
   }
-  curveCache.set(version.version, { key, ...result });
+  curveCache.set(key, result);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(`${file}.tmp`, JSON.stringify(result), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
   return result;
 }
 

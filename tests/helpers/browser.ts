@@ -77,7 +77,8 @@ export async function inspectPage(context: BrowserContext, url: string, name: st
     }
     return result;
   });
-  const points = await page.getAttribute('[data-chart="lineage"]', "data-points");
+  const lineage = await page.$('[data-chart="lineage"]');
+  const points = lineage ? await lineage.getAttribute("data-points") : null;
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const screenshot = path.join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: screenshot, fullPage: true });

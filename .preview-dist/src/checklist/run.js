@@ -1,0 +1,40 @@
+import { CHECKS } from "./checks/index.js";
+import { DEFINITIONS } from "./definitions.js";
+/**
+ * Runs every check at once, each with its own time limit: a failing or hanging check never
+ * holds up or hides the others. Manual items take their newest sign-off.
+ */
+export async function runChecklist(ctx, items, signoffs, timeoutMs) {
+    return Promise.all(items.map(async (item) => {
+        const definition = DEFINITIONS[item.key];
+        const base = { number: item.number, section: item.section, subsection: item.subsection, text: item.text, maps: null, signoff: null, durationMs: 0 };
+        if (!definition)
+            return { ...base, kind: "manual", status: "unsigned", evidence: "this item has no verifier yet: sign it off" };
+        if (definition.kind === "na")
+            return { ...base, kind: "na", status: "n/a", evidence: definition.reason };
+        if (definition.kind === "manual") {
+            const signoff = signoffs.get(item.key);
+            return signoff
+                ? { ...base, kind: "manual", status: "signed", evidence: `signed by ${signoff.by} at ${signoff.at.toISOString()}${signoff.note ? `: ${signoff.note}` : ""}`, signoff: { by: signoff.by, at: signoff.at.toISOString(), note: signoff.note } }
+                : { ...base, kind: "manual", status: "unsigned", evidence: definition.guidance ? `needs a sign-off. ${definition.guidance}` : "needs a sign-off" };
+        }
+        const started = performance.now();
+        let timer;
+        try {
+            const result = await Promise.race([
+                CHECKS[definition.check](ctx),
+                new Promise((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+                }),
+            ]);
+            return { ...base, kind: "auto", maps: definition.maps ?? null, status: result.ok ? "pass" : "fail", evidence: result.evidence, durationMs: performance.now() - started };
+        }
+        catch (error) {
+            return { ...base, kind: "auto", maps: definition.maps ?? null, status: "fail", evidence: `the check failed: ${error.message}`, durationMs: performance.now() - started };
+        }
+        finally {
+            clearTimeout(timer);
+        }
+    }));
+}
+//# sourceMappingURL=run.js.map

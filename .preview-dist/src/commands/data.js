@@ -1,0 +1,44 @@
+import Table from "cli-table3";
+import { z } from "zod";
+import { chalk } from "../cli/output.js";
+import { count, parseOptions } from "../cli/options.js";
+import { loadProject } from "../config/load.js";
+import { dataOverview, quarantineEntries } from "../data/overview.js";
+import { withDatabase } from "../db/session.js";
+const n = (value) => value.toLocaleString("en-US");
+export async function runData(ctx, options) {
+    const { limit } = parseOptions(z.object({ limit: count(1, 10_000).default(20) }), options);
+    const project = loadProject(ctx.cwd);
+    const overview = await withDatabase(project, ({ client }) => dataOverview(client, limit));
+    ctx.out.result(overview, () => renderOverview(overview));
+    return 0;
+}
+function renderOverview(overview) {
+    const splits = new Table({ head: ["split", "positive", "negative", "unlabelled", "total"], style: { head: [], border: [] } });
+    for (const [split, c] of Object.entries(overview.examples.bySplit)) {
+        splits.push([split, n(c.positive), n(c.negative), n(c.unlabelled), n(c.positive + c.negative + c.unlabelled)]);
+    }
+    const batches = new Table({ head: ["batch", "status", "kind", "read", "stored", "quarantined", "duplicates", "drift", "finished"], style: { head: [], border: [] } });
+    for (const b of overview.batches) {
+        const status = b.status === "accepted" ? chalk.green(b.status) : chalk.red(b.status);
+        const drift = b.drift === "drift" ? chalk.red(b.drift) : (b.drift ?? "-");
+        batches.push([b.id, status, b.sourceKind, n(b.rowsRead), n(b.rowsAccepted), n(b.rowsQuarantined), n(b.rowsDuplicate), drift, b.finishedAt.slice(0, 19).replace("T", " ")]);
+    }
+    return [
+        `${chalk.bold("examples")} ${n(overview.examples.total)}   ${chalk.bold("quarantined")} ${n(overview.quarantined)}   ${chalk.bold("feedback labels")} ${n(overview.feedback)}`,
+        splits.toString(),
+        overview.batches.length ? `${chalk.bold("recent batches")}\n${batches.toString()}` : "No batches yet: `mlops seed` or `mlops collect --file data.csv`.",
+    ].join("\n");
+}
+export async function runQuarantine(ctx, options) {
+    const parsed = parseOptions(z.object({ batch: count(1, 2 ** 31 - 1).optional(), limit: count(1, 100_000).default(20) }), options);
+    const project = loadProject(ctx.cwd);
+    const entries = await withDatabase(project, ({ client }) => quarantineEntries(client, parsed.batch, parsed.limit));
+    ctx.out.result({ rows: entries }, () => entries.length === 0
+        ? "Quarantine is empty."
+        : entries
+            .map((e) => `batch ${e.batchId} row ${e.rowNumber}: ${e.reasons.map((r) => `${r.field ?? "(row)"}: ${r.problem}`).join("; ")}\n  ${chalk.dim(JSON.stringify(e.raw).slice(0, 200))}`)
+            .join("\n"));
+    return 0;
+}
+//# sourceMappingURL=data.js.map

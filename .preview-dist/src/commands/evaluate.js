@@ -1,0 +1,67 @@
+import path from "node:path";
+import { z } from "zod";
+import { chalk } from "../cli/output.js";
+import { parseOptions } from "../cli/options.js";
+import { loadProject } from "../config/load.js";
+import { withDatabase } from "../db/session.js";
+import { ExitCode, usageError } from "../errors.js";
+import { trainVersion } from "../model/train-version.js";
+import { evaluateVersion } from "../registry/evaluate.js";
+import { activeVersion } from "../registry/versions.js";
+const evaluateOptions = z.object({
+    model: z.string().min(1).optional(),
+    data: z.string().min(1).optional(),
+    split: z.enum(["test"], { error: "only 'test' (the held-out split) can be chosen" }).optional(),
+    retrainIfBelow: z.boolean().default(false),
+});
+export async function runEvaluate(ctx, options) {
+    const parsed = parseOptions(evaluateOptions, options);
+    if (parsed.data && parsed.split)
+        throw usageError("OPTIONS_INVALID", "--data and --split exclude each other.", "Pass one of them, or neither for fresh data.");
+    const data = parsed.data ? { kind: "file", file: path.resolve(ctx.cwd, parsed.data) } : parsed.split ? { kind: "test-split" } : { kind: "fresh" };
+    const project = loadProject(ctx.cwd);
+    const spinner = ctx.out.spinner("Evaluating");
+    try {
+        const outcome = await withDatabase(project, async (session) => {
+            const evaluation = await evaluateVersion(project, session, parsed.model, data);
+            const active = await activeVersion(session.client);
+            // Retraining answers a failing active model only: a failing candidate is simply not promoted.
+            if (!parsed.retrainIfBelow || evaluation.gate.verdict !== "failed" || active?.version !== evaluation.version)
+                return { evaluation, retrained: null };
+            spinner.text = "Below the gate: training a new candidate";
+            const trained = await trainVersion(project, session, { ...project.config.model, pretrain: true });
+            spinner.text = `Evaluating ${trained.version}`;
+            return { evaluation, retrained: { version: trained.version, evaluation: await evaluateVersion(project, session, trained.version, data) } };
+        });
+        spinner.stop();
+        const result = outcome.retrained ? outcome : outcome.evaluation;
+        ctx.out.result(result, () => renderEvaluation(outcome.evaluation) + (outcome.retrained ? `\n\nRetrained: ${outcome.retrained.version}\n${renderEvaluation(outcome.retrained.evaluation)}` : ""));
+        const final = outcome.retrained?.evaluation ?? outcome.evaluation;
+        return final.gate.passed ? ExitCode.ok : ExitCode.gateFailed;
+    }
+    catch (error) {
+        spinner.stop();
+        throw error;
+    }
+}
+function renderEvaluation(result) {
+    const lines = [chalk.bold(`${result.version} on ${result.dataSource} (${result.rows.toLocaleString("en-US")} labelled rows)`)];
+    if (result.metrics) {
+        const m = result.metrics;
+        const base = result.baseline?.metrics;
+        const row = (name, value, baseline) => {
+            const delta = value !== null && baseline !== null && baseline !== undefined ? ` ${chalk.dim(`(${result.baseline.version} ${baseline.toFixed(4)}, ${value - baseline >= 0 ? "+" : ""}${(value - baseline).toFixed(4)})`)}` : "";
+            return `  ${name.padEnd(10)} ${value === null ? "-" : value.toFixed(4)}${delta}`;
+        };
+        lines.push(row("F1", m.f1, base?.f1), row("precision", m.precision, base?.precision), row("recall", m.recall, base?.recall), row("accuracy", m.accuracy, base?.accuracy), row("ROC AUC", m.rocAuc, base?.rocAuc), row("log loss", m.logLoss, base?.logLoss), `  confusion  tp ${m.confusion.tp}  fp ${m.confusion.fp}  tn ${m.confusion.tn}  fn ${m.confusion.fn}  (threshold ${m.threshold.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)})`);
+    }
+    lines.push("gate:");
+    for (const check of result.gate.checks)
+        lines.push(`  ${check.passed ? chalk.green("pass") : chalk.red("FAIL")} ${check.detail}`);
+    const verdict = result.gate.verdict === "passed" ? chalk.green("PASSED") : result.gate.verdict === "no-data" ? chalk.yellow("NO DATA") : chalk.red("FAILED");
+    lines.push(`verdict: ${verdict}`);
+    if (result.gate.verdict === "no-data")
+        lines.push(chalk.dim("Collect fresh labelled data (mlops collect), or evaluate on the held-out split with --split test."));
+    return lines.join("\n");
+}
+//# sourceMappingURL=evaluate.js.map

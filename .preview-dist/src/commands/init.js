@@ -1,0 +1,57 @@
+import path from "node:path";
+import { z } from "zod";
+import { chalk } from "../cli/output.js";
+import { parseOptions } from "../cli/options.js";
+import { inferSchemaFromFile } from "../data/infer-from-file.js";
+import { usageError } from "../errors.js";
+import { initProject } from "../project/init.js";
+import { inferOptions, renderInferred } from "./schema.js";
+export async function runInit(ctx, options) {
+    let schema;
+    if (options.from !== undefined) {
+        const parsed = parseOptions(inferOptions.extend({ from: z.string().min(1) }), options);
+        schema = await inferSchemaFromFile(path.resolve(ctx.cwd, parsed.from), { ...parsed, sampleSize: parsed.sample });
+        if (!ctx.out.json)
+            ctx.out.note(renderInferred(schema));
+    }
+    else if (options.label !== undefined) {
+        throw usageError("OPTIONS_INVALID", "--label goes with --from FILE.", "mlops init --from data.csv --label churned");
+    }
+    const spinner = ctx.out.spinner("Creating the project");
+    let result;
+    try {
+        result = await initProject(ctx.cwd, {
+            ...(schema ? { schema: { features: schema.features, label: schema.label, ...(schema.rowKey ? { rowKey: schema.rowKey } : {}) } } : {}),
+            onStep: (step) => {
+                spinner.text = step === "database" ? "Starting the database" : "Applying migrations";
+            },
+        });
+    }
+    catch (error) {
+        spinner.stop();
+        throw error;
+    }
+    spinner.stop();
+    ctx.out.result(result, () => renderInit(result));
+    return 0;
+}
+function renderInit(result) {
+    const mark = (changed) => (changed ? chalk.green("+") : chalk.dim("="));
+    const lines = [chalk.bold(`mlops project in ${result.project}`)];
+    for (const file of result.files)
+        lines.push(`  ${mark(file.action === "created")} ${file.path} ${chalk.dim(file.action)}`);
+    const db = result.database;
+    const dbWhat = {
+        created: "embedded PostgreSQL created and started",
+        started: "embedded PostgreSQL started",
+        joined: "embedded PostgreSQL running",
+        external: "DATABASE_URL reachable",
+    }[db.action];
+    lines.push(`  ${mark(db.action === "created" || db.action === "started")} database: ${dbWhat} ${chalk.dim(db.url)}`);
+    const applied = result.migrations.applied.length;
+    lines.push(`  ${mark(applied > 0)} migrations: ${applied > 0 ? `applied ${applied}` : "up to date"} ${chalk.dim(`(${result.migrations.status.applied.length} in total)`)}`);
+    lines.push("");
+    lines.push(result.changed ? chalk.green("Project ready.") : "Everything is in place; nothing changed.");
+    return lines.join("\n");
+}
+//# sourceMappingURL=init.js.map

@@ -1,0 +1,57 @@
+import Table from "cli-table3";
+import { z } from "zod";
+import { chalk } from "../cli/output.js";
+import { parseOptions } from "../cli/options.js";
+import { loadProject } from "../config/load.js";
+import { withDatabase } from "../db/session.js";
+import { usageError } from "../errors.js";
+import { promoteVersion, promotionHistory } from "../registry/promote.js";
+const promoteOptions = z.object({
+    force: z.boolean().default(false),
+    reason: z.string().min(1).max(2000).optional(),
+    rollback: z.boolean().default(false),
+    history: z.boolean().default(false),
+    by: z.string().min(1).max(200).optional(),
+});
+export async function runPromote(ctx, options, args) {
+    const parsed = parseOptions(promoteOptions, options);
+    const project = loadProject(ctx.cwd);
+    if (parsed.history) {
+        const history = await withDatabase(project, async (session) => promotionHistory(await session.prisma()));
+        ctx.out.result({ history }, () => {
+            if (history.length === 0)
+                return "No promotions yet.";
+            const table = new Table({ head: ["#", "when", "action", "from", "to", "who", "reason", "evaluation F1"], style: { head: [], border: [] } });
+            for (const h of history) {
+                table.push([h.id, h.at.slice(0, 19).replace("T", " "), h.action, h.from ?? "-", h.to, h.actor, h.reason ?? "", h.evaluation ? `${h.evaluation.f1.toFixed(3)} ${h.evaluation.passed ? "pass" : "fail"}` : "-"]);
+            }
+            return table.toString();
+        });
+        return 0;
+    }
+    if (parsed.rollback && args[0])
+        throw usageError("OPTIONS_INVALID", "--rollback takes no version: it returns to the previously active one.", "mlops promote --rollback");
+    const result = await withDatabase(project, ({ client }) => promoteVersion(client, {
+        ...(args[0] ? { version: args[0] } : {}),
+        rollback: parsed.rollback,
+        force: parsed.force,
+        ...(parsed.reason ? { reason: parsed.reason } : {}),
+        ...(parsed.by ? { actor: parsed.by } : {}),
+    }));
+    ctx.out.result(result, () => renderPromotion(result));
+    return 0;
+}
+function renderPromotion(result) {
+    if (result.action === "unchanged")
+        return `${result.to} is already active; nothing changed.`;
+    const verb = result.action === "rollback" ? "Rolled back" : result.action === "force" ? chalk.yellow("Forced") : "Promoted";
+    const lines = [`${verb}: ${result.from ?? "(none)"} -> ${chalk.bold(result.to)}`];
+    if (result.evaluation)
+        lines.push(`evaluation  #${result.evaluation.id}: F1 ${result.evaluation.f1.toFixed(4)} on ${result.evaluation.dataSource} data, ${result.evaluation.passed ? "passed" : "failed"}`);
+    if (result.reason)
+        lines.push(`reason      ${result.reason}`);
+    lines.push(`by          ${result.actor}`);
+    lines.push(`servers     ${result.serversNotified === 0 ? "none running were notified" : `${result.serversNotified} running server${result.serversNotified === 1 ? "" : "s"} notified; they reload now`}`);
+    return lines.join("\n");
+}
+//# sourceMappingURL=promote.js.map

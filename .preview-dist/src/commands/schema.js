@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { writeFile, rename } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { chalk } from "../cli/output.js";
+import { count, parseOptions } from "../cli/options.js";
+import { loadProject, parseConfig } from "../config/load.js";
+import { inferSchemaFromFile } from "../data/infer-from-file.js";
+import { usageError } from "../errors.js";
+export const inferOptions = z.object({
+    label: z.string({ error: "is required: the column that holds the label" }).min(1),
+    rowKey: z.string().min(1).optional(),
+    sample: count(1, 10_000_000).default(10_000),
+    format: z.enum(["csv", "tsv", "jsonl", "json"]).optional(),
+    encoding: z.enum(["utf8", "latin1", "utf16le"]).optional(),
+});
+export async function runSchemaInfer(ctx, options, args) {
+    const parsed = parseOptions(inferOptions, options);
+    if (!args[0])
+        throw usageError("FILE_REQUIRED", "schema infer needs a FILE.", "mlops schema infer data.csv --label churned");
+    const inferred = await inferSchemaFromFile(path.resolve(ctx.cwd, args[0]), { ...parsed, sampleSize: parsed.sample });
+    let written;
+    if (options.write === true)
+        written = await writeSchema(ctx.cwd, inferred);
+    ctx.out.result({ ...inferred, written: written ?? null }, () => renderInferred(inferred) + (written ? `\n\nWrote the schema into ${written}.` : "\n\nPass --write to put it into mlops.config.json."));
+    return 0;
+}
+/** Replaces features, label and rowKey in the project's config, keeping everything else. */
+async function writeSchema(cwd, inferred) {
+    const project = loadProject(cwd);
+    const current = JSON.parse(readFileSync(project.configPath, "utf8"));
+    const next = { ...current, features: inferred.features, label: inferred.label };
+    if (inferred.rowKey)
+        next.rowKey = inferred.rowKey;
+    else
+        delete next.rowKey;
+    const text = `${JSON.stringify(next, null, 2)}\n`;
+    parseConfig(text, project.configPath);
+    const partial = `${project.configPath}.${process.pid}.partial`;
+    await writeFile(partial, text);
+    await rename(partial, project.configPath);
+    return project.configPath;
+}
+export function renderInferred(inferred) {
+    const lines = [`Schema of ${inferred.file} (${inferred.rowsSampled.toLocaleString("en-US")} rows sampled)`];
+    for (const column of inferred.columns) {
+        const role = column.role === "feature" ? (column.type ?? "") : column.role;
+        let detail = "";
+        if (column.type === "numeric" && column.min !== undefined)
+            detail = `observed ${column.min} .. ${column.max}`;
+        if (column.type === "categorical" && column.values)
+            detail = column.values.slice(0, 8).join(", ") + (column.values.length > 8 ? `, … (${column.values.length})` : "");
+        const nullable = column.nullable ? chalk.yellow(" nullable") : "";
+        lines.push(`  ${column.name.padEnd(24)} ${role.padEnd(12)}${nullable} ${chalk.dim(detail)}${column.note ? chalk.dim(` (${column.note})`) : ""}`);
+    }
+    lines.push(`label: ${inferred.label.name}, positive ${JSON.stringify(inferred.label.positive)}, negative ${JSON.stringify(inferred.label.negative)}`);
+    for (const warning of inferred.warnings)
+        lines.push(chalk.yellow(`warning: ${warning}`));
+    return lines.join("\n");
+}
+//# sourceMappingURL=schema.js.map

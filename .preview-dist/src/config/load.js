@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseEnv } from "node:util";
+import { MlopsError, usageError } from "../errors.js";
+import { configSchema } from "./schema.js";
+export const CONFIG_FILE = "mlops.config.json";
+/** Finds the project folder: the nearest folder at or above `start` with a config file. */
+export function findProjectRoot(start) {
+    let dir = path.resolve(start);
+    for (;;) {
+        if (existsSync(path.join(dir, CONFIG_FILE)))
+            return dir;
+        const parent = path.dirname(dir);
+        if (parent === dir)
+            return undefined;
+        dir = parent;
+    }
+}
+/** Formats zod issues as one line each, naming the path in the config file. */
+export function formatIssues(issues) {
+    return issues.map((issue) => {
+        const where = issue.path.length === 0 ? "(top level)" : issue.path.map(String).join(".");
+        return `${where}: ${issue.message}`;
+    });
+}
+export function parseConfig(text, configPath) {
+    let raw;
+    try {
+        raw = JSON.parse(text);
+    }
+    catch (error) {
+        throw usageError("CONFIG_INVALID", `${configPath} is not valid JSON: ${error.message}`, "Fix the syntax error (a JSON validator or `node -e \"JSON.parse(require('fs').readFileSync(0))\" < mlops.config.json` shows where).");
+    }
+    const result = configSchema.safeParse(raw);
+    if (!result.success) {
+        const problems = formatIssues(result.error.issues);
+        throw usageError("CONFIG_INVALID", `${configPath} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p}`).join("\n")}`, "Fix each listed field; README.md (Configuration) describes every key.", { problems });
+    }
+    return result.data;
+}
+/**
+ * Loads `.env` from the project folder into process.env without overriding variables that are
+ * already set, so the shell and CI always win over the file.
+ */
+export function loadDotEnv(root) {
+    const file = path.join(root, ".env");
+    if (!existsSync(file))
+        return;
+    const values = parseEnv(readFileSync(file, "utf8"));
+    for (const [key, value] of Object.entries(values)) {
+        if (process.env[key] === undefined)
+            process.env[key] = value;
+    }
+}
+export function loadProject(cwd) {
+    const root = findProjectRoot(cwd);
+    if (root === undefined) {
+        throw usageError("PROJECT_NOT_FOUND", `No ${CONFIG_FILE} in ${path.resolve(cwd)} or any folder above it.`, "Run `mlops init` in the project folder first, or pass --cwd <dir>.");
+    }
+    const configPath = path.join(root, CONFIG_FILE);
+    let text;
+    try {
+        text = readFileSync(configPath, "utf8");
+    }
+    catch (error) {
+        throw new MlopsError("CONFIG_UNREADABLE", `Cannot read ${configPath}: ${error.message}`, {
+            exitCode: 2,
+            hint: "Check the file's permissions.",
+        });
+    }
+    loadDotEnv(root);
+    return { root, configPath, config: parseConfig(text, configPath) };
+}
+//# sourceMappingURL=load.js.map

@@ -1,0 +1,32 @@
+/**
+ * The sample feature schema `mlops init` writes: twenty numeric measurements and two
+ * categorical attributes with a binary label, the shape of the tabular data the toolkit's
+ * synthetic generator produces. Users replace it with their own (`mlops init --from FILE`).
+ */
+export function sampleConfig() {
+    const numeric = Array.from({ length: 20 }, (_, i) => ({
+        name: `x${String(i + 1).padStart(2, "0")}`,
+        type: "numeric",
+        nullable: false,
+    }));
+    return {
+        version: 1,
+        features: [
+            ...numeric,
+            { name: "segment", type: "categorical", values: ["a", "b", "c", "d"], nullable: false },
+            { name: "channel", type: "categorical", values: ["web", "store", "app"], nullable: false },
+        ],
+        label: { name: "label", positive: 1, negative: 0 },
+        gate: { f1Threshold: 0.8, maxRegression: 0.01 },
+        model: { dir: "models", hidden: [64, 32], epochs: 30, pretrainEpochs: 10, batchSize: 256, learningRate: 0.001, seed: 42 },
+        serve: { host: "127.0.0.1", port: 8000, maxBatch: 1000, requireApiKey: false },
+        collect: { maxInvalid: 0.05 },
+        sources: {},
+        pipelines: {},
+        schedules: { "data-collection": "@daily", "validation-deployment": "@daily" },
+        alerts: {},
+        retry: { attempts: 3, backoffMs: 2000 },
+        database: {},
+    };
+}
+//# sourceMappingURL=sample.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=batch-summary.js.map

@@ -1,0 +1,98 @@
+import { ingestBatch } from "../data/ingest.js";
+import { namedSourceSpec, openSource } from "../data/sources/open.js";
+import { usageError } from "../errors.js";
+import { trainVersion } from "../model/train-version.js";
+import { MIN_TRAIN_ROWS } from "../model/train.js";
+import { evaluateVersion } from "../registry/evaluate.js";
+import { promoteVersion } from "../registry/promote.js";
+import { activeVersion, findVersion } from "../registry/versions.js";
+/** Rows a new regime needs before a retrain uses it alone rather than all data. */
+const MIN_FRESH_ROWS = MIN_TRAIN_ROWS * 4;
+export const STAGES = {
+    /** Ingests every source named in the config. */
+    async collect(project, session) {
+        const names = Object.keys(project.config.sources);
+        if (names.length === 0) {
+            throw usageError("NO_SOURCES", "The data-collection pipeline has no sources to collect.", 'Name them under "sources" in mlops.config.json, e.g. "nightly": { "file": "exports/today.csv" }.');
+        }
+        const batches = {};
+        for (const name of names) {
+            const summary = await ingestBatch(session, project.config, await openSource(namedSourceSpec(project, name), project.config), { maxInvalid: project.config.collect.maxInvalid, force: false });
+            if (summary.status === "rejected") {
+                throw usageError("BATCH_REJECTED", `Source "${name}": batch ${summary.batchId} was rejected (${(summary.invalidShare * 100).toFixed(1)}% invalid rows).`, "See `mlops data quarantine`.");
+            }
+            batches[name] = { status: summary.status, batchId: summary.batchId ?? summary.sameAs, stored: summary.rows.stored, drift: summary.drift?.verdict ?? null };
+        }
+        return { batches };
+    },
+    async train(project, session, state) {
+        const result = await trainVersion(project, session, {
+            ...project.config.model,
+            pretrain: true,
+            ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }),
+        });
+        state.candidate = result.version;
+        return { version: result.version, validationF1: result.metrics.validation.f1, testF1: result.metrics.test?.f1 ?? null, rows: result.rows };
+    },
+    /** Evaluates this run's candidate (else the newest candidate) on held-out data. */
+    async "evaluate-candidate"(project, session, state) {
+        const version = state.candidate ?? (await findVersion(session.client, "candidate")).version;
+        state.candidate = version;
+        const result = await evaluateVersion(project, session, version, { kind: "test-split", ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }) });
+        return { version, f1: result.metrics?.f1 ?? null, passed: result.gate.passed, verdict: result.gate.verdict, baseline: result.baseline?.version ?? null };
+    },
+    /** Evaluates the active version on fresh labelled data; ends the run when all is well. */
+    async "evaluate-active"(project, session, state) {
+        const active = await activeVersion(session.client);
+        if (!active)
+            return { active: null, verdict: "no-active-version" };
+        const result = await evaluateVersion(project, session, active.version, { kind: "fresh" });
+        if (result.gate.verdict === "no-data")
+            state.done = `no fresh labelled data since ${active.version} was trained; nothing to validate`;
+        else if (result.gate.passed)
+            state.done = `${active.version} passes on fresh data (F1 ${result.metrics.f1.toFixed(4)})`;
+        else
+            state.freshAfterBatch = active.dataFingerprint.maxBatchId;
+        return { active: active.version, f1: result.metrics?.f1 ?? null, rows: result.rows, verdict: result.gate.verdict };
+    },
+    /**
+     * Retrains after the active version failed on fresh data: on the fresh batches alone when they
+     * hold enough labelled rows (the world changed; older rows teach the old rule), else on all data.
+     */
+    async "retrain-if-below"(project, session, state) {
+        if (state.freshAfterBatch !== undefined) {
+            const fresh = await session.client.query("SELECT count(*)::int AS n FROM examples WHERE batch_id > $1 AND label IS NOT NULL", [state.freshAfterBatch]);
+            if (fresh.rows[0].n < MIN_FRESH_ROWS)
+                delete state.freshAfterBatch;
+        }
+        return { window: state.freshAfterBatch === undefined ? "all data" : `batches after ${state.freshAfterBatch}`, ...(await STAGES.train(project, session, state)) };
+    },
+    /** Promotes this run's candidate when its latest evaluation passed the gate; otherwise records why not. */
+    async "promote-if-passing"(_project, session, state) {
+        const version = state.candidate ?? (await findVersion(session.client, "candidate")).version;
+        try {
+            const result = await promoteVersion(session.client, { version, actor: "mlops pipeline" });
+            return { promoted: result.action !== "unchanged", from: result.from, to: result.to, serversNotified: result.serversNotified };
+        }
+        catch (error) {
+            if (error.code !== "PROMOTE_REFUSED")
+                throw error;
+            return { promoted: false, version, reason: error.message };
+        }
+    },
+};
+/** The pipelines that replace the Airflow DAGs; the config may define more. */
+export const BUILT_IN_PIPELINES = {
+    "data-collection": ["collect"],
+    training: ["train", "evaluate-candidate"],
+    "validation-deployment": ["evaluate-active", "retrain-if-below", "evaluate-candidate", "promote-if-passing"],
+};
+export function pipelineStages(project, name) {
+    const stages = project.config.pipelines[name]?.stages ?? BUILT_IN_PIPELINES[name];
+    if (!stages) {
+        const known = [...Object.keys(BUILT_IN_PIPELINES), ...Object.keys(project.config.pipelines)];
+        throw usageError("PIPELINE_UNKNOWN", `No pipeline named "${name}".`, `Known pipelines: ${[...new Set(known)].join(", ")}.`);
+    }
+    return stages;
+}
+//# sourceMappingURL=stages.js.map

@@ -1,0 +1,132 @@
+import path from "node:path";
+import { readRecord, recordRow } from "../data/sources/formats.js";
+import { openSource } from "../data/sources/open.js";
+import { RowValidator } from "../data/validate.js";
+import { loadModelFolder } from "../model/artifacts.js";
+import { loadTf } from "../model/backend.js";
+import { emptyColumns, loadDataset, writeFeatures } from "../model/dataset.js";
+import { computeMetrics } from "../model/metrics.js";
+import { transformColumns } from "../model/preprocess.js";
+import { predict } from "../model/train.js";
+import { activeVersion, findVersion } from "./versions.js";
+/**
+ * Evaluates a version on labelled data it has not seen and applies the gate: F1 at least the
+ * configured threshold and, when another version is active, not worse than it by more than the
+ * configured margin on the same rows. The result is stored as an evaluation.
+ */
+export async function evaluateVersion(project, session, ref, data) {
+    const { client } = session;
+    const active = await activeVersion(client);
+    const version = await findVersion(client, ref ?? (active ? "active" : "latest"));
+    const dataset = await evaluationData(project, client, version, data);
+    const { tf } = await loadTf();
+    const gateConfig = project.config.gate;
+    const source = data.kind === "file" ? `file ${data.file}` : data.kind === "test-split" ? `test split${data.afterBatch === undefined ? "" : ` of batches after ${data.afterBatch}`}` : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
+    if (dataset.rows === 0) {
+        const checks = [{ name: "data", passed: false, value: 0, limit: null, detail: `no labelled rows in ${source}` }];
+        return { version: version.version, dataSource: data.kind, rows: 0, metrics: null, baseline: null, delta: null, gate: { passed: false, verdict: "no-data", checks }, evaluationId: null };
+    }
+    const metrics = await scoreVersion(tf, project, version, dataset);
+    let baseline = null;
+    if (active && active.id !== version.id)
+        baseline = { version: active.version, metrics: await scoreVersion(tf, project, active, dataset) };
+    const checks = [
+        { name: "f1", passed: metrics.f1 >= gateConfig.f1Threshold, value: metrics.f1, limit: gateConfig.f1Threshold, detail: `F1 ${metrics.f1.toFixed(4)} ${metrics.f1 >= gateConfig.f1Threshold ? ">=" : "<"} ${gateConfig.f1Threshold}` },
+    ];
+    if (baseline) {
+        const floor = baseline.metrics.f1 - gateConfig.maxRegression;
+        checks.push({
+            name: "baseline",
+            passed: metrics.f1 >= floor,
+            value: metrics.f1 - baseline.metrics.f1,
+            limit: -gateConfig.maxRegression,
+            detail: `F1 ${metrics.f1.toFixed(4)} vs active ${baseline.version} ${baseline.metrics.f1.toFixed(4)} (may be worse by at most ${gateConfig.maxRegression})`,
+        });
+    }
+    else {
+        checks.push({ name: "baseline", passed: true, value: null, limit: null, detail: active ? `${version.version} is the active version` : "no active version to compare with" });
+    }
+    const passed = checks.every((c) => c.passed);
+    const gate = { passed, verdict: passed ? "passed" : "failed", checks };
+    const prisma = await session.prisma();
+    const stored = await prisma.evaluation.create({
+        data: {
+            versionId: version.id,
+            dataSource: data.kind,
+            rowCount: dataset.rows,
+            f1: metrics.f1,
+            metrics: JSON.parse(JSON.stringify({ ...metrics, baseline })),
+            passed,
+            gate: JSON.parse(JSON.stringify(gate)),
+        },
+        select: { id: true },
+    });
+    return {
+        version: version.version,
+        dataSource: data.kind,
+        rows: dataset.rows,
+        metrics,
+        baseline,
+        delta: baseline ? { f1: metrics.f1 - baseline.metrics.f1 } : null,
+        gate,
+        evaluationId: stored.id,
+    };
+}
+async function scoreVersion(tf, project, version, dataset) {
+    const { model, manifest } = await loadModelFolder(tf, path.resolve(project.root, version.path));
+    try {
+        const x = transformColumns(manifest.preprocess, dataset);
+        const probabilities = predict(tf, model, x, dataset.rows, manifest.preprocess.inputDim);
+        const labels = Uint8Array.from(dataset.labels.subarray(0, dataset.rows));
+        return computeMetrics(labels, probabilities, manifest.threshold);
+    }
+    finally {
+        model.dispose();
+    }
+}
+/** Labelled rows for the evaluation, as columns. */
+async function evaluationData(project, client, version, data) {
+    const config = project.config;
+    if (data.kind === "test-split") {
+        return loadDataset(client, config, { splits: ["test"], labelledOnly: true, ...(data.afterBatch === undefined ? {} : { afterBatch: data.afterBatch }) });
+    }
+    if (data.kind === "fresh") {
+        const fresh = await loadDataset(client, config, { afterBatch: version.dataFingerprint.maxBatchId, labelledOnly: true });
+        const feedback = await client.query(`SELECT DISTINCT ON (f.prediction_id) p.features, f.label
+         FROM feedback f JOIN predictions p ON p.id = f.prediction_id
+        WHERE p.created_at > $1 ORDER BY f.prediction_id, f.id DESC`, [version.createdAt]);
+        return appendRows(fresh, config, feedback.rows.map((r) => ({ row: r.features, label: r.label })));
+    }
+    const validator = new RowValidator(config);
+    const source = await openSource({ kind: "file", path: data.file });
+    const rows = [];
+    for await (const records of source.records) {
+        for (const each of records) {
+            const record = readRecord(each, source.state);
+            if ("error" in record)
+                continue;
+            const raw = recordRow(record, source.state.columns);
+            const result = validator.validate(raw);
+            if (result.ok && result.row.label !== null)
+                rows.push({ row: raw, label: result.row.label });
+        }
+    }
+    return appendRows(await loadDataset(client, config, { maxRows: 0 }), config, rows);
+}
+/** Adds rows given as objects (feedback, a file) to a column data set. */
+function appendRows(base, config, rows) {
+    if (rows.length === 0)
+        return base;
+    const total = base.rows + rows.length;
+    const columns = emptyColumns(config.features, total);
+    for (const [name, column] of columns.numeric)
+        column.set(base.numeric.get(name).subarray(0, base.rows));
+    for (const [name, column] of columns.categorical)
+        column.set(base.categorical.get(name).subarray(0, base.rows));
+    rows.forEach(({ row }, i) => writeFeatures(columns, config.features, base.rows + i, row));
+    const labels = new Int8Array(total);
+    labels.set(base.labels.subarray(0, base.rows));
+    rows.forEach(({ label }, i) => (labels[base.rows + i] = label));
+    return { ...columns, labels, splits: new Uint8Array(total), batches: new Int32Array(total) };
+}
+//# sourceMappingURL=evaluate.js.map

@@ -1,0 +1,54 @@
+import { DRIFT_DEFAULTS } from "../data/drift.js";
+/** PSI is shown to three significant digits: the heatmap colours it, nobody reads the fourth. */
+const round3 = (x) => Number(x.toPrecision(3));
+/**
+ * Batches of rows since `from` (feedback batches carry labels for logged predictions, not rows): row counts, label rate, drift per feature, and the commonest quarantine
+ * reasons. Everything is aggregated in PostgreSQL; what comes back is one row per batch, one per
+ * (batch, feature) and ten reasons.
+ */
+export async function readDataSection(client, from) {
+    const since = from ?? new Date(0);
+    const batches = await client.query(`SELECT b.id, b.started_at, b.status, b.source_kind, b.source, b.rows_accepted, b.rows_quarantined, b.rows_duplicate,
+            b.drift ->> 'verdict' AS drift, l.rate
+       FROM batches b
+       LEFT JOIN (SELECT batch_id, avg(label)::float8 AS rate FROM examples WHERE label IS NOT NULL GROUP BY batch_id) l ON l.batch_id = b.id
+      WHERE b.started_at >= $1 AND b.source_kind <> 'feedback' ORDER BY b.id`, [since]);
+    const reasons = await client.query(`SELECT r ->> 'field' AS field, r ->> 'code' AS code, min(r ->> 'problem') AS problem, count(*)::int AS rows
+       FROM quarantined_rows q JOIN batches b ON b.id = q.batch_id, jsonb_array_elements(q.reasons) r
+      WHERE b.started_at >= $1 GROUP BY 1, 2 ORDER BY 4 DESC, 1 LIMIT 10`, [since]);
+    const drift = await client.query(`SELECT b.id, f ->> 'feature' AS feature, (f ->> 'psi')::float8 AS psi
+       FROM batches b, jsonb_array_elements(b.drift -> 'features') f
+      WHERE b.drift IS NOT NULL AND b.started_at >= $1 ORDER BY b.id`, [since]);
+    const thresholds = await client.query(`SELECT drift -> 'thresholds' AS t FROM batches WHERE drift -> 'thresholds' IS NOT NULL ORDER BY id DESC LIMIT 1`);
+    const t = (thresholds.rows[0]?.t ?? {});
+    const batchIds = [...new Set(drift.rows.map((r) => r.id))];
+    const features = [...new Set(drift.rows.map((r) => r.feature))];
+    const column = new Map(batchIds.map((id, i) => [id, i]));
+    const psi = features.map(() => new Array(batchIds.length).fill(null));
+    const rowOf = new Map(features.map((name, i) => [name, psi[i]]));
+    for (const r of drift.rows)
+        if (r.psi !== null)
+            rowOf.get(r.feature)[column.get(r.id)] = round3(r.psi);
+    return {
+        batches: batches.rows.map((r) => ({
+            id: r.id,
+            at: r.started_at.toISOString(),
+            status: r.status,
+            source: `${r.source_kind} ${r.source}`,
+            stored: r.rows_accepted,
+            quarantined: r.rows_quarantined,
+            duplicate: r.rows_duplicate,
+            labelRate: r.rate === null ? null : Number(r.rate.toFixed(4)),
+            drift: r.drift,
+        })),
+        topReasons: reasons.rows.map((r) => ({ field: r.field, problem: r.code === null ? r.problem : `${r.code}: ${r.problem}`, rows: r.rows })),
+        drift: {
+            features,
+            batches: batchIds,
+            psi,
+            moderate: t.psiModerate ?? DRIFT_DEFAULTS.psiModerate,
+            significant: t.psiSignificant ?? DRIFT_DEFAULTS.psiSignificant,
+        },
+    };
+}
+//# sourceMappingURL=data-section.js.map

@@ -1,0 +1,132 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import Fastify from "fastify";
+import { TOOLKIT_VERSION } from "../package-root.js";
+import { createMetrics } from "./metrics.js";
+import { registerDashboard } from "./routes/dashboard.js";
+import { registerOpenInference } from "./routes/open-inference.js";
+import { registerPredict } from "./routes/predict.js";
+/**
+ * Builds the prediction server without listening, so tests drive it with `inject`. The model is
+ * loaded by `reload()` (at start, on POST /reload-model, and on promotion notices).
+ */
+export async function buildApp(options) {
+    const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true });
+    // JSON only: anything else is 415 Unsupported Media Type rather than a confusing 400.
+    app.removeContentTypeParser("text/plain");
+    // Fastify's own JSON parser (with its prototype-poisoning checks), keeping the text as well:
+    // the prediction log stores features as the client sent them (sentFeaturesText).
+    const parseJson = app.getDefaultJsonParser("error", "error");
+    app.removeContentTypeParser("application/json");
+    app.decorateRequest("rawBody", undefined);
+    app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+        request.rawBody = body;
+        parseJson(request, body, done);
+    });
+    const holder = { current: undefined };
+    const metrics = createMetrics(() => options.log, () => holder.current?.version);
+    const expectedKey = options.apiKey ? createHash("sha256").update(options.apiKey).digest() : undefined;
+    const context = {
+        ...options,
+        holder,
+        metrics,
+        startedAt: Date.now(),
+        requireKey(request, reply) {
+            const header = request.headers["x-api-key"] ?? request.headers.authorization?.replace(/^Bearer\s+/i, "");
+            const given = typeof header === "string" ? createHash("sha256").update(header).digest() : undefined;
+            // Equal-length digests compared in constant time: the key never leaks through timing.
+            if (expectedKey && given && timingSafeEqual(expectedKey, given))
+                return true;
+            void reply
+                .code(expectedKey ? 401 : 403)
+                .send({ error: expectedKey ? "missing or wrong API key (X-API-Key header)" : "MLOPS_API_KEY is not set on the server, so this endpoint is disabled" });
+            return false;
+        },
+    };
+    const reload = async () => {
+        const previous = holder.current?.version ?? null;
+        try {
+            holder.current = await options.loadModel();
+            metrics.reloads.inc({ result: "ok" });
+            return { previous, current: holder.current.version };
+        }
+        catch (error) {
+            metrics.reloads.inc({ result: "error" });
+            throw error;
+        }
+    };
+    await app.register(import("@fastify/swagger"), {
+        openapi: {
+            info: { title: "mlops prediction server", version: TOOLKIT_VERSION, description: "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard)." },
+            components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
+        },
+    });
+    await app.register(import("@fastify/swagger-ui"), { routePrefix: "/docs" });
+    app.addHook("onResponse", (request, reply, done) => {
+        metrics.observeLatency(request.routeOptions.url ?? "unknown", reply.statusCode, reply.elapsedTime / 1000);
+        done();
+    });
+    app.setNotFoundHandler((request, reply) => {
+        const methods = ["GET", "POST", "PUT", "DELETE", "PATCH"].filter((method) => app.hasRoute({ method: method, url: request.url.split("?")[0] }));
+        if (methods.length > 0)
+            return reply.code(405).header("allow", methods.join(", ")).send({ error: `${request.method} is not allowed here; use ${methods.join(" or ")}` });
+        return reply.code(404).send({ error: `no route ${request.method} ${request.url}` });
+    });
+    app.setErrorHandler((error, _request, reply) => {
+        // Fastify's own client errors (bad JSON 400, body too large 413, wrong content type 415).
+        const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+        void reply.code(status).send({ error: status === 500 ? "internal error" : error.message });
+    });
+    app.get("/health", { schema: { summary: "Liveness and readiness: model loaded, database up" } }, async (_request, reply) => {
+        const database = (await options.databaseUp()) ? "up" : "down";
+        const model = holder.current;
+        const logDown = options.log ? !options.log.snapshot().databaseUp : false;
+        const status = !model ? "unavailable" : database === "down" || logDown ? "degraded" : "ok";
+        return reply.code(model ? 200 : 503).send({
+            status,
+            model_loaded: model !== undefined,
+            model_version: model?.version ?? null,
+            database,
+            uptime_s: Math.round((Date.now() - context.startedAt) / 1000),
+        });
+    });
+    app.get("/model-info", { schema: { summary: "The served version: metrics, threshold, schema, training data, backend" } }, async (_request, reply) => {
+        const model = holder.current;
+        if (!model)
+            return reply.code(503).send({ error: "no model is loaded" });
+        const m = model.manifest;
+        return {
+            version: model.version,
+            created: m.createdAt,
+            loaded_at: model.loadedAt,
+            threshold: model.threshold,
+            metrics: m.metrics,
+            feature_schema: m.featureSchema,
+            label: m.label,
+            training_data: m.dataFingerprint,
+            backend: m.backend,
+            hyperparameters: m.hyperparameters,
+            toolkit_version: m.toolkitVersion,
+        };
+    });
+    app.post("/reload-model", { schema: { summary: "Reload the active version from the database (API key)", security: [{ apiKey: [] }] } }, async (request, reply) => {
+        if (!context.requireKey(request, reply))
+            return reply;
+        try {
+            const result = await reload();
+            return { previous_version: result.previous, model_version: result.current };
+        }
+        catch (error) {
+            return reply.code(409).send({ error: `reload failed, still serving ${holder.current?.version ?? "nothing"}: ${error.message}` });
+        }
+    });
+    app.get("/metrics", { schema: { summary: "Prometheus metrics" } }, async (_request, reply) => {
+        reply.header("content-type", metrics.registry.contentType);
+        return metrics.registry.metrics();
+    });
+    registerPredict(app, context);
+    registerOpenInference(app, context);
+    if (options.dashboard)
+        registerDashboard(app, context, options.dashboard);
+    return { app, holder, reload };
+}
+//# sourceMappingURL=app.js.map
