@@ -90,7 +90,11 @@ export async function inspectPage(context: BrowserContext, url: string, name: st
 /** Addresses outside the page in places a browser would fetch from: src/href attributes, CSS url(), script code. */
 export function externalReferences(html: string): string[] {
   const found: string[] = [];
-  for (const m of html.matchAll(/\s(?:src|href|action|srcset|poster|data)\s*=\s*["']?([^"'\s>]+)/gi)) if (/^(?:https?:)?\/\//i.test(m[1]!)) found.push(m[0]);
+  // Tags only: script bodies are checked below, and escaped text (&lt;img ...) is no tag.
+  const markup = html.replace(/(<script\b[^>]*>)[\s\S]*?(<\/script>)/gi, "$1$2");
+  for (const tag of markup.matchAll(/<[a-z][^>]*>/gi)) {
+    for (const m of tag[0].matchAll(/\s(?:src|href|action|srcset|poster|data|formaction)\s*=\s*["']?([^"'\s>]+)/gi)) if (/^(?:https?:)?\/\//i.test(m[1]!)) found.push(m[0]);
+  }
   for (const m of html.matchAll(/url\(\s*["']?((?:https?:)?\/\/[^)"']+)/gi)) found.push(m[0]);
   for (const m of html.matchAll(/<script(?![^>]*application\/json)[^>]*>([\s\S]*?)<\/script>/gi)) for (const u of m[1]!.matchAll(/https?:\/\/[^\s"'`)]+/g)) found.push(u[0]);
   for (const m of html.matchAll(/<link[^>]*>/gi)) found.push(m[0]);

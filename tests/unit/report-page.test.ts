@@ -61,6 +61,8 @@ describe("the page", () => {
     expect(report.overview.verdict.status).toBe("empty");
     const html = renderReportHtml(report);
     expect(html).toContain("mlops up");
+    // The scan itself finds what a CDN build would hold.
+    expect(externalReferences(`<script src="https://cdn.example/uplot.js"></script><link href="//cdn.example/u.css"><script>fetch("http://x.example")</script>`)).toHaveLength(4);
     expect(externalReferences(html)).toEqual([]);
     expect(renderReportMarkdown(report)).toContain("Nothing here yet");
   });
