@@ -44,7 +44,8 @@ export const PAGE_SCRIPT = String.raw`
   function dots(label, color, size) {
     return { label: label, stroke: color, fill: color, width: 0, paths: function () { return null; }, points: { show: true, size: size || 8, stroke: color, fill: color } };
   }
-  function withCtx(u, fn) { var ctx = u.ctx; ctx.save(); fn(ctx); ctx.restore(); }
+  // uPlot leaves its own text alignment on the context after drawing axes: set ours every time.
+  function withCtx(u, fn) { var ctx = u.ctx; ctx.save(); ctx.textAlign = "left"; ctx.textBaseline = "alphabetic"; fn(ctx); ctx.restore(); }
   function dot(u, x, y, color, label) {
     withCtx(u, function (ctx) {
       var px = u.valToPos(x, "x", true), py = u.valToPos(y, "y", true);
@@ -89,13 +90,13 @@ export const PAGE_SCRIPT = String.raw`
             var y = u.valToPos(gate, "y", true), l = u.bbox.left, r = l + u.bbox.width;
             ctx.strokeStyle = C.red; ctx.setLineDash([8, 5]); ctx.lineWidth = 1.5 * devicePixelRatio;
             ctx.beginPath(); ctx.moveTo(l, y); ctx.lineTo(r, y); ctx.stroke(); ctx.setLineDash([]);
-            ctx.fillStyle = C.red; ctx.font = (11 * devicePixelRatio) + "px sans-serif"; ctx.fillText("gate F1 " + gate, l + 4, y - 4);
+            ctx.fillStyle = C.red; ctx.font = (11 * devicePixelRatio) + "px sans-serif"; ctx.textAlign = "right"; ctx.fillText("gate F1 " + gate, r - 4, y - 4); ctx.textAlign = "left";
             var many = L.promotions.length > 12;
             L.promotions.forEach(function (p) {
               var px = u.valToPos(sec(p.at), "x", true), color = p.action === "rollback" ? C.red : p.action === "force" ? C.amber : C.green;
               ctx.strokeStyle = color; ctx.lineWidth = 1.5 * devicePixelRatio; ctx.beginPath(); ctx.moveTo(px, u.bbox.top); ctx.lineTo(px, u.bbox.top + u.bbox.height); ctx.stroke();
               if (!many || p.action !== "promote") {
-                ctx.fillStyle = color; ctx.save(); ctx.translate(px + 3 * devicePixelRatio, u.bbox.top + 4 * devicePixelRatio); ctx.rotate(Math.PI / 2);
+                ctx.fillStyle = color; ctx.save(); ctx.translate(px + 3 * devicePixelRatio, u.bbox.top + 4 * devicePixelRatio); ctx.rotate(Math.PI / 2); ctx.textBaseline = "bottom";
                 ctx.fillText(p.action + " \u2192 " + p.to + " by " + p.actor + (p.reason ? ": " + p.reason.slice(0, 40) : ""), 0, 0); ctx.restore();
               }
             });

@@ -43,7 +43,7 @@ export function lineageSection(d: ReportData): string {
   return section(
     "lineage",
     "Lineage",
-    "Each marker is a version at the time it was trained, placed at its test-split F1; the thin lines are its ROC AUC, precision and recall, the squares are later evaluations, the dashed red line is the gate, and vertical lines mark promotions (green) and rollbacks (red). Hover a point for its numbers.",
+    "Each marker is a version at the time it was trained, placed at its test-split F1; the thin lines are its ROC AUC, precision and recall, the open circles are later evaluations (F1 on fresh data or a file), the dashed red line is the gate, and vertical lines mark promotions (green) and rollbacks (red). Hover a point for its numbers.",
     `${chart("lineage", "Scores of every version over time")}<details><summary>Versions (${versions.length})</summary>${table(["version", "trained", "training rows", "val F1", "test F1", "ROC AUC", "precision", "recall", "last evaluation"], rows, "compact")}</details><h3>Promotions and rollbacks</h3>${history}`,
   );
 }

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=batch-summary.js.map

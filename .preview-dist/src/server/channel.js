@@ -1,3 +1,0 @@
-/** promote notifies running servers on this PostgreSQL channel; they reload the active version. */
-export const MODEL_CHANNEL = "mlops_model";
-//# sourceMappingURL=channel.js.map
