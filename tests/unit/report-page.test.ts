@@ -81,6 +81,27 @@ describe("the page", () => {
   });
 });
 
+describe("version detail", () => {
+  const detail = (history: NonNullable<ReportData["versionDetail"]>["history"]): ReportData => {
+    const report = emptyReport();
+    report.versionDetail = { version: "v3", active: true, threshold: 0.5, createdAt: "2026-01-01T00:00:00.000Z", test: null, curves: null, curvesNote: "no labelled rows of this version's test split are stored", history, baseline: null, crossValidation: null };
+    return report;
+  };
+
+  it("draws the per-epoch history where the manifest records it", () => {
+    const html = renderReportHtml(detail({ pretrain: [{ epoch: 1, loss: 0.9 }], classifier: [{ epoch: 1, loss: 0.6, valLoss: 0.5, valF1: 0.8 }] }));
+    expect(html).toContain('data-chart="training-loss"');
+    expect(html).toContain('data-chart="training-f1"');
+  });
+
+  it("says so where it does not (versions trained before it was kept)", () => {
+    const html = renderReportHtml(detail(null));
+    expect(html).not.toContain('data-chart="training-loss"');
+    expect(html).toContain("not recorded for this version");
+    expect(html).toContain("no labelled rows of this version&#39;s test split are stored");
+  });
+});
+
 describe("--since", () => {
   it("reads minutes, hours, days and weeks, and names anything else", () => {
     expect(parseSince("90m")).toBe(90 * 60_000);
