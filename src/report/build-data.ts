@@ -3,6 +3,7 @@ import { DEFINITIONS } from "../checklist/definitions.js";
 import type { Project } from "../config/load.js";
 import { activeVersion } from "../registry/versions.js";
 import { readDataSection } from "./data-section.js";
+import { readExampleCounts, type ExampleCounts } from "./example-counts.js";
 import { readLineage } from "./lineage.js";
 import { parseSince } from "./since.js";
 import { readTraffic } from "./traffic.js";
@@ -25,12 +26,13 @@ export async function buildReportData(project: Project, client: pg.ClientBase, o
   const active = await activeVersion(client);
   const activeId = active?.id ?? null;
   const lineage = await readLineage(client, activeId);
+  const counts = await readExampleCounts(client);
   const detailRef = options.version ?? (active ? "active" : lineage.versions.length ? "latest" : undefined);
-  const versionDetail = detailRef ? await readVersionDetail(project, client, detailRef, activeId) : null;
-  const data = await readDataSection(client, from);
+  const versionDetail = detailRef ? await readVersionDetail(project, client, detailRef, activeId, counts) : null;
+  const data = await readDataSection(client, from, counts);
   const traffic = await readTraffic(client, from, now);
   const runs = await readRuns(client, from);
-  const overview = await readOverview(client, lineage, traffic.total);
+  const overview = await readOverview(client, lineage, traffic.total, counts);
   const gate = { f1Threshold: project.config.gate.f1Threshold, maxRegression: project.config.gate.maxRegression };
   const report: ReportData = {
     generatedAt: now.toISOString(),
@@ -66,16 +68,12 @@ async function readRuns(client: pg.ClientBase, from: Date | null): Promise<RunPo
   }));
 }
 
-async function readOverview(client: pg.ClientBase, lineage: ReportData["lineage"], predictions: number): Promise<Overview> {
-  const counts = await client.query<{ split: string; labelled: boolean; n: string }>(
-    "SELECT split, label IS NOT NULL AS labelled, count(*) AS n FROM examples GROUP BY 1, 2",
-  );
+async function readOverview(client: pg.ClientBase, lineage: ReportData["lineage"], predictions: number, counts: ExampleCounts): Promise<Overview> {
   const rows = { total: 0, train: 0, validation: 0, test: 0, unlabelled: 0 };
   for (const r of counts.rows) {
-    const n = Number(r.n);
-    rows.total += n;
-    rows[r.split as "train" | "validation" | "test"] += n;
-    if (!r.labelled) rows.unlabelled += n;
+    rows.total += r.rows;
+    rows[r.split] += r.rows;
+    rows.unlabelled += r.rows - r.labelled;
   }
   const totals = await client.query<{ quarantined: string; feedback: string }>(
     "SELECT (SELECT count(*) FROM quarantined_rows) AS quarantined, (SELECT count(*) FROM feedback) AS feedback",

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { DRIFT_DEFAULTS } from "../data/drift.js";
+import { labelRates, type ExampleCounts } from "./example-counts.js";
 import type { DataSection } from "./types.js";
 
 /** PSI is shown to three significant digits: the heatmap colours it, nobody reads the fourth. */
@@ -10,13 +11,12 @@ const round3 = (x: number) => Number(x.toPrecision(3));
  * reasons. Everything is aggregated in PostgreSQL; what comes back is one row per batch, one per
  * (batch, feature) and ten reasons.
  */
-export async function readDataSection(client: pg.ClientBase, from: Date | null): Promise<DataSection> {
+export async function readDataSection(client: pg.ClientBase, from: Date | null, counts: ExampleCounts): Promise<DataSection> {
   const since = from ?? new Date(0);
   const batches = await client.query(
     `SELECT b.id, b.started_at, b.status, b.source_kind, b.source, b.rows_accepted, b.rows_quarantined, b.rows_duplicate,
-            b.drift ->> 'verdict' AS drift, l.rate
+            b.drift ->> 'verdict' AS drift
        FROM batches b
-       LEFT JOIN (SELECT batch_id, avg(label)::float8 AS rate FROM examples WHERE label IS NOT NULL GROUP BY batch_id) l ON l.batch_id = b.id
       WHERE b.started_at >= $1 AND b.source_kind <> 'feedback' ORDER BY b.id`,
     [since],
   );
@@ -35,6 +35,7 @@ export async function readDataSection(client: pg.ClientBase, from: Date | null):
   const thresholds = await client.query(
     `SELECT drift -> 'thresholds' AS t FROM batches WHERE drift -> 'thresholds' IS NOT NULL ORDER BY id DESC LIMIT 1`,
   );
+  const rates = labelRates(counts);
   const t = (thresholds.rows[0]?.t ?? {}) as { psiModerate?: number; psiSignificant?: number };
 
   const batchIds = [...new Set(drift.rows.map((r) => r.id as number))];
@@ -53,7 +54,7 @@ export async function readDataSection(client: pg.ClientBase, from: Date | null):
       stored: r.rows_accepted,
       quarantined: r.rows_quarantined,
       duplicate: r.rows_duplicate,
-      labelRate: r.rate === null ? null : Number((r.rate as number).toFixed(4)),
+      labelRate: rates.get(r.id) ?? null,
       drift: r.drift,
     })),
     topReasons: reasons.rows.map((r) => ({ field: r.field, problem: r.code === null ? r.problem : `${r.code}: ${r.problem}`, rows: r.rows })),

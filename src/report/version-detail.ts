@@ -10,6 +10,7 @@ import { DenseForward, denseLayersOf } from "../model/forward.js";
 import { transformColumns } from "../model/preprocess.js";
 import { findVersion, type VersionRow } from "../registry/versions.js";
 import { curvesOf } from "./curves.js";
+import type { ExampleCounts } from "./example-counts.js";
 import { scoresOf } from "./lineage.js";
 import type { VersionDetail } from "./types.js";
 
@@ -34,13 +35,13 @@ const curveCache = new Map<string, Scored>();
  * precision-recall and calibration curves from scoring its test split with the served forward
  * pass, per-epoch training history, baseline and cross-validation where the manifest has them.
  */
-export async function readVersionDetail(project: Project, client: pg.ClientBase, ref: string, activeId: number | null): Promise<VersionDetail> {
+export async function readVersionDetail(project: Project, client: pg.ClientBase, ref: string, activeId: number | null, counts: ExampleCounts): Promise<VersionDetail> {
   const version = await findVersion(client, ref);
   const manifest = version.manifest as Record<string, unknown>;
   const metrics = (manifest.metrics ?? {}) as Record<string, unknown>;
   const test = scoresOf(metrics.test);
   const confusion = (metrics.test as { confusion?: { tp: number; fp: number; tn: number; fn: number } } | null)?.confusion;
-  const { curves, note } = await scoredCurves(project, client, version);
+  const { curves, note } = await scoredCurves(project, client, version, counts);
   const history = manifest.history as VersionDetail["history"] | undefined;
   const baseline = manifest.baseline as { kind?: string; validationF1?: number; metrics?: Record<string, unknown> } | undefined;
   return {
@@ -57,14 +58,11 @@ export async function readVersionDetail(project: Project, client: pg.ClientBase,
   };
 }
 
-async function scoredCurves(project: Project, client: pg.ClientBase, version: VersionRow): Promise<Scored> {
+async function scoredCurves(project: Project, client: pg.ClientBase, version: VersionRow, counts: ExampleCounts): Promise<Scored> {
   const batches = new Set((version.dataFingerprint?.batches ?? []).map((b) => b.id));
-  const count = await client.query<{ n: string }>(
-    "SELECT count(*) AS n FROM examples WHERE split = 'test' AND label IS NOT NULL AND batch_id = ANY($1)",
-    [[...batches]],
-  );
+  const testRows = counts.rows.filter((r) => r.split === "test" && batches.has(r.batchId)).reduce((sum, r) => sum + r.labelled, 0);
   const weights = (version.manifest.files as Record<string, string> | undefined)?.["weights.bin"] ?? "";
-  const key = createHash("sha256").update(`${version.version}:${weights}:${count.rows[0]?.n}:${CURVE_ROWS}`).digest("hex").slice(0, 16);
+  const key = createHash("sha256").update(`${version.version}:${weights}:${testRows}:${CURVE_ROWS}`).digest("hex").slice(0, 16);
   const cached = curveCache.get(key);
   if (cached) return cached;
   const dir = path.join(project.root, ".mlops", "report-cache");
