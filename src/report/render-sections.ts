@@ -12,7 +12,7 @@ export function overviewSection(d: ReportData): string {
     card("Last batch", o.lastBatch ? `#${o.lastBatch.id}` : "none", o.lastBatch ? `${esc(when(o.lastBatch.at))}, ${esc(o.lastBatch.status)}, ${int(o.lastBatch.rowsAccepted)} rows, drift: ${esc(o.lastBatch.drift ?? "not compared")}` : ""),
     card("Last run", o.lastRun ? `#${o.lastRun.id} ${esc(o.lastRun.status)}` : "none", o.lastRun ? `${esc(o.lastRun.pipeline)}, ${esc(when(o.lastRun.at))}` : "mlops run &lt;pipeline&gt;"),
     card("Checklist", `${int(o.checklist.signed)} of ${int(o.checklist.manualItems)} signed`, o.checklist.lastSignedBy ? `last by ${esc(o.checklist.lastSignedBy)}, ${esc(when(o.checklist.lastSignedAt))}` : "manual items: mlops checklist sign"),
-    card("Predictions logged", int(o.predictions), `${int(o.feedback)} feedback labels`),
+    card("Predictions logged", `${d.traffic.sampledShare === null ? "" : "&asymp; "}${int(o.predictions)}`, `${int(o.feedback)} feedback labels`),
     card("Versions", int(o.versions), active?.lastEvaluationF1 !== null && active ? `active: last evaluation F1 ${f3(active.lastEvaluationF1)}` : ""),
   ];
   const next = o.verdict.nextSteps.length ? `<p class="next">Next: ${o.verdict.nextSteps.map((s) => `<code>${esc(s)}</code>`).join(" &middot; ")}</p>` : "";
@@ -117,7 +117,7 @@ export function trafficSection(d: ReportData): string {
     "traffic",
     "Live traffic",
     `Predictions per ${t.bucket} by the version that answered, the server's latency (p50 and p99, within 8%), the share predicted positive (a jump often means drift), and the F1 each version really had, from feedback labels.`,
-    `<p class="small">${int(t.total)} predictions${d.since.from ? ` since ${esc(when(d.since.from))}` : ""}.</p><div class="grid3">${chart("predictions", `Predictions per ${t.bucket} by version`)}${chart("latency", "Latency in ms (p50 and p99)")}${chart("positive-share", "Share predicted positive")}</div><h3>Live F1 from feedback</h3>${feedback}`,
+    `<p class="small">${t.sampledShare === null ? "" : "about "}${int(t.total)} predictions${d.since.from ? ` since ${esc(when(d.since.from))}` : ""}${t.sampledShare === null ? "" : `: the log is large, so counts, latency and positive share are estimated from a ${pct(t.sampledShare)} block sample`}. Live F1 uses the newest 20,000 feedback labels.</p><div class="grid3">${chart("predictions", `Predictions per ${t.bucket} by version`)}${chart("latency", "Latency in ms (p50 and p99)")}${chart("positive-share", "Share predicted positive")}</div><h3>Live F1 from feedback</h3>${feedback}`,
   );
 }
 
