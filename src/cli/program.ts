@@ -150,6 +150,15 @@ Start here: mlops init`,
     .action(lazy(state, async () => (await import("../commands/promote.js")).runPromote));
 
   program
+    .command("report")
+    .description("write one self-contained HTML file of the project: lineage, version detail, data and drift, live traffic, runs")
+    .option("--out <file>", "where to write (default mlops-report.html; with --format md: standard output)")
+    .option("--model <version>", "detail this version instead of the active one (--version is the toolkit's own version flag)")
+    .option("--since <duration>", "time-based sections cover only this long ago to now: 90m, 24h, 7d, 2w")
+    .option("--format <format>", "html, or md for a Markdown summary (pull-request comments, CI job summaries)", "html")
+    .action(lazy(state, async () => (await import("../commands/report.js")).runReport));
+
+  program
     .command("run")
     .argument("<pipeline>", "data-collection, training, validation-deployment, or a pipeline from the config")
     .description("run a pipeline now: every run and stage recorded, transient failures retried, one run at a time")

@@ -4,6 +4,8 @@ import type { MlopsConfig } from "../config/schema.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
+import type { ReportData } from "../report/types.js";
+import { registerDashboard } from "./routes/dashboard.js";
 import { registerOpenInference } from "./routes/open-inference.js";
 import { registerPredict } from "./routes/predict.js";
 import type { PredictionLogWriter } from "./prediction-log.js";
@@ -34,6 +36,8 @@ export interface AppOptions {
   /** MLOPS_API_KEY: required for /reload-model, and for /predict when serve.requireApiKey. */
   apiKey?: string;
   bodyLimit?: number;
+  /** Reads the report's data for GET /dashboard (its own connection); absent, there is no dashboard. */
+  dashboard?: () => Promise<ReportData>;
 }
 
 /** The one mutable piece of the server: replaced whole on reload, so requests never see half a swap. */
@@ -131,7 +135,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   await app.register(import("@fastify/swagger"), {
     openapi: {
-      info: { title: "mlops prediction server", version: TOOLKIT_VERSION, description: "Predictions from the active model version; every prediction is logged." },
+      info: { title: "mlops prediction server", version: TOOLKIT_VERSION, description: "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard)." },
       components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
     },
   });
@@ -211,5 +215,6 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   registerPredict(app, context);
   registerOpenInference(app, context);
+  if (options.dashboard) registerDashboard(app, context, options.dashboard);
   return { app, holder, reload };
 }

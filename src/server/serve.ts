@@ -10,6 +10,7 @@ import { PredictionLogWriter } from "./prediction-log.js";
 import { activeVersionName, cachedProbe } from "./active-version.js";
 import { listenForPromotions } from "./promotion-listener.js";
 import { loadServingModel } from "./serving-model.js";
+import { liveReport } from "../report/live.js";
 
 
 export interface ServeOptions {
@@ -41,8 +42,10 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
         onNote: (message) => options.onNote?.(`prediction log: ${message}`),
       })
     : undefined;
+  const dashboard = liveReport(project, target);
   const { app, holder, reload } = await buildApp({
     config: project.config,
+    dashboard: () => dashboard.read(),
     log,
     apiKey: process.env.MLOPS_API_KEY || undefined,
     databaseUp: () => probe().then((state) => state.up),
@@ -91,7 +94,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
-    await Promise.allSettled([listener?.close(), log?.close(), pool.end()]);
+    await Promise.allSettled([listener?.close(), log?.close(), pool.end(), dashboard.close()]);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new MlopsError("PORT_IN_USE", `Port ${options.port} on ${options.host} is already in use.`, {
         exitCode: ExitCode.usage,
@@ -113,5 +116,6 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   await app.close();
   await log?.close();
   await listener?.close();
+  await dashboard.close();
   await pool.end();
 }
