@@ -42,7 +42,7 @@ export async function runSeed(ctx: CommandContext, options: Record<string, unkno
       return ingestBatch(session, project.config, source, {
         maxInvalid: project.config.collect.maxInvalid,
         force: false,
-        onProgress: (p) => (spinner.text = progressText("Seeding", p, synthetic.rows)),
+        onProgress: (p) => spinner.progress(progressText("Seeding", p, synthetic.rows)),
       });
     });
     spinner.stop();

@@ -49,7 +49,7 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           else {
             const eta = Math.round(p.etaMs / 1000);
             const valF1 = p.valF1 === undefined ? "" : `, validation F1 ${p.valF1.toFixed(3)}`;
-            spinner.text = `${p.stage === "pretrain" ? "Pretraining the autoencoder" : "Training the classifier"}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`;
+            spinner.progress(`${p.stage === "pretrain" ? "Pretraining the autoencoder" : "Training the classifier"}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`);
           }
         },
       ),
@@ -75,6 +75,8 @@ function renderTrain(result: TrainVersionResult): string {
     `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}`,
     `test        F1 ${f(m.test?.f1)}  precision ${f(m.test?.precision)}  recall ${f(m.test?.recall)}  ROC AUC ${f(m.test?.rocAuc)}`,
     "",
-    `Next: mlops evaluate --model ${result.version}`,
+    // The test split is held out of training, so it is the data this version can be evaluated on
+    // right away; "fresh" data exists only after the next collect.
+    `Next: mlops evaluate --model ${result.version} --split test`,
   ].join("\n");
 }

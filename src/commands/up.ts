@@ -59,7 +59,7 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
       }
       spinner.text = "Training";
       const trained = await trainVersion(project, session, { ...project.config.model, pretrain: true }, (p) => {
-        if ("epoch" in p) spinner.text = `Training (${p.stage}): epoch ${p.epoch}/${p.epochs}`;
+        if ("epoch" in p) spinner.progress(`Training (${p.stage}): epoch ${p.epoch}/${p.epochs}`);
       });
       steps.push({ step: "train", result: `${trained.version}: validation F1 ${trained.metrics.validation.f1.toFixed(3)}` });
       spinner.text = "Evaluating";
