@@ -20,6 +20,11 @@ export async function runPromote(ctx: CommandContext, options: Record<string, un
   const parsed = parseOptions(promoteOptions, options);
   const project = loadProject(ctx.cwd);
   if (parsed.history) {
+    // --history only reads; silently ignoring a change asked for beside it would look like it happened.
+    const conflicting = [parsed.rollback && "--rollback", parsed.force && "--force", parsed.reason !== undefined && "--reason", args[0]].filter(Boolean);
+    if (conflicting.length > 0) {
+      throw usageError("OPTIONS_INVALID", `--history only shows the history; it does not go with ${conflicting.join(", ")}.`, "Run `mlops promote --history` and the promotion (e.g. `mlops promote --rollback`) as two commands.");
+    }
     const history = await withDatabase(project, async (session) => promotionHistory(await session.prisma()));
     ctx.out.result({ history }, () => {
       if (history.length === 0) return "No promotions yet.";
