@@ -44,4 +44,14 @@ export class Output {
   spinner(text: string): Spinner {
     return createSpinner(text, { stream: process.stderr, silent: this.json && !process.stderr.isTTY });
   }
+
+  /** Runs `work` under a spinner that is stopped however it ends, before the result is printed. */
+  async withSpinner<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T> {
+    const spinner = this.spinner(text);
+    try {
+      return await work(spinner);
+    } finally {
+      spinner.stop();
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { ExitCode, usageError } from "../errors.js";
 import { validateActiveVersion, type ValidationOutcome } from "../pipeline/validate.js";
 import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
 import { activeVersion, findVersion } from "../registry/versions.js";
+import { formatNumber } from "../cli/format.js";
 
 const evaluateOptions = z.object({
   model: z.string().min(1).optional(),
@@ -46,7 +47,7 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
 }
 
 function renderEvaluation(result: EvaluationResult): string {
-  const lines = [chalk.bold(`${result.version} on ${result.dataSource} (${result.rows.toLocaleString("en-US")} labelled rows)`)];
+  const lines = [chalk.bold(`${result.version} on ${result.dataSource} (${formatNumber(result.rows)} labelled rows)`)];
   if (result.metrics) {
     const m = result.metrics;
     const base = result.baseline?.metrics;

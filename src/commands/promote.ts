@@ -1,4 +1,4 @@
-import Table from "cli-table3";
+import { newTable } from "../cli/table.js";
 import { z } from "zod";
 import type { CommandContext } from "../cli/context.js";
 import { chalk } from "../cli/output.js";
@@ -28,7 +28,7 @@ export async function runPromote(ctx: CommandContext, options: Record<string, un
     const history = await withDatabase(project, async (session) => promotionHistory(await session.prisma()));
     ctx.out.result({ history }, () => {
       if (history.length === 0) return "No promotions yet.";
-      const table = new Table({ head: ["#", "when", "action", "from", "to", "who", "reason", "evaluation F1"], style: { head: [], border: [] } });
+      const table = newTable(["#", "when", "action", "from", "to", "who", "reason", "evaluation F1"]);
       for (const h of history) {
         table.push([h.id, h.at.slice(0, 19).replace("T", " "), h.action, h.from ?? "-", h.to, h.actor, h.reason ?? "", h.evaluation ? `${h.evaluation.f1.toFixed(3)} ${h.evaluation.passed ? "pass" : "fail"}` : "-"]);
       }

@@ -1,6 +1,6 @@
-import Table from "cli-table3";
 import { formatMinute, formatNumber, formatSeconds, truncate } from "../cli/format.js";
 import { chalk } from "../cli/output.js";
+import { newCompactTable } from "../cli/table.js";
 import type { RunDetail, RunListing } from "../pipeline/history.js";
 import type { RunResult } from "../pipeline/runner.js";
 
@@ -90,7 +90,7 @@ export function renderRunsTable(runs: RunListing[]): string {
   // Borderless, two spaces between columns: the last column gets what the others leave.
   const widths = head.slice(0, -1).map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const room = WIDTH - widths.reduce((sum, w) => sum + w + 2, 0);
-  const table = new Table({ head, chars: BORDERLESS, style: { head: [], border: [], "padding-left": 0, "padding-right": 2 } });
+  const table = newCompactTable(head);
   for (const row of rows) {
     row[6] = truncate(row[6]!, room);
     row[2] = paint(row[2]!, row[2]!);
@@ -98,12 +98,6 @@ export function renderRunsTable(runs: RunListing[]): string {
   }
   return table.toString().split("\n").map((line) => line.trimEnd()).join("\n");
 }
-
-const BORDERLESS = {
-  top: "", "top-mid": "", "top-left": "", "top-right": "",
-  bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
-  left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "",
-};
 
 /** `mlops runs show ID`: the run, then every stage attempt with its outputs in full. */
 export function renderRunDetail(run: RunDetail): string {

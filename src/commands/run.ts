@@ -11,18 +11,14 @@ import { renderRun, renderRunDetail, renderRunsTable } from "./render-run.js";
 export async function runRun(ctx: CommandContext, _options: Record<string, unknown>, args: string[]): Promise<number> {
   if (!args[0]) throw usageError("PIPELINE_REQUIRED", "run needs a pipeline name.", "mlops run data-collection | training | validation-deployment (or one defined in the config)");
   const project = loadProject(ctx.cwd);
-  const spinner = ctx.out.spinner(`Running ${args[0]}`);
-  try {
-    const result = await runPipeline(project, args[0], "manual", {
-      onStage: (stage, attempt) => (spinner.text = `${args[0]}: ${stage}${attempt > 1 ? ` (attempt ${attempt})` : ""}`),
-    });
-    spinner.stop();
-    ctx.out.result(result, () => renderRun(result));
-    return result.status === "succeeded" ? ExitCode.ok : ExitCode.failure;
-  } catch (error) {
-    spinner.stop();
-    throw error;
-  }
+  const pipeline = args[0];
+  const result = await ctx.out.withSpinner(`Running ${pipeline}`, (spinner) =>
+    runPipeline(project, pipeline, "manual", {
+      onStage: (stage, attempt) => (spinner.text = `${pipeline}: ${stage}${attempt > 1 ? ` (attempt ${attempt})` : ""}`),
+    }),
+  );
+  ctx.out.result(result, () => renderRun(result));
+  return result.status === "succeeded" ? ExitCode.ok : ExitCode.failure;
 }
 
 export async function runRuns(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {

@@ -5,6 +5,7 @@ import { count, decimal, parseOptions } from "../cli/options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { trainVersion, type TrainVersionResult } from "../model/train-version.js";
+import { formatNumber } from "../cli/format.js";
 
 const hiddenList = z.preprocess(
   (value) => (typeof value === "string" ? value.split(",").map((part) => Number(part.trim())) : value),
@@ -68,7 +69,7 @@ function renderTrain(result: TrainVersionResult): string {
   const f = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
   return [
     `${chalk.bold(`version ${result.version}`)} registered as a candidate ${chalk.dim(result.path)}`,
-    `backend     ${result.backend} (classifier ${result.samplesPerSecond.classifier.toLocaleString("en-US")} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${result.samplesPerSecond.pretrain.toLocaleString("en-US")}` : ""})`,
+    `backend     ${result.backend} (classifier ${formatNumber(result.samplesPerSecond.classifier)} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${formatNumber(result.samplesPerSecond.pretrain)}` : ""})`,
     `rows        ${result.rows.train} train, ${result.rows.validation} validation, ${result.rows.test} test${result.rows.pretrain ? `, ${result.rows.pretrain} for pretraining` : ""}`,
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,
     `threshold   ${result.threshold.toFixed(4)} (best F1 on validation)`,
