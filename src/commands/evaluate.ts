@@ -29,7 +29,10 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
       // Retraining answers a failing active model only: a failing candidate is simply not promoted.
       const active = parsed.retrainIfBelow ? await activeVersion(session.client) : undefined;
       if (active && (parsed.model === undefined || (await findVersion(session.client, parsed.model)).id === active.id)) {
-        return validateActiveVersion(project, session, data);
+        return validateActiveVersion(project, session, data, (stage) => {
+          if (stage === "retrain-if-below") spinner.text = "Below the gate: training a new candidate";
+          if (stage === "evaluate-candidate") spinner.text = "Evaluating the new candidate";
+        });
       }
       return { evaluation: await evaluateVersion(project, session, parsed.model, data), retrained: null };
     });

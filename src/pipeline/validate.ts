@@ -20,10 +20,16 @@ const VALIDATION_STAGES: StageName[] = ["evaluate-active", "retrain-if-below", "
  * empty "fresh" set that a version just trained on everything cannot have). Promotion stays with
  * `mlops promote` or the pipeline.
  */
-export async function validateActiveVersion(project: Project, session: DatabaseSession, data: DataChoice): Promise<ValidationOutcome> {
+export async function validateActiveVersion(
+  project: Project,
+  session: DatabaseSession,
+  data: DataChoice,
+  onStage: (stage: StageName) => void = () => {},
+): Promise<ValidationOutcome> {
   const state: RunState = { data };
   for (const stage of VALIDATION_STAGES) {
     if (state.done !== undefined) break;
+    onStage(stage);
     await STAGES[stage](project, session, state);
   }
   const { active, candidate } = state.evaluations ?? {};
