@@ -3,7 +3,7 @@
 // `prisma generate` only checks that a schema engine binary exists (it never runs it), so any
 // existing file satisfies it; the real engine would be a download, which fails offline.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import wabt from "wabt";
 
@@ -22,6 +22,9 @@ run(process.execPath, ["node_modules/prisma/build/index.js", "generate"], {
 });
 await assembleWasm("src/model/dense.wat", "src/generated/dense-wasm.ts", "DENSE_WASM");
 run(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"]);
+// tsc writes files 0644 and the build starts by removing dist/, so without this `npx mlops` (the
+// package's bin) fails with "Permission denied" after every build or `npm test`.
+chmodSync("dist/bin/mlops.js", 0o755);
 
 /** Assembles a WebAssembly text file into a module that exports its bytes. */
 async function assembleWasm(source, target, name) {

@@ -7,6 +7,8 @@ export interface CheckResult {
   ok: boolean;
   /** What was looked at and found, in words that tell the user what to fix. */
   evidence: string;
+  /** The item does not apply to this project as configured; the evidence says why. */
+  notApplicable?: boolean;
 }
 
 export interface HttpAnswer {
@@ -109,3 +111,4 @@ export function unreachable(url: string, error: Error): string {
 
 export const pass = (evidence: string): CheckResult => ({ ok: true, evidence });
 export const fail = (evidence: string): CheckResult => ({ ok: false, evidence });
+export const notApplicable = (reason: string): CheckResult => ({ ok: true, evidence: reason, notApplicable: true });

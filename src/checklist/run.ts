@@ -53,7 +53,7 @@ export async function runChecklist(ctx: CheckContext, items: ChecklistItem[], si
             timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
           }),
         ]);
-        return { ...base, kind: "auto", maps: definition.maps ?? null, status: result.ok ? "pass" : "fail", evidence: result.evidence, durationMs: performance.now() - started };
+        return { ...base, kind: "auto", maps: definition.maps ?? null, status: result.notApplicable ? "n/a" : result.ok ? "pass" : "fail", evidence: result.evidence, durationMs: performance.now() - started };
       } catch (error) {
         return { ...base, kind: "auto", maps: definition.maps ?? null, status: "fail", evidence: `the check failed: ${(error as Error).message}`, durationMs: performance.now() - started };
       } finally {

@@ -9,3 +9,24 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
+
+/** Counts as people read them: 12,345 (the same grouping on every machine, whatever its locale). */
+export function formatNumber(value: number): string {
+  return value.toLocaleString("en-US");
+}
+
+/** Seconds with one decimal: 12.3 s. */
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A UTC timestamp to the minute: 2026-11-30 19:20. */
+export function formatMinute(iso: string): string {
+  return iso.slice(0, 16).replace("T", " ");
+}
+
+/** Cuts text to `width` characters, marking the cut with an ellipsis. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return "";
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}

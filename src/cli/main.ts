@@ -24,7 +24,8 @@ export async function main(argv: string[]): Promise<number> {
  */
 function commanderExitCode(error: CommanderError, json: boolean): number {
   if (error.exitCode === 0) return ExitCode.ok;
-  process.stderr.write("hint: run `mlops --help` (or `mlops <command> --help`) for the commands and options.\n");
+  // Under --json commander's own one-line message is the whole of stderr (issue 14, point 15).
+  if (!json) process.stderr.write("hint: run `mlops --help` (or `mlops <command> --help`) for the commands and options.\n");
   if (json) {
     const message = error.message.replace(/^error: /, "");
     process.stdout.write(`${JSON.stringify({ error: { code: "USAGE", message, exitCode: ExitCode.usage } }, null, 2)}\n`);

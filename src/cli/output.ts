@@ -1,5 +1,5 @@
-import ora, { type Ora } from "ora";
 import { chalk, chalkStderr } from "./colors.js";
+import { createSpinner, type Spinner } from "./spinner.js";
 
 export { chalk, chalkStderr };
 
@@ -37,10 +37,21 @@ export class Output {
   }
 
   /**
-   * A spinner on stderr for anything that may take over a second. Off a TTY it prints plain
-   * lines instead; under --json off a TTY it stays silent so CI logs hold only the result.
+   * A spinner on stderr for anything that may take over a second. Off a terminal it prints plain
+   * lines instead (see createSpinner); under --json off a terminal it stays silent so CI logs
+   * hold only the result.
    */
-  spinner(text: string): Ora {
-    return ora({ text, stream: process.stderr, isSilent: this.json && !process.stderr.isTTY }).start();
+  spinner(text: string): Spinner {
+    return createSpinner(text, { stream: process.stderr, silent: this.json && !process.stderr.isTTY });
+  }
+
+  /** Runs `work` under a spinner that is stopped however it ends, before the result is printed. */
+  async withSpinner<T>(text: string, work: (spinner: Spinner) => Promise<T>): Promise<T> {
+    const spinner = this.spinner(text);
+    try {
+      return await work(spinner);
+    } finally {
+      spinner.stop();
+    }
   }
 }

@@ -125,7 +125,7 @@ Start here: mlops init`,
     .option("--model <version>", "a version name, or active, candidate, latest (default: active, else latest)")
     .option("--data <file>", "evaluate on an external CSV/JSONL file in the project's schema")
     .option("--split <split>", "test: evaluate on the held-out test split")
-    .option("--retrain-if-below", "when the active version fails the gate, train a new candidate and evaluate it on the same data")
+    .option("--retrain-if-below", "when the active version fails the gate, train a candidate and evaluate it on the held-out part of the same rows (as `mlops run validation-deployment`, without promoting)")
     .action(lazy(state, async () => (await import("../commands/evaluate.js")).runEvaluate));
 
   const models = program
@@ -164,12 +164,17 @@ Start here: mlops init`,
     .description("run a pipeline now: every run and stage recorded, transient failures retried, one run at a time")
     .action(lazy(state, async () => (await import("../commands/run.js")).runRun));
 
-  program
+  const runs = program
     .command("runs")
     .description("list pipeline runs with their stages")
     .option("--pipeline <name>", "only this pipeline")
     .option("--limit <n>", "how many runs", "20")
     .action(lazy(state, async () => (await import("../commands/run.js")).runRuns));
+  runs
+    .command("show")
+    .argument("<id>", "the run's number (as listed by mlops runs)")
+    .description("one run in full: every stage attempt with its outputs, error and timing")
+    .action(lazy(state, async () => (await import("../commands/run.js")).runRunsShow));
 
   program
     .command("scheduler")

@@ -22,16 +22,26 @@ export function reportError(error: unknown, options: ReportOptions): ExitCode {
   if (options.json) {
     const document = { error: { code, message, hint, exitCode, ...(known?.details ? { details: known.details } : {}) } };
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    // A script reading stderr line by line gets one line; the message in full, the hint and the
+    // details are in the document on stdout.
+    const firstLine = message.split("\n", 1)[0] ?? "";
+    const more = firstLine === message ? "" : " …";
+    process.stderr.write(`error: ${firstLine}${more} (${code}; details in the JSON document on stdout)\n`);
+    if (options.verbose) writeStack(error);
+    return exitCode;
   }
   process.stderr.write(`${chalkStderr.red("error:")} ${message}\n`);
   process.stderr.write(`${chalkStderr.dim("hint:")} ${redactSecrets(hint)}\n`);
-  if (options.verbose) {
-    const stack = error instanceof Error ? error.stack : undefined;
-    if (stack) process.stderr.write(`${chalkStderr.dim(redactSecrets(stack))}\n`);
-    const cause = error instanceof Error ? error.cause : undefined;
-    if (cause instanceof Error && cause.stack) {
-      process.stderr.write(`${chalkStderr.dim(`caused by: ${redactSecrets(cause.stack)}`)}\n`);
-    }
-  }
+  if (options.verbose) writeStack(error);
   return exitCode;
+}
+
+/** --verbose: the stack trace and its cause's. */
+function writeStack(error: unknown): void {
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (stack) process.stderr.write(`${chalkStderr.dim(redactSecrets(stack))}\n`);
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && cause.stack) {
+    process.stderr.write(`${chalkStderr.dim(`caused by: ${redactSecrets(cause.stack)}`)}\n`);
+  }
 }

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import Table from "cli-table3";
+import { newTable } from "../cli/table.js";
 import { z } from "zod";
 import type { CommandContext } from "../cli/context.js";
 import { count, parseOptions } from "../cli/options.js";
@@ -24,8 +24,8 @@ import { ExitCode, usageError } from "../errors.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 import { redactUrl } from "../redact.js";
 import { formatBytes } from "../cli/format.js";
+import { formatNumber as n } from "../cli/format.js";
 
-const n = (value: number) => value.toLocaleString("en-US");
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 
@@ -191,7 +191,7 @@ function summarise(mode: RestoreResult["mode"], backup: Backup, checks: FileChec
 }
 
 function renderRestore(result: RestoreResult): string {
-  const table = new Table({ head: ["table", "rows", "restored", "checksum"], style: { head: [], border: [] } });
+  const table = newTable(["table", "rows", "restored", "checksum"]);
   for (const t of result.tables) {
     const restored = t.restoredRows === null ? "-" : t.restoredRows === t.expectedRows ? n(t.restoredRows) : chalk.red(n(t.restoredRows));
     table.push([t.name, n(t.expectedRows), restored, t.checksum === "ok" ? chalk.green("ok") : chalk.red(t.checksum)]);

@@ -50,7 +50,7 @@ export async function runCollect(ctx: CommandContext, options: Record<string, un
       return ingestBatch(session, project.config, source, {
         maxInvalid: parsed.maxInvalid ?? project.config.collect.maxInvalid,
         force: parsed.force,
-        onProgress: (p) => (spinner.text = progressText("Collecting", p, spec.kind === "synthetic" ? spec.options.rows : undefined)),
+        onProgress: (p) => spinner.progress(progressText("Collecting", p, spec.kind === "synthetic" ? spec.options.rows : undefined)),
       });
     });
     spinner.stop();

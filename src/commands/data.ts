@@ -1,4 +1,4 @@
-import Table from "cli-table3";
+import { newTable } from "../cli/table.js";
 import { z } from "zod";
 import type { CommandContext } from "../cli/context.js";
 import { chalk } from "../cli/output.js";
@@ -6,8 +6,8 @@ import { count, parseOptions } from "../cli/options.js";
 import { loadProject } from "../config/load.js";
 import { dataOverview, quarantineEntries, type DataOverview } from "../data/overview.js";
 import { withDatabase } from "../db/session.js";
+import { formatNumber as n } from "../cli/format.js";
 
-const n = (value: number) => value.toLocaleString("en-US");
 
 export async function runData(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const { limit } = parseOptions(z.object({ limit: count(1, 10_000).default(20) }), options);
@@ -18,11 +18,11 @@ export async function runData(ctx: CommandContext, options: Record<string, unkno
 }
 
 function renderOverview(overview: DataOverview): string {
-  const splits = new Table({ head: ["split", "positive", "negative", "unlabelled", "total"], style: { head: [], border: [] } });
+  const splits = newTable(["split", "positive", "negative", "unlabelled", "total"]);
   for (const [split, c] of Object.entries(overview.examples.bySplit)) {
     splits.push([split, n(c.positive), n(c.negative), n(c.unlabelled), n(c.positive + c.negative + c.unlabelled)]);
   }
-  const batches = new Table({ head: ["batch", "status", "kind", "read", "stored", "quarantined", "duplicates", "drift", "finished"], style: { head: [], border: [] } });
+  const batches = newTable(["batch", "status", "kind", "read", "stored", "quarantined", "duplicates", "drift", "finished"]);
   for (const b of overview.batches) {
     const status = b.status === "accepted" ? chalk.green(b.status) : chalk.red(b.status);
     const drift = b.drift === "drift" ? chalk.red(b.drift) : (b.drift ?? "-");

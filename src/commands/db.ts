@@ -43,21 +43,17 @@ function renderStatus(status: DatabaseStatus): string {
 
 export async function runDbStart(ctx: CommandContext): Promise<number> {
   const project = loadProject(ctx.cwd);
-  const spinner = ctx.out.spinner("Starting the database");
-  try {
-    const target = await resolveDatabase(project);
+  const target = await ctx.out.withSpinner("Starting the database", async () => {
+    const resolved = await resolveDatabase(project);
     // Proves the server accepts connections, for DATABASE_URL as much as for the embedded one.
-    await (await connectPg(target)).end();
-    spinner.stop();
-    const action = target.embedded ? target.embeddedAction ?? "joined" : "external";
-    const result = { embedded: target.embedded, url: target.display, action };
-    const words = { created: "created and started", started: "started", joined: "already running", external: "DATABASE_URL is set and reachable; nothing to start" };
-    ctx.out.result(result, () => `${target.embedded ? "Embedded PostgreSQL " : ""}${words[action]} ${chalk.dim(target.display)}`);
-    return 0;
-  } catch (error) {
-    spinner.stop();
-    throw error;
-  }
+    await (await connectPg(resolved)).end();
+    return resolved;
+  });
+  const action = target.embedded ? target.embeddedAction ?? "joined" : "external";
+  const result = { embedded: target.embedded, url: target.display, action };
+  const words = { created: "created and started", started: "started", joined: "already running", external: "DATABASE_URL is set and reachable; nothing to start" };
+  ctx.out.result(result, () => `${target.embedded ? "Embedded PostgreSQL " : ""}${words[action]} ${chalk.dim(target.display)}`);
+  return 0;
 }
 
 export async function runDbStop(ctx: CommandContext): Promise<number> {

@@ -6,9 +6,10 @@ import { parseOptions } from "../cli/options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
-import { trainVersion } from "../model/train-version.js";
+import { validateActiveVersion, type ValidationOutcome } from "../pipeline/validate.js";
 import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
-import { activeVersion } from "../registry/versions.js";
+import { activeVersion, findVersion } from "../registry/versions.js";
+import { formatNumber } from "../cli/format.js";
 
 const evaluateOptions = z.object({
   model: z.string().min(1).optional(),
@@ -24,15 +25,16 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
   const project = loadProject(ctx.cwd);
   const spinner = ctx.out.spinner("Evaluating");
   try {
-    const outcome = await withDatabase(project, async (session) => {
-      const evaluation = await evaluateVersion(project, session, parsed.model, data);
-      const active = await activeVersion(session.client);
+    const outcome = await withDatabase(project, async (session): Promise<ValidationOutcome> => {
       // Retraining answers a failing active model only: a failing candidate is simply not promoted.
-      if (!parsed.retrainIfBelow || evaluation.gate.verdict !== "failed" || active?.version !== evaluation.version) return { evaluation, retrained: null };
-      spinner.text = "Below the gate: training a new candidate";
-      const trained = await trainVersion(project, session, { ...project.config.model, pretrain: true });
-      spinner.text = `Evaluating ${trained.version}`;
-      return { evaluation, retrained: { version: trained.version, evaluation: await evaluateVersion(project, session, trained.version, data) } };
+      const active = parsed.retrainIfBelow ? await activeVersion(session.client) : undefined;
+      if (active && (parsed.model === undefined || (await findVersion(session.client, parsed.model)).id === active.id)) {
+        return validateActiveVersion(project, session, data, (stage) => {
+          if (stage === "retrain-if-below") spinner.text = "Below the gate: training a new candidate";
+          if (stage === "evaluate-candidate") spinner.text = "Evaluating the new candidate";
+        });
+      }
+      return { evaluation: await evaluateVersion(project, session, parsed.model, data), retrained: null };
     });
     spinner.stop();
     const result = outcome.retrained ? outcome : outcome.evaluation;
@@ -48,7 +50,7 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
 }
 
 function renderEvaluation(result: EvaluationResult): string {
-  const lines = [chalk.bold(`${result.version} on ${result.dataSource} (${result.rows.toLocaleString("en-US")} labelled rows)`)];
+  const lines = [chalk.bold(`${result.version} on ${result.dataSource} (${formatNumber(result.rows)} labelled rows)`)];
   if (result.metrics) {
     const m = result.metrics;
     const base = result.baseline?.metrics;

@@ -1,10 +1,11 @@
-import Table from "cli-table3";
+import { newTable } from "../cli/table.js";
 import type { CommandContext } from "../cli/context.js";
 import { chalk } from "../cli/output.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { findVersion, listVersions } from "../registry/versions.js";
+import { formatNumber } from "../cli/format.js";
 
 const f1 = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
 
@@ -13,10 +14,10 @@ export async function runModels(ctx: CommandContext): Promise<number> {
   const versions = await withDatabase(project, ({ client }) => listVersions(client));
   ctx.out.result({ versions }, () => {
     if (versions.length === 0) return "No versions yet: `mlops train`.";
-    const table = new Table({ head: ["", "version", "status", "created", "training rows", "val F1", "test F1", "last evaluation"], style: { head: [], border: [] } });
+    const table = newTable(["", "version", "status", "created", "training rows", "val F1", "test F1", "last evaluation"]);
     for (const v of versions) {
       const evaluation = v.lastEvaluation ? `${f1(v.lastEvaluation.f1)} ${v.lastEvaluation.passed ? chalk.green("pass") : chalk.red("fail")} (${v.lastEvaluation.dataSource})` : "-";
-      table.push([v.active ? chalk.green("*") : "", v.version, v.active ? chalk.green("active") : "candidate", v.createdAt.slice(0, 19).replace("T", " "), v.trainingRows.toLocaleString("en-US"), f1(v.validationF1), f1(v.testF1), evaluation]);
+      table.push([v.active ? chalk.green("*") : "", v.version, v.active ? chalk.green("active") : "candidate", v.createdAt.slice(0, 19).replace("T", " "), formatNumber(v.trainingRows), f1(v.validationF1), f1(v.testF1), evaluation]);
     }
     return table.toString();
   });

@@ -1,4 +1,4 @@
-import Table from "cli-table3";
+import { newTable } from "../cli/table.js";
 import { z } from "zod";
 import type { CommandContext } from "../cli/context.js";
 import { chalk } from "../cli/output.js";
@@ -20,10 +20,15 @@ export async function runPromote(ctx: CommandContext, options: Record<string, un
   const parsed = parseOptions(promoteOptions, options);
   const project = loadProject(ctx.cwd);
   if (parsed.history) {
+    // --history only reads; silently ignoring a change asked for beside it would look like it happened.
+    const conflicting = [parsed.rollback && "--rollback", parsed.force && "--force", parsed.reason !== undefined && "--reason", args[0]].filter(Boolean);
+    if (conflicting.length > 0) {
+      throw usageError("OPTIONS_INVALID", `--history only shows the history; it does not go with ${conflicting.join(", ")}.`, "Run `mlops promote --history` and the promotion (e.g. `mlops promote --rollback`) as two commands.");
+    }
     const history = await withDatabase(project, async (session) => promotionHistory(await session.prisma()));
     ctx.out.result({ history }, () => {
       if (history.length === 0) return "No promotions yet.";
-      const table = new Table({ head: ["#", "when", "action", "from", "to", "who", "reason", "evaluation F1"], style: { head: [], border: [] } });
+      const table = newTable(["#", "when", "action", "from", "to", "who", "reason", "evaluation F1"]);
       for (const h of history) {
         table.push([h.id, h.at.slice(0, 19).replace("T", " "), h.action, h.from ?? "-", h.to, h.actor, h.reason ?? "", h.evaluation ? `${h.evaluation.f1.toFixed(3)} ${h.evaluation.passed ? "pass" : "fail"}` : "-"]);
       }

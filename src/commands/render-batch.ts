@@ -1,7 +1,7 @@
 import { chalk } from "../cli/output.js";
 import type { BatchSummary } from "../data/ingest.js";
+import { formatNumber as n } from "../cli/format.js";
 
-const n = (value: number) => value.toLocaleString("en-US");
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 /** Spinner text while a batch streams in: rows so far, and how much of the input when known. */

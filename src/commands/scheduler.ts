@@ -6,7 +6,7 @@ import { ExitCode } from "../errors.js";
 import type { RunResult } from "../pipeline/runner.js";
 import { readSchedules, runDueSchedules, startScheduler, type OnceSummary, type Schedule } from "../pipeline/scheduler.js";
 import { redactSecrets } from "../redact.js";
-import { renderRun } from "./run.js";
+import { renderRun } from "./render-run.js";
 
 const schedulerOptions = z.object({ once: z.boolean().default(false) });
 

@@ -15,6 +15,7 @@ import { generateRows, type SyntheticOptions } from "../data/synthetic.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode } from "../errors.js";
 import { renderBatch, progressText } from "./render-batch.js";
+import { formatNumber } from "../cli/format.js";
 
 const seedOptions = z.object({
   rows: count(1, 100_000_000).default(1000),
@@ -35,28 +36,23 @@ export async function runSeed(ctx: CommandContext, options: Record<string, unkno
   };
   if (parsed.out !== undefined) return writeCsv(ctx, project.config, synthetic, path.resolve(ctx.cwd, parsed.out));
 
-  const spinner = ctx.out.spinner(`Seeding ${synthetic.rows.toLocaleString("en-US")} synthetic rows`);
-  try {
-    const summary = await withDatabase(project, async (session) => {
+  const summary = await ctx.out.withSpinner(`Seeding ${formatNumber(synthetic.rows)} synthetic rows`, (spinner) =>
+    withDatabase(project, async (session) => {
       const source = await openSource({ kind: "synthetic", options: synthetic }, project.config);
       return ingestBatch(session, project.config, source, {
         maxInvalid: project.config.collect.maxInvalid,
         force: false,
-        onProgress: (p) => (spinner.text = progressText("Seeding", p, synthetic.rows)),
+        onProgress: (p) => spinner.progress(progressText("Seeding", p, synthetic.rows)),
       });
-    });
-    spinner.stop();
-    const result = { synthetic: { seed: synthetic.seed, drift: synthetic.drift, unlabeledFraction: synthetic.unlabeledFraction }, ...summary };
-    ctx.out.result(result, () =>
-      summary.status === "skipped"
-        ? `Already seeded: batch ${summary.sameAs} holds these rows (seed ${synthetic.seed}). Pass another --seed for new rows.`
-        : `${renderBatch(summary)}\nseed        ${synthetic.seed} (pass --seed ${synthetic.seed} to reproduce)`,
-    );
-    return summary.status === "rejected" ? ExitCode.gateFailed : ExitCode.ok;
-  } catch (error) {
-    spinner.stop();
-    throw error;
-  }
+    }),
+  );
+  const result = { synthetic: { seed: synthetic.seed, drift: synthetic.drift, unlabeledFraction: synthetic.unlabeledFraction }, ...summary };
+  ctx.out.result(result, () =>
+    summary.status === "skipped"
+      ? `Already seeded: batch ${summary.sameAs} holds these rows (seed ${synthetic.seed}). Pass another --seed for new rows.`
+      : `${renderBatch(summary)}\nseed        ${synthetic.seed} (pass --seed ${synthetic.seed} to reproduce)`,
+  );
+  return summary.status === "rejected" ? ExitCode.gateFailed : ExitCode.ok;
 }
 
 /** CSV for examples and tests: the same rows, written atomically to a file. */
@@ -88,6 +84,6 @@ async function writeCsv(ctx: CommandContext, config: MlopsConfig, synthetic: Syn
     throw error;
   }
   const result = { out: file, rows: synthetic.rows, seed: synthetic.seed, drift: synthetic.drift, unlabeledFraction: synthetic.unlabeledFraction };
-  ctx.out.result(result, () => `Wrote ${synthetic.rows.toLocaleString("en-US")} rows to ${file} (seed ${synthetic.seed}).`);
+  ctx.out.result(result, () => `Wrote ${formatNumber(synthetic.rows)} rows to ${file} (seed ${synthetic.seed}).`);
   return ExitCode.ok;
 }

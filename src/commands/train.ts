@@ -5,6 +5,7 @@ import { count, decimal, parseOptions } from "../cli/options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { trainVersion, type TrainVersionResult } from "../model/train-version.js";
+import { formatNumber } from "../cli/format.js";
 
 const hiddenList = z.preprocess(
   (value) => (typeof value === "string" ? value.split(",").map((part) => Number(part.trim())) : value),
@@ -49,7 +50,7 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           else {
             const eta = Math.round(p.etaMs / 1000);
             const valF1 = p.valF1 === undefined ? "" : `, validation F1 ${p.valF1.toFixed(3)}`;
-            spinner.text = `${p.stage === "pretrain" ? "Pretraining the autoencoder" : "Training the classifier"}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`;
+            spinner.progress(`${p.stage === "pretrain" ? "Pretraining the autoencoder" : "Training the classifier"}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`);
           }
         },
       ),
@@ -68,13 +69,15 @@ function renderTrain(result: TrainVersionResult): string {
   const f = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
   return [
     `${chalk.bold(`version ${result.version}`)} registered as a candidate ${chalk.dim(result.path)}`,
-    `backend     ${result.backend} (classifier ${result.samplesPerSecond.classifier.toLocaleString("en-US")} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${result.samplesPerSecond.pretrain.toLocaleString("en-US")}` : ""})`,
+    `backend     ${result.backend} (classifier ${formatNumber(result.samplesPerSecond.classifier)} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${formatNumber(result.samplesPerSecond.pretrain)}` : ""})`,
     `rows        ${result.rows.train} train, ${result.rows.validation} validation, ${result.rows.test} test${result.rows.pretrain ? `, ${result.rows.pretrain} for pretraining` : ""}`,
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,
     `threshold   ${result.threshold.toFixed(4)} (best F1 on validation)`,
     `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}`,
     `test        F1 ${f(m.test?.f1)}  precision ${f(m.test?.precision)}  recall ${f(m.test?.recall)}  ROC AUC ${f(m.test?.rocAuc)}`,
     "",
-    `Next: mlops evaluate --model ${result.version}`,
+    // The test split is held out of training, so it is the data this version can be evaluated on
+    // right away; "fresh" data exists only after the next collect.
+    `Next: mlops evaluate --model ${result.version} --split test`,
   ].join("\n");
 }

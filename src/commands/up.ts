@@ -13,6 +13,7 @@ import { evaluateVersion } from "../registry/evaluate.js";
 import { promoteVersion } from "../registry/promote.js";
 import { activeVersion } from "../registry/versions.js";
 import { serve } from "../server/serve.js";
+import { formatNumber } from "../cli/format.js";
 
 const upOptions = z.object({
   rows: count(100, 10_000_000).default(10_000),
@@ -46,11 +47,11 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
       const { client } = session;
       const rows = Number((await client.query("SELECT count(*) AS n FROM examples WHERE label IS NOT NULL")).rows[0].n);
       if (rows === 0) {
-        spinner.text = `Seeding ${parsed.rows.toLocaleString("en-US")} synthetic rows`;
+        spinner.text = `Seeding ${formatNumber(parsed.rows)} synthetic rows`;
         const source = await openSource({ kind: "synthetic", options: { rows: parsed.rows, seed: project.config.model.seed, drift: 0, unlabeledFraction: 0 } }, project.config);
         const batch = await ingestBatch(session, project.config, source, { maxInvalid: project.config.collect.maxInvalid, force: false });
-        steps.push({ step: "seed", result: `${batch.rows.stored.toLocaleString("en-US")} synthetic rows (batch ${batch.batchId ?? batch.sameAs})` });
-      } else steps.push({ step: "seed", result: `skipped: ${rows.toLocaleString("en-US")} labelled rows already stored` });
+        steps.push({ step: "seed", result: `${formatNumber(batch.rows.stored)} synthetic rows (batch ${batch.batchId ?? batch.sameAs})` });
+      } else steps.push({ step: "seed", result: `skipped: ${formatNumber(rows)} labelled rows already stored` });
 
       const current = await activeVersion(client);
       if (current) {
@@ -59,7 +60,7 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
       }
       spinner.text = "Training";
       const trained = await trainVersion(project, session, { ...project.config.model, pretrain: true }, (p) => {
-        if ("epoch" in p) spinner.text = `Training (${p.stage}): epoch ${p.epoch}/${p.epochs}`;
+        if ("epoch" in p) spinner.progress(`Training (${p.stage}): epoch ${p.epoch}/${p.epochs}`);
       });
       steps.push({ step: "train", result: `${trained.version}: validation F1 ${trained.metrics.validation.f1.toFixed(3)}` });
       spinner.text = "Evaluating";

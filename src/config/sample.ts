@@ -25,7 +25,9 @@ export function sampleConfig(): MlopsConfig {
     collect: { maxInvalid: 0.05 },
     sources: {},
     pipelines: {},
-    schedules: { "data-collection": "@daily", "validation-deployment": "@daily" },
+    // data-collection is not scheduled: with no sources it has nothing to collect and every run
+    // would fail. Name sources, then add "data-collection": "@daily" here.
+    schedules: { "validation-deployment": "@daily" },
     alerts: {},
     retry: { attempts: 3, backoffMs: 2000 },
     database: {},

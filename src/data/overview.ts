@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { usageError } from "../errors.js";
 
 export interface DataOverview {
   examples: { total: number; bySplit: Record<"train" | "validation" | "test", { positive: number; negative: number; unlabelled: number }> };
@@ -69,6 +70,9 @@ export interface QuarantineEntry {
 }
 
 export async function quarantineEntries(client: pg.ClientBase, batchId: number | undefined, limit: number): Promise<QuarantineEntry[]> {
+  if (batchId !== undefined && (await client.query("SELECT 1 FROM batches WHERE id = $1", [batchId])).rowCount === 0) {
+    throw usageError("BATCH_NOT_FOUND", `No batch ${batchId}.`, "List the batches with `mlops data`.");
+  }
   const result = await client.query(
     `SELECT batch_id, row_number, reasons, raw FROM quarantined_rows ${batchId === undefined ? "" : "WHERE batch_id = $2"}
       ORDER BY batch_id DESC, row_number LIMIT $1`,

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { usageError } from "../errors.js";
 
 export interface RunListing {
   id: number;
@@ -36,4 +37,43 @@ export async function listRuns(client: pg.ClientBase, pipeline: string | undefin
       .filter((s) => s.run_id === r.id)
       .map((s) => ({ stage: s.stage as string, attempt: s.attempt as number, status: s.status as string, error: s.error as string | null })),
   }));
+}
+
+export interface RunDetail extends Omit<RunListing, "stages"> {
+  hostname: string;
+  pid: number;
+  /** Why the run ended before its last stage, when it found nothing to do. */
+  note: string | null;
+  stages: Array<{ stage: string; attempt: number; status: string; error: string | null; outputs: Record<string, unknown> | null; startedAt: string; durationMs: number | null }>;
+}
+
+/** What `mlops runs show ID` shows: one run with every stage attempt's outputs and error. */
+export async function runDetail(client: pg.ClientBase, id: number): Promise<RunDetail> {
+  const runs = await client.query("SELECT id, pipeline, status, trigger, hostname, pid, started_at, finished_at, error, outputs FROM pipeline_runs WHERE id = $1", [id]);
+  const r = runs.rows[0];
+  if (!r) throw usageError("RUN_NOT_FOUND", `No run ${id}.`, "List the runs with `mlops runs`.");
+  const stages = await client.query("SELECT stage, attempt, status, error, outputs, started_at, finished_at FROM stage_runs WHERE run_id = $1 ORDER BY id", [id]);
+  const duration = (started: Date, finished: Date | null) => (finished ? finished.getTime() - started.getTime() : null);
+  return {
+    id: r.id,
+    pipeline: r.pipeline,
+    status: r.status,
+    trigger: r.trigger,
+    hostname: r.hostname,
+    pid: r.pid,
+    startedAt: (r.started_at as Date).toISOString(),
+    finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null,
+    durationMs: duration(r.started_at, r.finished_at),
+    error: r.error,
+    note: (r.outputs as { note?: string | null } | null)?.note ?? null,
+    stages: stages.rows.map((s) => ({
+      stage: s.stage,
+      attempt: s.attempt,
+      status: s.status,
+      error: s.error,
+      outputs: s.outputs,
+      startedAt: (s.started_at as Date).toISOString(),
+      durationMs: duration(s.started_at, s.finished_at),
+    })),
+  };
 }

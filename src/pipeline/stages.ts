@@ -6,7 +6,7 @@ import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { trainVersion } from "../model/train-version.js";
 import { MIN_TRAIN_ROWS } from "../model/train.js";
-import { evaluateVersion } from "../registry/evaluate.js";
+import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
 import { promoteVersion } from "../registry/promote.js";
 import { activeVersion, findVersion } from "../registry/versions.js";
 
@@ -20,6 +20,14 @@ export interface RunState {
   freshAfterBatch?: number;
   /** Set by a stage that found nothing to do: the run ends successfully here. */
   done?: string;
+  /**
+   * The rows the active version is judged on (default: fresh data). A file or the test split
+   * judges the candidate on the same rows; fresh data judges it on the held-out test split of the
+   * fresh batches, since it may have trained on the others.
+   */
+  data?: DataChoice;
+  /** The full evaluations, for a command that shows them (stage outputs are summaries). */
+  evaluations?: { active?: EvaluationResult; candidate?: EvaluationResult };
 }
 
 export type Stage = (project: Project, session: DatabaseSession, state: RunState) => Promise<Record<string, unknown>>;
@@ -59,18 +67,28 @@ export const STAGES: Record<StageName, Stage> = {
   async "evaluate-candidate"(project, session, state) {
     const version = state.candidate ?? (await findVersion(session.client, "candidate")).version;
     state.candidate = version;
-    const result = await evaluateVersion(project, session, version, { kind: "test-split", ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }) });
+    const data: DataChoice =
+      state.data && state.data.kind !== "fresh" ? state.data : { kind: "test-split", ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }) };
+    const result = await evaluateVersion(project, session, version, data);
+    state.evaluations = { ...state.evaluations, candidate: result };
     return { version, f1: result.metrics?.f1 ?? null, passed: result.gate.passed, verdict: result.gate.verdict, baseline: result.baseline?.version ?? null };
   },
 
   /** Evaluates the active version on fresh labelled data; ends the run when all is well. */
   async "evaluate-active"(project, session, state) {
     const active = await activeVersion(session.client);
-    if (!active) return { active: null, verdict: "no-active-version" };
-    const result = await evaluateVersion(project, session, active.version, { kind: "fresh" });
+    if (!active) {
+      // Nothing is deployed, so nothing can have degraded: training the first version is `mlops
+      // train` (or `mlops up`), not a scheduled retrain that fails on an empty project.
+      state.done = "no active version yet: nothing to validate (mlops train, then mlops promote)";
+      return { active: null, verdict: "no-active-version" };
+    }
+    const data = state.data ?? { kind: "fresh" };
+    const result = await evaluateVersion(project, session, active.version, data);
+    state.evaluations = { ...state.evaluations, active: result };
     if (result.gate.verdict === "no-data") state.done = `no fresh labelled data since ${active.version} was trained; nothing to validate`;
-    else if (result.gate.passed) state.done = `${active.version} passes on fresh data (F1 ${result.metrics!.f1.toFixed(4)})`;
-    else state.freshAfterBatch = active.dataFingerprint.maxBatchId;
+    else if (result.gate.passed) state.done = `${active.version} passes on ${result.dataSource} data (F1 ${result.metrics!.f1.toFixed(4)})`;
+    else if (data.kind === "fresh") state.freshAfterBatch = active.dataFingerprint.maxBatchId;
     return { active: active.version, f1: result.metrics?.f1 ?? null, rows: result.rows, verdict: result.gate.verdict };
   },
 

@@ -56,7 +56,7 @@ function safeUser(): string {
 export async function promoteVersion(client: pg.ClientBase, request: PromoteRequest): Promise<PromotionResult> {
   const actor = request.actor ?? defaultActor();
   if (request.force && !request.reason?.trim()) {
-    throw usageError("REASON_REQUIRED", "--force needs --reason: overriding the gate is recorded with why.", 'mlops promote v3 --force --reason "hotfix approved by the on-call"');
+    throw usageError("REASON_REQUIRED", "--force needs --reason: overriding the gate is recorded with why.", `mlops promote ${request.rollback ? "--rollback" : (request.version ?? "<version>")} --force --reason "hotfix approved by the on-call"`);
   }
   await client.query("BEGIN");
   try {

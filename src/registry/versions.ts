@@ -79,6 +79,10 @@ export async function findVersion(client: pg.ClientBase, ref: string): Promise<V
     );
   } else result = await client.query(`${SELECT_VERSION} WHERE version = $1`, [ref]);
   if (!result.rows[0]) {
+    // Every version but the active one is a candidate, so with no candidate and an active version
+    // the only version there is is the active one.
+    const active = ref === "candidate" ? await activeVersion(client) : undefined;
+    if (active) throw usageError("NO_CANDIDATE", `There is no candidate: the only trained version, ${active.version}, is active.`, "Train a candidate with `mlops train`, or evaluate the active one with `--model active`.");
     throw usageError("VERSION_NOT_FOUND", ref === "latest" || ref === "candidate" ? "There is no trained version yet." : `No version named "${ref}".`, "List versions with `mlops models`; train one with `mlops train`.");
   }
   return toRow(result.rows[0]);

@@ -51,6 +51,8 @@ beforeAll(async () => {
   const configPath = path.join(project.dir, "mlops.config.json");
   const config = JSON.parse(readFileSync(configPath, "utf8"));
   config.sources = { nightly: { file: "export.csv" } };
+  // The default config schedules data-collection only once there are sources, as a user would.
+  config.schedules = { ...config.schedules, "data-collection": "@daily" };
   config.alerts = { command: "cat > /dev/null" };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   for (const pipeline of ["data-collection", "training", "validation-deployment"]) {

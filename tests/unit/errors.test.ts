@@ -30,6 +30,13 @@ describe("reportError", () => {
     expect(JSON.parse(out.join(""))).toEqual({ error: { code: "CONFIG_INVALID", message: "bad", hint: "fix", exitCode: 2 } });
   });
 
+  it("under --json says one line on stderr, even for a message of several lines", () => {
+    const { out, err } = capture();
+    reportError(new MlopsError("OPTIONS_INVALID", "--a: bad\n--b: worse", { exitCode: ExitCode.usage, hint: "see --help" }), { json: true, verbose: false });
+    expect(err.join("").split("\n").filter(Boolean)).toEqual([expect.stringContaining("--a: bad")]);
+    expect(JSON.parse(out.join(""))).toMatchObject({ error: { message: "--a: bad\n--b: worse", hint: "see --help" } });
+  });
+
   it("treats anything else as a bug: exit 1, stack only with --verbose", () => {
     const { err } = capture();
     expect(reportError(new TypeError("boom"), { json: false, verbose: false })).toBe(1);

@@ -1,6 +1,6 @@
 import cronParser from "cron-parser";
 import { BUILT_IN_PIPELINES, pipelineStages } from "../../pipeline/stages.js";
-import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
+import { fail, notApplicable, pass, type CheckContext, type CheckResult } from "../context.js";
 
 const MACROS: Record<string, string> = { "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *" };
 
@@ -21,6 +21,15 @@ async function lastRun(ctx: CheckContext, pipeline: string) {
     [pipeline],
   );
   return rows[0];
+}
+
+/**
+ * data-collection collects the config's sources: with none (data arrives by `mlops collect --file`
+ * or `seed`) it has nothing to run, and the default config does not schedule it.
+ */
+function noSources(ctx: CheckContext): CheckResult | undefined {
+  if (Object.keys(ctx.project.config.sources).length > 0 || ctx.project.config.schedules["data-collection"]) return undefined;
+  return notApplicable('no sources configured, so data-collection has nothing to collect and is not scheduled; name sources under "sources" in mlops.config.json and schedule it');
 }
 
 async function runSucceeded(ctx: CheckContext, pipeline: string): Promise<CheckResult> {
@@ -53,9 +62,9 @@ export const automationChecks = {
     return problems.length === 0 ? pass("every pipeline and schedule is valid; no run is stuck") : fail(problems.join("; "));
   },
 
-  scheduleDataCollection: async (ctx: CheckContext) => checkSchedule(ctx, "data-collection"),
+  scheduleDataCollection: async (ctx: CheckContext) => noSources(ctx) ?? checkSchedule(ctx, "data-collection"),
   scheduleValidationDeployment: async (ctx: CheckContext) => checkSchedule(ctx, "validation-deployment"),
-  dataCollectionRan: (ctx: CheckContext) => runSucceeded(ctx, "data-collection"),
+  dataCollectionRan: async (ctx: CheckContext) => noSources(ctx) ?? runSucceeded(ctx, "data-collection"),
   trainingRunSucceeded: (ctx: CheckContext) => runSucceeded(ctx, "training"),
 
   async alertsConfigured(ctx: CheckContext): Promise<CheckResult> {
