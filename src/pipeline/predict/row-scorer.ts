@@ -1,8 +1,9 @@
 import type { MlopsConfig } from "../../config/schema.js";
 import { isCsvLine } from "../../data/sources/csv-parser.js";
 import { readRecord, type FormatState, type SourceRecord } from "../../data/sources/formats.js";
-import type { RawValue } from "../../data/types.js";
-import { RowValidator, type ColumnPlan, type RowProblem, type ValidRow } from "../../data/validate.js";
+import type { FeatureValue, RawValue } from "../../data/types.js";
+import { CsvLineValues } from "./csv-line-values.js";
+import { RowValidator, type ColumnPlan, type RowProblem } from "../../data/validate.js";
 import { presentText } from "../../data/values.js";
 import { usageError } from "../../errors.js";
 import { transformRow } from "../../model/preprocess.js";
@@ -10,7 +11,7 @@ import type { ServingModel } from "../../server/serving-model.js";
 import type { InputRow } from "./table-writer.js";
 
 export type CheckedRow =
-  | { ok: true; input: InputRow; row: ValidRow; rowKey: string | null }
+  | { ok: true; input: InputRow; values: FeatureValue[]; featuresJson: string | null; rowKey: string | null }
   | { ok: false; line: number; problems: RowProblem[]; raw: RawValue | Record<string, RawValue>; rowKey: string | null };
 
 /**
@@ -29,10 +30,14 @@ export class RowScorer {
   private plan: ColumnPlan | undefined;
   private keyColumn = -1;
   private readonly objectPlan: ColumnPlan;
+  private lineValues: CsvLineValues | undefined;
+  private readonly fastValues: FeatureValue[];
 
   constructor(
-    config: MlopsConfig,
+    private readonly config: MlopsConfig,
     private readonly model: ServingModel,
+    /** Whether each row's features JSON is needed (for the prediction log). */
+    private readonly withJson: boolean,
   ) {
     this.validator = new RowValidator({ ...config, rowKey: undefined });
     this.names = config.features.map((f) => f.name);
@@ -42,11 +47,12 @@ export class RowScorer {
     if (missing.length > 0) {
       throw usageError("MODEL_SCHEMA_MISMATCH", `${model.version} was trained on features the config no longer has: ${missing.join(", ")}.`, "Score with a version trained on the current schema (`mlops models`), or retrain.");
     }
+    this.fastValues = new Array<FeatureValue>(this.names.length).fill(null);
     this.objectPlan = { features: Int32Array.from(this.names, (_, i) => i), label: -1, rowKey: -1 };
   }
 
   /** Called once the input's columns are known (a CSV header): a missing feature column stops the run. */
-  useColumns(columns: readonly string[], source: string): void {
+  useColumns(columns: readonly string[], source: string, delimiter: string): void {
     const plan = this.validator.planFor(columns);
     const absent = this.names.filter((_, i) => plan.features[i]! < 0);
     if (absent.length > 0) {
@@ -54,26 +60,30 @@ export class RowScorer {
     }
     this.plan = { features: plan.features, label: -1, rowKey: -1 };
     this.keyColumn = this.rowKeyName === undefined ? -1 : columns.indexOf(this.rowKeyName);
+    if (!this.withJson) this.lineValues = new CsvLineValues(this.config, this.plan, columns.length, delimiter);
   }
 
   check(record: SourceRecord, state: FormatState): CheckedRow {
+    if (this.lineValues !== undefined && isCsvLine(record) && this.lineValues.read(record, this.fastValues)) {
+      return { ok: true, input: record, values: this.fastValues, featuresJson: null, rowKey: null };
+    }
     const read = readRecord(record, state);
     if ("error" in read) return { ok: false, line: read.line, problems: [{ field: null, code: "malformed_record", problem: read.error }], raw: read.raw, rowKey: null };
     if ("fields" in read) {
       const rowKey = this.keyColumn < 0 ? null : presentText(read.fields[this.keyColumn]);
       const result = this.validator.validateFields(read.fields, this.plan!);
       if (!result.ok) return { ok: false, line: read.line, problems: result.problems, raw: this.rawText(read.fields, state), rowKey };
-      return { ok: true, input: isCsvLine(record) ? record : read, row: result.row, rowKey };
+      return { ok: true, input: isCsvLine(record) ? record : read, values: result.row.values, featuresJson: result.row.featuresJson, rowKey };
     }
     const fields = this.names.map((name) => read.row[name]);
     const rowKey = this.rowKeyName === undefined ? null : presentText(read.row[this.rowKeyName]);
     const result = this.validator.validateFields(fields, this.objectPlan);
     if (!result.ok) return { ok: false, line: read.line, problems: result.problems, raw: read.row, rowKey };
-    return { ok: true, input: read, row: result.row, rowKey };
+    return { ok: true, input: read, values: result.row.values, featuresJson: result.row.featuresJson, rowKey };
   }
 
   /** The probability of the positive class for validated values (schema order). */
-  probability(values: ValidRow["values"]): number {
+  probability(values: readonly FeatureValue[]): number {
     const { features, names } = this;
     for (let i = 0; i < names.length; i += 1) features[names[i]!] = values[i];
     const { forward } = this.model;

@@ -61,7 +61,7 @@ export async function predictRows(session: DatabaseSession, project: Project, op
   for (const target of [options.out, options.rejects]) if (target !== undefined) checkWritable(target);
   const model = await loadServingModel(project, session.client, options.model);
   const threshold = options.threshold ?? model.threshold;
-  const scorer = new RowScorer(config, model);
+  const scorer = new RowScorer(config, model, options.log);
 
   let spec: SourceSpec;
   if (options.source.kind === "stored") {
@@ -90,7 +90,7 @@ export async function predictRows(session: DatabaseSession, project: Project, op
       const chunkStarted = performance.now();
       if (writer === undefined) {
         const known = columns();
-        if (known !== undefined) scorer.useColumns(known, source.name);
+        if (known !== undefined) scorer.useColumns(known, source.name, source.state.delimiter ?? ",");
         const inputColumns = known ?? (records.find((r) => "row" in r) as { row?: Record<string, unknown> } | undefined)?.row;
         writer = new TableWriter(out, format, source.state.delimiter, TableWriter.addedNames(addedNames, Array.isArray(inputColumns) ? inputColumns : Object.keys(inputColumns ?? {})), columns);
       }
@@ -104,7 +104,7 @@ export async function predictRows(session: DatabaseSession, project: Project, op
           if (rejectsWriter) rejectsRow(rejectsWriter, rejectsFormat!, keyName, checked);
           continue;
         }
-        const probability = scorer.probability(checked.row.values);
+        const probability = scorer.probability(checked.values);
         const isPositive = probability >= threshold;
         if (isPositive) counts.positive += 1;
         counts.scored += 1;
@@ -112,7 +112,7 @@ export async function predictRows(session: DatabaseSession, project: Project, op
         if (log) {
           const id = uuidv7();
           added.push(id);
-          chunkLog.push({ id, rowKey: checked.rowKey, featuresJson: checked.row.featuresJson, probability, label: isPositive ? 1 : 0 });
+          chunkLog.push({ id, rowKey: checked.rowKey, featuresJson: checked.featuresJson!, probability, label: isPositive ? 1 : 0 });
         }
         writer.write(checked.input, added);
       }

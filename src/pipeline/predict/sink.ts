@@ -69,7 +69,8 @@ export class ByteSink {
     if (this.pos === 0) return;
     const chunk = Buffer.from(this.buf.subarray(0, this.pos));
     this.pos = 0;
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, "drain"), once(this.stream, "error")]);
+    // An error rejects once(): a failed stream never drains.
+    if (!this.stream.write(chunk)) await once(this.stream, "drain");
     this.check();
   }
 

@@ -58,7 +58,7 @@ export class TableWriter {
       if ("buffer" in input && this.inputDelimiter === d) sink.bytes(input.buffer, input.start, input.end);
       else sink.text(this.inputFields(input, columns).map((text) => field(text, d)).join(d));
       let tail = "";
-      for (const value of values) tail += d + field(value === null ? "" : String(value), d);
+      for (const value of values) tail += d + (typeof value === "number" ? String(value) : field(value === null ? "" : String(value), d));
       sink.text(`${tail}\n`);
     } else {
       let object: Record<string, unknown>;
