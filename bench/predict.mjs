@@ -16,9 +16,11 @@ const rows = Number(process.env.ROWS ?? 1_000_000);
 const memoryRows = Number(process.env.MEMORY_ROWS ?? 10_000_000);
 const { dir, features } = numericProject("mlops-bench-predict-");
 const run = (args) => measured(dir, args);
+// Debian's interpreter, which the python3-pandas and python3-sklearn packages install into.
+const PYTHON = process.env.PYTHON ?? "/usr/bin/python3";
 
 function timedPython(script, args) {
-  const result = spawnSync("/usr/bin/time", ["-f", "%e %M", "python3", "-c", script, ...args], { cwd: dir, encoding: "utf8" });
+  const result = spawnSync("/usr/bin/time", ["-f", "%e %M", PYTHON, "-c", script, ...args], { cwd: dir, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`python3 failed: ${result.stderr}`);
   const [seconds, kb] = result.stderr.trim().split("\n").at(-1).split(" ").map(Number);
   return { seconds, rssMb: kb / 1024 };
@@ -64,7 +66,7 @@ try {
   cli(["collect", "--file", train], { cwd: dir });
   cli(["train", "--hidden", "64,32", "--epochs", "5", "--pretrain-epochs", "1"], { cwd: dir });
   cli(["promote", "--force", "--reason", "bench"], { cwd: dir });
-  spawnSync("python3", ["-c", FIT, train, path.join(dir, "model.pkl")], { cwd: dir, stdio: "inherit" });
+  spawnSync(PYTHON, ["-c", FIT, train, path.join(dir, "model.pkl")], { cwd: dir, stdio: "inherit" });
 
   const csv = path.join(dir, "big.csv");
   cli(["seed", String(rows), "--seed", "2", "--out", csv], { cwd: dir });
