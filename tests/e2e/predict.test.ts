@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type pg from "pg";
@@ -214,6 +214,34 @@ describe("mlops predict", () => {
       expect(loaded.evidence).toContain("the same bits as POST /predict");
     } finally {
       await stopServe(server.child);
+    }
+  });
+
+  it("carries the row key into the rejects and the log, and leaves the old output in place when a run fails", async () => {
+    const configPath = file("mlops.config.json");
+    const original = readFileSync(configPath, "utf8");
+    writeFileSync(configPath, JSON.stringify({ ...JSON.parse(original), rowKey: "customer_id" }, null, 2));
+    try {
+      const lines = readFileSync(file("in.csv"), "utf8").trimEnd().split("\n");
+      const keyed = [`customer_id,${lines[0]}`, ...lines.slice(1).map((line, i) => `c${i + 1},${i === 0 ? line.replace(/^[^,]*/, "abc") : line}`)];
+      writeFileSync(file("keyed.csv"), `${keyed.join("\n")}\n`);
+      const result = await mlops(["predict", "--file", "keyed.csv", "--out", "keyed-out.csv", "--rejects", "keyed-rejects.jsonl", "--log", "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(file("keyed-rejects.jsonl"), "utf8").trimEnd())).toMatchObject({ line: 2, customer_id: "c1", reasons: [{ field: "x01", code: "not_a_number" }] });
+      const out = parseCsv(readFileSync(file("keyed-out.csv"), "utf8"));
+      expect(out[0]!.customer_id).toBe("c2");
+      const stored = await db.query<{ request_id: string }>("SELECT request_id FROM predictions WHERE id = $1", [out[0]!.prediction_id]);
+      expect(stored.rows[0]!.request_id).toBe("c2");
+
+      writeFileSync(file("keep.csv"), "old\n");
+      writeFileSync(file("no-x05.csv"), `${keyed.map((line) => line.split(",").filter((_, i) => i !== 5).join(",")).join("\n")}\n`);
+      const failed = await mlops(["predict", "--file", "no-x05.csv", "--out", "keep.csv"]);
+      expect(failed.code).toBe(2);
+      expect(failed.stderr).toContain("has no column for x05");
+      expect(readFileSync(file("keep.csv"), "utf8")).toBe("old\n");
+      expect(readdirSync(project.dir).filter((name) => name.includes(".partial-"))).toEqual([]);
+    } finally {
+      writeFileSync(configPath, original);
     }
   });
 

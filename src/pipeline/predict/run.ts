@@ -68,6 +68,8 @@ export async function predictRows(session: DatabaseSession, project: Project, op
     await checkStoredSelection(session.client, options.source.selection);
     spec = storedRowsSpec(config, options.source.selection, session.target.url);
   } else spec = options.source.kind === "query" ? { ...options.source, fromDb: readOnlyUrl(options.source.fromDb) } : options.source;
+  // Begun before the source opens: a source that fails to open leaves nothing half done.
+  const log = options.log ? await BatchPredictionLog.begin(session.client, model.versionId) : undefined;
   const source = await openSource(spec, config);
   const inputFormat: DataFormat = spec.kind === "file" ? (spec.format ?? formatFromName(spec.path) ?? "csv") : "csv";
   const format = options.format ?? (options.out === "-" ? inputFormat : formatFromName(options.out)) ?? "csv";
@@ -75,7 +77,6 @@ export async function predictRows(session: DatabaseSession, project: Project, op
 
   const out = ByteSink.open(options.out);
   const rejectsSink = options.rejects === undefined ? undefined : ByteSink.open(options.rejects);
-  const log = options.log ? await BatchPredictionLog.begin(session.client, model.versionId) : undefined;
   const columns = () => source.state.columns;
   const addedNames = ["probability", "label", "model_version", ...(log ? ["prediction_id"] : [])];
   let writer: TableWriter | undefined;
