@@ -33,6 +33,9 @@ export async function runPredict(ctx: CommandContext, options: Record<string, un
   if (ctx.out.json && parsed.out === "-") {
     throw usageError("OUTPUT_CONFLICT", "--json prints the summary on standard output, where --out - would write the rows.", "Pass --out FILE with --json, or leave out --json.");
   }
+  if (parsed.rejects === "-" && parsed.out === "-") {
+    throw usageError("OUTPUT_CONFLICT", "--rejects - and --out - would mix scored and rejected rows on standard output.", "Send one of them to a file.");
+  }
   const project = loadProject(ctx.cwd);
   const source = sourceOf(parsed, ctx.cwd);
   const resolve = (file: string | undefined) => (file === undefined || file === "-" ? file : path.resolve(ctx.cwd, file));

@@ -32,6 +32,7 @@ export class RowScorer {
   private readonly objectPlan: ColumnPlan;
   private lineValues: CsvLineValues | undefined;
   private readonly fastValues: FeatureValue[];
+  private readonly fill: (row: Record<string, unknown>, values: readonly FeatureValue[]) => void;
 
   constructor(
     private readonly config: MlopsConfig,
@@ -48,6 +49,10 @@ export class RowScorer {
       throw usageError("MODEL_SCHEMA_MISMATCH", `${model.version} was trained on features the config no longer has: ${missing.join(", ")}.`, "Score with a version trained on the current schema (`mlops models`), or retrain.");
     }
     this.fastValues = new Array<FeatureValue>(this.names.length).fill(null);
+    // Stores by literal names: a loop storing by computed names was one tenth of the CPU profile
+    // of scoring 200k rows (megamorphic keyed stores); this is a handful of monomorphic ones.
+    // The names are JSON-quoted, so no feature name can change the code.
+    this.fill = new Function("o", "v", this.names.map((name, i) => `o[${JSON.stringify(name)}] = v[${i}];`).join("\n")) as RowScorer["fill"];
     this.objectPlan = { features: Int32Array.from(this.names, (_, i) => i), label: -1, rowKey: -1 };
   }
 
@@ -84,8 +89,8 @@ export class RowScorer {
 
   /** The probability of the positive class for validated values (schema order). */
   probability(values: readonly FeatureValue[]): number {
-    const { features, names } = this;
-    for (let i = 0; i < names.length; i += 1) features[names[i]!] = values[i];
+    const { features } = this;
+    this.fill(features, values);
     const { forward } = this.model;
     transformRow(this.model.manifest.preprocess, features, forward.row);
     return forward.predictRow();

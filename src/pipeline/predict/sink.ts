@@ -53,6 +53,17 @@ export class ByteSink {
     this.pos += source.copy(this.buf, this.pos, start, end);
   }
 
+  newline(): void {
+    this.reserve(1);
+    this.buf[this.pos++] = 10;
+  }
+
+  /** Text known to be ASCII (a number's digits): written without UTF-8 encoding. */
+  ascii(value: string): void {
+    this.reserve(value.length);
+    this.pos += this.buf.write(value, this.pos, "latin1");
+  }
+
   text(value: string): void {
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
     this.reserve(value.length * 3);

@@ -32,6 +32,7 @@ export class TableWriter {
   private columns: string[] | undefined;
   private rows = 0;
   private readonly delimiter: string;
+  private readonly fieldBytes = new Map<AddedValue, Buffer>();
 
   constructor(
     private readonly sink: ByteSink,
@@ -57,9 +58,16 @@ export class TableWriter {
       const d = this.delimiter;
       if ("buffer" in input && this.inputDelimiter === d) sink.bytes(input.buffer, input.start, input.end);
       else sink.text(this.inputFields(input, columns).map((text) => field(text, d)).join(d));
-      let tail = "";
-      for (const value of values) tail += d + (typeof value === "number" ? String(value) : field(value === null ? "" : String(value), d));
-      sink.text(`${tail}\n`);
+      for (const value of values) {
+        if (typeof value === "number") sink.ascii(d + String(value));
+        else {
+          // Labels and the version repeat on every row: their quoted bytes are made once.
+          let bytes = this.fieldBytes.get(value);
+          if (bytes === undefined) this.fieldBytes.set(value, (bytes = Buffer.from(d + field(value === null ? "" : String(value), d))));
+          sink.bytes(bytes, 0, bytes.length);
+        }
+      }
+      sink.newline();
     } else {
       let object: Record<string, unknown>;
       if ("row" in input) object = { ...input.row };
