@@ -47,7 +47,8 @@ afterAll(async () => {
   await project?.cleanup();
 });
 
-describe("mlops predict", () => {
+// Each test runs the CLI several times (a second or more each, more on a busy machine).
+describe("mlops predict", { timeout: 300_000 }, () => {
   let reference: Array<Record<string, string>>;
 
   it("scores a CSV file into CSV: the input columns as received, then probability, label and version, with a --json summary", async () => {
