@@ -208,7 +208,7 @@ describe("mlops predict", { timeout: 300_000 }, () => {
         expect(body.model_version).toBe("v1");
         expect(Object.is(body.probability, Number(reference[i]!.probability)), `row ${i}: ${body.probability} vs ${reference[i]!.probability}`).toBe(true);
       }
-      // The checklist counts it: "Model loaded successfully" means reproducible predictions here.
+      // The checklist counts it: "Model loaded successfully" includes mlops predict matching the server.
       const report = json<{ items: Array<{ text: string; status: string; evidence: string }> }>(await mlops(["checklist", "--url", server.url, "--only", "Model Validation", "--json"]));
       const loaded = report.items.find((item) => item.text === "Model loaded successfully")!;
       expect(loaded.status, loaded.evidence).toBe("pass");

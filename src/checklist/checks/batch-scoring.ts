@@ -1,24 +1,39 @@
-import pg from "pg";
-import { RowScorer } from "../../pipeline/predict/row-scorer.js";
-import { loadServingModel } from "../../server/serving-model.js";
-import type { RawRow } from "../../data/types.js";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { PACKAGE_ROOT } from "../../package-root.js";
 import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
 import { modelChecks } from "./model.js";
 
-/** The probability `mlops predict` gives a row with a version, loaded afresh each time. */
-async function batchProbability(ctx: CheckContext, client: pg.ClientBase, version: string, row: RawRow): Promise<number | string> {
-  const model = await loadServingModel(ctx.project, client, version);
-  const scorer = new RowScorer(ctx.project.config, model, false);
-  const checked = scorer.check({ line: 1, row }, {});
-  if (!checked.ok) return checked.problems.map((p) => `${p.field ?? "(row)"}: ${p.problem}`).join("; ");
-  return scorer.probability(checked.values);
+const run = promisify(execFile);
+const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "mlops.js");
+
+/**
+ * The probability `mlops predict` gives a row, run as a user runs it. A child process: loading
+ * tfjs and the model in this one would stall the event loop while the latency checks running
+ * beside it time their requests (four of them failed in a run where this check did so).
+ */
+async function batchProbability(ctx: CheckContext, version: string, row: Record<string, unknown>): Promise<{ probability: number } | { error: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "mlops-checklist-"));
+  try {
+    await writeFile(path.join(dir, "row.jsonl"), `${JSON.stringify(row)}\n`, { mode: 0o600 });
+    const args = [CLI, "predict", "--file", path.join(dir, "row.jsonl"), "--out", path.join(dir, "scored.jsonl"), "--model", version, "--json"];
+    const result = await run(process.execPath, args, { cwd: ctx.project.root, timeout: 60_000 }).catch((error: { stdout?: string; stderr?: string; message: string }) => ({ error }));
+    if ("error" in result) return { error: (result.error.stderr || result.error.message).trim().split("\n")[0]! };
+    const scored = JSON.parse((await readFile(path.join(dir, "scored.jsonl"), "utf8")).trim().split("\n")[0] || "{}") as { probability?: number };
+    return typeof scored.probability === "number" ? { probability: scored.probability } : { error: "the row was rejected (see mlops predict --rejects)" };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export const batchScoringChecks = {
   /**
    * "Model loaded successfully", read as a version that loads and predicts reproducibly: its
-   * files pass their checksums, two independent loads score a real row through the batch path
-   * (`mlops predict`) to the same bits, and a running server gives that row the same bits too.
+   * files pass their checksums, `mlops predict` loads it and scores a stored row, and a running
+   * server gives that row the same probability to the last bit.
    */
   async modelLoadsReproducibly(ctx: CheckContext): Promise<CheckResult> {
     const files = await modelChecks.modelFiles(ctx);
@@ -27,25 +42,15 @@ export const batchScoringChecks = {
       "SELECT v.version FROM promotions p JOIN model_versions v ON v.id = p.to_version_id ORDER BY p.id DESC LIMIT 1",
     );
     if (!served) return fail("no version is active: mlops promote <version>");
-    const row = (await ctx.sampleRow()) as RawRow;
-    const client = new pg.Client({ connectionString: (await ctx.database()).url, application_name: "mlops checklist" });
-    client.on("error", () => undefined);
-    await client.connect();
-    try {
-      const first = await batchProbability(ctx, client, served.version, row);
-      if (typeof first === "string") return fail(`${served.version}: the sample row does not validate (${first})`);
-      const second = await batchProbability(ctx, client, served.version, row);
-      if (!Object.is(first, second)) return fail(`${served.version}: two loads score the same row ${first} and ${second}`);
-      const answer = await ctx.prediction();
-      const evidence = `${files.evidence}; ${served.version} scores a stored row ${first} on two loads (mlops predict's path)`;
-      if ("error" in answer) return pass(`${evidence}; no server to compare with`);
-      const body = answer.body as { probability?: unknown; model_version?: unknown };
-      if (body.model_version !== served.version) return pass(`${evidence}; the server runs ${String(body.model_version)}, not compared`);
-      return Object.is(body.probability, first)
-        ? pass(`${evidence}, the same bits as POST /predict`)
-        : fail(`${served.version}: mlops predict gives ${first}, POST /predict ${String(body.probability)} for the same row`);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    const row = await ctx.sampleRow();
+    const [batch, answer] = await Promise.all([batchProbability(ctx, served.version, row), ctx.prediction()]);
+    if ("error" in batch) return fail(`mlops predict with ${served.version} failed: ${batch.error}`);
+    const evidence = `${files.evidence}; mlops predict scores a stored row ${batch.probability} with ${served.version}`;
+    if ("error" in answer) return pass(`${evidence}; no server to compare with`);
+    const body = answer.body as { probability?: unknown; model_version?: unknown };
+    if (body.model_version !== served.version) return pass(`${evidence}; the server runs ${String(body.model_version)}, not compared`);
+    return Object.is(body.probability, batch.probability)
+      ? pass(`${evidence}, the same bits as POST /predict`)
+      : fail(`${served.version}: mlops predict gives ${batch.probability}, POST /predict ${String(body.probability)} for the same row`);
   },
 };
