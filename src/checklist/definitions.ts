@@ -55,7 +55,7 @@ export const DEFINITIONS: Record<string, Definition> = {
   "Model Training / First Training / Model saved to `models/` directory": auto("modelFiles"),
   "Model Training / First Training / Model metadata saved to database": auto("modelMetadata"),
   "Model Training / First Training / Training metrics look reasonable": auto("trainingMetrics"),
-  "Model Training / Model Validation / Model loaded successfully": auto("modelLoads"),
+  "Model Training / Model Validation / Model loaded successfully": auto("modelLoadsReproducibly", "loaded -> files pass their checksums, mlops predict loads the version and scores a stored row, to the same bits as POST /predict"),
   "Model Training / Model Validation / Validation metrics calculated": auto("evaluationExists"),
   "Model Training / Model Validation / F1-score meets threshold (>= 0.8)": auto("f1MeetsThreshold"),
   "Model Training / Model Validation / Model set as active": auto("activeVersion"),

@@ -128,6 +128,25 @@ Start here: mlops init`,
     .option("--retrain-if-below", "when the active version fails the gate, train a candidate and evaluate it on the held-out part of the same rows (as `mlops run validation-deployment`, without promoting)")
     .action(lazy(state, async () => (await import("../commands/evaluate.js")).runEvaluate));
 
+  program
+    .command("predict")
+    .description("score rows with a registered version: a file, a query or stored rows in, each row with probability, label and version out")
+    .option("--file <path>", "a CSV, TSV, JSONL or JSON file (.gz accepted); - for standard input")
+    .option("--query <sql>", "one read-only SELECT to run on another PostgreSQL (with --from-db)")
+    .option("--from-db <url>", "the PostgreSQL URL --query runs on")
+    .option("--split <split>", "score the stored rows of a split: train, validation or test")
+    .option("--batch <id>", "score the stored rows of a collected batch")
+    .option("--model <version>", "a version name, or active, candidate, latest", "active")
+    .option("--out <file>", "where the scored rows go (- for standard output)", "-")
+    .option("--format <format>", "output format: csv, tsv, jsonl or json (default: from --out's name, else the input's)")
+    .option("--input-format <format>", "input format when the name does not tell: csv, tsv, jsonl or json")
+    .option("--encoding <encoding>", "input encoding: utf8, latin1 or utf16le", "utf8")
+    .option("--rejects <file>", "write rows that fail validation here, with the reason per field")
+    .option("--threshold <x>", "decision threshold for the label (default: the version's)")
+    .option("--max-invalid <share>", "exit 3 when more rows than this are invalid (0.05 or 5%; default from config: 5%)")
+    .option("--log", "store each scored row in the prediction log (source batch), so collect --feedback can label it later")
+    .action(lazy(state, async () => (await import("../commands/predict.js")).runPredict));
+
   const models = program
     .command("models")
     .description("list model versions: status, created, training data, F1, active marker")

@@ -1,5 +1,6 @@
 import { automationChecks } from "./automation.js";
 import { backupChecks } from "./backup.js";
+import { batchScoringChecks } from "./batch-scoring.js";
 import { databaseChecks } from "./database.js";
 import { deployChecks } from "./deploy.js";
 import { modelChecks } from "./model.js";
@@ -8,7 +9,16 @@ import { systemChecks } from "./system.js";
 import type { CheckContext, CheckResult } from "../context.js";
 
 /** Every automatic check by name; definitions.ts says which item uses which. */
-export const CHECKS = { ...systemChecks, ...databaseChecks, ...modelChecks, ...serverChecks, ...automationChecks, ...backupChecks, ...deployChecks } satisfies Record<
+export const CHECKS = {
+  ...systemChecks,
+  ...databaseChecks,
+  ...modelChecks,
+  ...serverChecks,
+  ...automationChecks,
+  ...backupChecks,
+  ...deployChecks,
+  ...batchScoringChecks,
+} satisfies Record<
   string,
   (ctx: CheckContext) => Promise<CheckResult>
 >;

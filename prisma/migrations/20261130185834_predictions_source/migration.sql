@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "predictions" ADD COLUMN     "source" VARCHAR(8) NOT NULL DEFAULT 'live';
