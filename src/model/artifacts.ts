@@ -140,9 +140,6 @@ export async function readModelFiles(dir: string, registered?: { files?: Record<
     throw damaged("MODEL_FILES_DAMAGED", `${manifestPath} is not a valid manifest (damaged or edited).`, RESTORE_HINT);
   }
   const expected = registered?.files ?? manifest.files;
-  if (registered && stableJson(registered) !== stableJson(manifest)) {
-    throw damaged("MODEL_CHECKSUM_MISMATCH", `${manifestPath} differs from the manifest the registry stored for ${manifest.version ?? "this version"}: the folder was changed, so it is refused.`, RESTORE_HINT);
-  }
   const contents: Record<string, Buffer> = {};
   for (const file of MODEL_FILES) {
     const filePath = path.join(dir, file);
@@ -153,6 +150,9 @@ export async function readModelFiles(dir: string, registered?: { files?: Record<
       const against = registered ? "the registry" : "manifest.json";
       throw damaged("MODEL_CHECKSUM_MISMATCH", `${filePath} does not match its checksum in ${against} (expected ${expected[file]?.slice(0, 12)}…, found ${actual.slice(0, 12)}…): the file was changed or damaged, so it is refused.`, RESTORE_HINT);
     }
+  }
+  if (registered && stableJson(registered) !== stableJson(manifest)) {
+    throw damaged("MODEL_CHECKSUM_MISMATCH", `${manifestPath} differs from the manifest the registry stored for ${manifest.version ?? "this version"}: the folder was changed, so it is refused.`, RESTORE_HINT);
   }
   try {
     const modelJson = JSON.parse(contents["model.json"]!.toString("utf8")) as ModelFiles["modelJson"];
