@@ -101,7 +101,7 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
   };
   const written = await writeModelFolder(tf, trained.model, dir, manifest);
   trained.model.dispose();
-  trained.baselineModel.dispose();
+  if (trained.baselineModel !== trained.model) trained.baselineModel.dispose();
   if (process.env.MLOPS_TEST_KILL_AT === "before-register") process.kill(process.pid, "SIGKILL");
   await registerVersion(await session.prisma(), {
     id,

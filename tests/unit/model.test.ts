@@ -114,7 +114,7 @@ describe("training", () => {
     const weak = await trainModel(tf, dataset, config, { ...quick, epochs: 1, pretrain: false, hidden: [2], learningRate: 0.0001, smallDataRows: 100, select: "best" });
     expect(weak.baseline.validation.f1).toBeGreaterThan(weak.network.validation.f1);
     expect(weak.selected).toBe("baseline");
-    expect(weak.model.layers.map((l) => l.getClassName())).toEqual(["Dense"]);
+    expect(weak.model.layers.filter((l) => l.getClassName() === "Dense")).toHaveLength(1);
     expect(weak.threshold).toBe(weak.baseline.threshold);
   });
 
