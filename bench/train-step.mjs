@@ -80,6 +80,8 @@ t = time.perf_counter()
 for _ in range(epochs): epoch()
 print(round(epochs * rows / (time.perf_counter() - t)))
 `;
-  const result = spawnSync("python3", ["-c", script], { encoding: "utf8" });
+  // Debian's python3-torch lives under /usr/bin/python3, which a pyenv or venv python3 on PATH hides.
+  const python = process.env.PYTHON ?? "/usr/bin/python3";
+  const result = spawnSync(python, ["-c", script], { encoding: "utf8" });
   return result.status === 0 ? Number(result.stdout.trim()) : null;
 }
