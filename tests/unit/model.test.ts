@@ -64,14 +64,14 @@ describe("network", () => {
 describe("training", () => {
   it("lowers the loss and learns the rule", async () => {
     const losses: number[] = [];
-    const trained = await trainModel(tf, syntheticDataset(3000, 2), config, quick, (p) => {
+    const trained = await trainModel(tf, syntheticDataset(3000, 2), config, { ...quick, smallDataRows: 100 }, (p) => {
       if (p.stage === "classifier") losses.push(p.loss);
     });
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     expect(trained.metrics.validation.f1).toBeGreaterThan(0.8);
     expect(trained.threshold).toBeGreaterThan(0);
     expect(trained.threshold).toBeLessThan(1);
-  });
+  }, 300_000);
 
   it("gives identical weights for the same data, seed and backend, with cross-validation on", async () => {
     const dataset = syntheticDataset(1500, 3);
@@ -84,7 +84,7 @@ describe("training", () => {
       return hash.digest("hex");
     };
     expect(await digest()).toBe(await digest());
-  });
+  }, 300_000);
 
   it("cross-validates small data: epochs and threshold out of fold, fold scores, a refit on train + validation", async () => {
     const dataset = syntheticDataset(1200, 8);
@@ -101,7 +101,7 @@ describe("training", () => {
     expect(cv.f1.mean).toBeGreaterThan(0.7);
     expect(trained.baseline.crossValidation!.foldScores).toHaveLength(4);
     expect(trained.metrics.test!.rows).toBe(trained.rows.test);
-  });
+  }, 300_000);
 
   it("holds out validation on larger data, and --select best keeps the better of network and baseline", async () => {
     const dataset = syntheticDataset(1200, 9);
@@ -116,7 +116,7 @@ describe("training", () => {
     expect(weak.selected).toBe("baseline");
     expect(weak.model.layers.filter((l) => l.getClassName() === "Dense")).toHaveLength(1);
     expect(weak.threshold).toBe(weak.baseline.threshold);
-  });
+  }, 300_000);
 
   it("refuses one class only, and too few rows, with clear errors", async () => {
     const oneClass = syntheticDataset(500, 4);
