@@ -91,7 +91,7 @@ def run(name, load):
         try:
             mlops(cwd, "init", "--from", "train.csv", "--label", "label", "--json")
             mlops(cwd, "collect", "--file", "train.csv", "--json")
-            trained = mlops(cwd, "train", "--json")
+            trained = mlops(cwd, "train", *os.environ.get("MLOPS_TRAIN_ARGS", "").split(), "--json")
             evaluated = mlops(cwd, "evaluate", "--model", trained["version"], "--data", "holdout.csv", "--json")
         finally:
             subprocess.run(["node", CLI, "db", "stop"], cwd=cwd, capture_output=True)
@@ -100,6 +100,7 @@ def run(name, load):
         "rows": len(y),
         "test rows": len(y_test),
         "strategy": trained["strategy"],
+        "epochs": trained["epochs"],
         "mlops": evaluated["metrics"]["f1"],
         "mlops baseline": evaluated["logisticRegression"]["metrics"]["f1"],
         "sklearn logistic": f1_score(y_test, logistic.predict(X_test)),
@@ -108,7 +109,11 @@ def run(name, load):
 
 
 if __name__ == "__main__":
-    results = [run(n, f) for n, f in [("breast_cancer (sklearn)", breast_cancer), ("diabetes > median (sklearn)", diabetes), ("wine cultivar 0 (sklearn)", wine), ("weather (vega-datasets)", weather)]]
+    tables = [("breast_cancer (sklearn)", breast_cancer), ("diabetes > median (sklearn)", diabetes), ("wine cultivar 0 (sklearn)", wine), ("weather (vega-datasets)", weather)]
+    only = os.environ.get("MLOPS_REAL_ONLY")
+    results = [run(n, f) for n, f in tables if not only or only in n]
+    for r in results:
+        print(f"{r['data set']}: epochs {r['epochs']}", file=sys.stderr)
     print("| data set | rows | test rows | mlops strategy | mlops F1 | its logistic baseline | scikit-learn LogisticRegression | scikit-learn GradientBoosting |")
     print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for r in results:
