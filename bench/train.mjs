@@ -5,6 +5,9 @@
 import { rmSync } from "node:fs";
 import { cli, measured, numericProject } from "./lib.mjs";
 
+// Where a training step spends its time, against model.fit and PyTorch in the same run.
+await import("./train-step.mjs");
+
 const { dir } = numericProject("mlops-bench-train-");
 const run = (args) => {
   const result = measured(dir, args);

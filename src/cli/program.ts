@@ -117,6 +117,8 @@ Start here: mlops init`,
     .option("--no-pretrain", "skip autoencoder pretraining")
     .option("--max-rows <n>", "train on at most n rows (a stable subset)")
     .option("--backend <name>", "tensorflow, wasm or cpu (default: the fastest installed; or MLOPS_BACKEND)")
+    .option("--select <which>", "network (default) or best: keep the logistic-regression baseline when its validation F1 is higher")
+    .option("--allow-missing-features", "train even when stored rows lack a declared feature entirely (it is then always missing)")
     .action(lazy(state, async () => (await import("../commands/train.js")).runTrain));
 
   program

@@ -65,6 +65,9 @@ function renderEvaluation(result: EvaluationResult): string {
       row("accuracy", m.accuracy, base?.accuracy),
       row("ROC AUC", m.rocAuc, base?.rocAuc),
       row("log loss", m.logLoss, base?.logLoss),
+      ...(result.logisticRegression
+        ? [`  ${"baseline".padEnd(10)} logistic regression F1 ${result.logisticRegression.metrics.f1.toFixed(4)}, ROC AUC ${result.logisticRegression.metrics.rocAuc?.toFixed(4) ?? "-"}${result.logisticRegression.kept ? " (the kept model)" : ""}`]
+        : []),
       `  confusion  tp ${m.confusion.tp}  fp ${m.confusion.fp}  tn ${m.confusion.tn}  fn ${m.confusion.fn}  (threshold ${m.threshold.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)})`,
     );
   }

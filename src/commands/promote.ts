@@ -44,6 +44,7 @@ export async function runPromote(ctx: CommandContext, options: Record<string, un
       force: parsed.force,
       ...(parsed.reason ? { reason: parsed.reason } : {}),
       ...(parsed.by ? { actor: parsed.by } : {}),
+      projectRoot: project.root,
     }),
   );
   ctx.out.result(result, () => renderPromotion(result));

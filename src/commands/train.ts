@@ -22,6 +22,8 @@ const trainOptions = z.object({
   pretrain: z.boolean().default(true),
   maxRows: count(1, 100_000_000).optional(),
   backend: z.enum(["tensorflow", "wasm", "cpu"]).optional(),
+  select: z.enum(["network", "best"], { error: "must be network or best" }).optional(),
+  allowMissingFeatures: z.boolean().default(false),
 });
 
 export async function runTrain(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
@@ -42,6 +44,10 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           hidden: parsed.hidden ?? defaults.hidden,
           seed: parsed.seed ?? defaults.seed,
           pretrain: parsed.pretrain,
+          select: parsed.select ?? defaults.select,
+          smallDataRows: defaults.smallDataRows,
+          folds: defaults.folds,
+          allowMissingFeatures: parsed.allowMissingFeatures,
           ...(parsed.maxRows ? { maxRows: parsed.maxRows } : {}),
           ...(parsed.backend ? { backend: parsed.backend } : {}),
         },
@@ -50,12 +56,16 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           else {
             const eta = Math.round(p.etaMs / 1000);
             const valF1 = p.valF1 === undefined ? "" : `, validation F1 ${p.valF1.toFixed(3)}`;
-            spinner.progress(`${p.stage === "pretrain" ? "Pretraining the autoencoder" : "Training the classifier"}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`);
+            const what = p.stage === "pretrain" ? "Pretraining the autoencoder" : p.stage === "baseline" ? "Training the baseline" : "Training the classifier";
+            spinner.progress(`${what}${p.fold ? ` (fold ${p.fold}/${p.folds})` : ""}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`);
           }
         },
       ),
     );
     spinner.stop();
+    if (result.missingFeatures.absent.length > 0) {
+      ctx.out.warn(`No stored row holds ${result.missingFeatures.absent.join(", ")}: trained with ${result.missingFeatures.absent.length === 1 ? "it" : "them"} always missing (--allow-missing-features).`);
+    }
     ctx.out.result(result, () => renderTrain(result));
     return 0;
   } catch (error) {
@@ -67,17 +77,29 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
 function renderTrain(result: TrainVersionResult): string {
   const m = result.metrics;
   const f = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
-  return [
+  const cv = result.crossValidation;
+  const scored = cv ? `out-of-fold over ${cv.folds} folds` : "validation";
+  const spread = (s: { mean: number; std: number } | null) => (s ? `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}` : "-");
+  const lines = [
     `${chalk.bold(`version ${result.version}`)} registered as a candidate ${chalk.dim(result.path)}`,
     `backend     ${result.backend} (classifier ${formatNumber(result.samplesPerSecond.classifier)} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${formatNumber(result.samplesPerSecond.pretrain)}` : ""})`,
     `rows        ${result.rows.train} train, ${result.rows.validation} validation, ${result.rows.test} test${result.rows.pretrain ? `, ${result.rows.pretrain} for pretraining` : ""}`,
+    `strategy    ${cv ? `${cv.folds}-fold cross-validation on ${cv.rows} train + validation rows, refitted on all of them` : "validation split (early stopping and threshold)"}`,
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,
-    `threshold   ${result.threshold.toFixed(4)} (best F1 on validation)`,
-    `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}`,
+    `threshold   ${result.threshold.toFixed(4)} (best F1, ${scored})`,
+    `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}${cv ? " (out of fold)" : ""}`,
     `test        F1 ${f(m.test?.f1)}  precision ${f(m.test?.precision)}  recall ${f(m.test?.recall)}  ROC AUC ${f(m.test?.rocAuc)}`,
-    "",
-    // The test split is held out of training, so it is the data this version can be evaluated on
-    // right away; "fresh" data exists only after the next collect.
-    `Next: mlops evaluate --model ${result.version} --split test`,
-  ].join("\n");
+  ];
+  if (cv) lines.push(`folds       network F1 ${spread(cv.network.f1)}, ROC AUC ${spread(cv.network.rocAuc)}; baseline F1 ${spread(cv.baseline.f1)}, ROC AUC ${spread(cv.baseline.rocAuc)} (mean ± sd)`);
+  const mark = (kind: string) => (result.selected === kind ? " (kept)" : "");
+  lines.push(
+    `models      network${mark("network")}: ${scored} F1 ${f(result.network.validationF1)}, test F1 ${f(result.network.testF1)}`,
+    `            logistic regression${mark("baseline")}: ${scored} F1 ${f(result.baseline.validationF1)}, test F1 ${f(result.baseline.testF1)}`,
+  );
+  if (result.baselineNotice) lines.push(chalk.yellow(result.baselineNotice));
+  if (result.swept.removed.length + result.swept.recovered.length > 0) {
+    lines.push(chalk.dim(`Cleaned up after killed trainings: ${[...result.swept.recovered.map((v) => `${v} finished`), ...result.swept.removed.map((v) => `${v} removed`)].join(", ")}`));
+  }
+  lines.push("", `Next: mlops evaluate --model ${result.version} --split test`);
+  return lines.join("\n");
 }

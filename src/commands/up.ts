@@ -66,7 +66,7 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
       spinner.text = "Evaluating";
       const evaluation = await evaluateVersion(project, session, trained.version, { kind: "test-split" });
       steps.push({ step: "evaluate", result: `${trained.version}: test F1 ${evaluation.metrics?.f1.toFixed(3) ?? "-"}, gate ${evaluation.gate.verdict}` });
-      const promotion = await promoteVersion(client, { version: trained.version });
+      const promotion = await promoteVersion(client, { version: trained.version, projectRoot: project.root });
       steps.push({ step: "promote", result: `${promotion.to} is active` });
       return promotion.to;
     });

@@ -20,7 +20,7 @@ export function sampleConfig(): MlopsConfig {
     ],
     label: { name: "label", positive: 1, negative: 0 },
     gate: { f1Threshold: 0.8, maxRegression: 0.01 },
-    model: { dir: "models", hidden: [64, 32], epochs: 30, pretrainEpochs: 10, batchSize: 256, learningRate: 0.001, seed: 42 },
+    model: { dir: "models", hidden: [64, 32], epochs: 30, pretrainEpochs: 10, batchSize: 256, learningRate: 0.001, seed: 42, select: "network", smallDataRows: 5000, folds: 5 },
     serve: { host: "127.0.0.1", port: 8000, maxBatch: 1000, requireApiKey: false, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxConnections: 4096 },
     collect: { maxInvalid: 0.05 },
     sources: {},

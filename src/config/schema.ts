@@ -103,6 +103,11 @@ export const configSchema = z
         batchSize: z.number().int().min(1).max(65_536).default(256),
         learningRate: z.number().positive().max(1).default(0.001),
         seed: z.number().int().min(0).default(42),
+        /** "best" keeps the logistic-regression baseline when its validation (or cross-validated) F1 is higher. */
+        select: z.enum(["network", "best"]).default("network"),
+        /** Below this many labelled train + validation rows, k-fold cross-validation replaces the validation split. */
+        smallDataRows: z.number().int().min(0).max(100_000_000).default(5000),
+        folds: z.number().int().min(2).max(20).default(5),
       })
       .strict()
       .prefault({}),

@@ -10,6 +10,8 @@ export interface Dataset extends FeatureColumns {
   labels: Int8Array;
   splits: Uint8Array;
   batches: Int32Array;
+  /** Per feature, how many rows hold a value (not missing); set by loadDataset. */
+  present?: Map<string, number>;
 }
 
 export interface DatasetQuery {
@@ -42,6 +44,7 @@ export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, qu
   const total = Number((await client.query(`SELECT count(*) AS n FROM (SELECT 1 ${from} ${limit}) s`)).rows[0].n);
   const columns = emptyColumns(config.features, total);
   const dataset: Dataset = { ...columns, labels: new Int8Array(total), splits: new Uint8Array(total), batches: new Int32Array(total) };
+  const present = new Map(config.features.map((f) => [f.name, 0]));
   let row = 0;
   const order = query.ordered || query.maxRows !== undefined ? "ORDER BY e.row_hash" : "";
   const sql = `SELECT e.features, e.label, e.split, e.batch_id ${from} ${order} ${limit}`;
@@ -49,12 +52,16 @@ export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, qu
     if (row >= total) break;
     const values = JSON.parse(features!) as Record<string, unknown>;
     writeFeatures(dataset, config.features, row, values);
+    for (const f of config.features) {
+      const value = values[f.name];
+      if (value !== null && value !== undefined && value !== "") present.set(f.name, present.get(f.name)! + 1);
+    }
     dataset.labels[row] = label === null ? -1 : Number(label);
     dataset.splits[row] = SPLIT_CODE[split as keyof typeof SPLIT_CODE];
     dataset.batches[row] = Number(batch);
     row += 1;
   }
-  return { ...dataset, rows: row };
+  return { ...dataset, rows: row, present };
 }
 
 /** Writes one row's raw feature values into the columns at `row`. */

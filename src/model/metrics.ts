@@ -111,33 +111,51 @@ export function rocAuc(labels: Labels, probabilities: Probabilities): number | n
 }
 
 /**
- * The threshold maximising F1 on these data, scanning all distinct probabilities in one sorted
- * pass (O(n log n)). Among thresholds with equal F1 the one closest to 0.5 wins, and of two
- * equally close the higher, so the choice is deterministic. With no positives nothing can be
- * recalled: the answer is threshold 0.5 and F1 0.
+ * The threshold maximising F1, placed in the middle of the best-F1 plateau: every threshold
+ * between the lowest score predicted positive and the next lower score gives the same
+ * predictions, and when several neighbouring cut-offs give the same best F1 the plateau spans
+ * them all. The middle leaves a margin on both sides, so a separable validation set does not
+ * put the threshold on its lowest positive score. One sorted pass (O(n log n)). Of two separate
+ * plateaus with equal F1, the one whose middle is closest to 0.5 wins (the higher when equally
+ * close). With a single class there is nothing to place a threshold between: 0.5, and the F1
+ * that gives.
  */
 export function bestF1Threshold(labels: Labels, probabilities: Probabilities): { threshold: number; f1: number } {
   const { positives, negatives } = sortedByClass(labels, probabilities);
-  const best = { threshold: 0.5, f1: 0 };
-  if (positives.length === 0) return best;
-  // Walk from the highest score down: after taking every row scoring exactly `threshold`, the
-  // counts are those predicted positive at that threshold. The lowest threshold recalls every
-  // positive, so some F1 beats the placeholder 0 and the answer is always an observed score.
+  if (positives.length === 0 || negatives.length === 0) {
+    const { tp, fp, fn } = confusionAt(labels, probabilities, 0.5);
+    return { threshold: 0.5, f1: f1Of(tp, fp, fn) };
+  }
+  // Distinct scores from the highest down, with F1 when every row scoring at least that much is
+  // predicted positive.
+  const scores: number[] = [];
+  const f1s: number[] = [];
   let tp = 0;
   let fp = 0;
   let i = positives.length - 1;
   let j = negatives.length - 1;
   while (i >= 0 || j >= 0) {
-    const threshold = Math.max(i >= 0 ? positives[i]! : -Infinity, j >= 0 ? negatives[j]! : -Infinity);
-    for (; i >= 0 && positives[i] === threshold; i--) tp++;
-    for (; j >= 0 && negatives[j] === threshold; j--) fp++;
-    const f1 = f1Of(tp, fp, positives.length - tp);
-    if (f1 > best.f1 || (f1 === best.f1 && closerToHalf(threshold, best.threshold))) {
-      best.threshold = threshold;
-      best.f1 = f1;
-    }
+    const score = Math.max(i >= 0 ? positives[i]! : -Infinity, j >= 0 ? negatives[j]! : -Infinity);
+    for (; i >= 0 && positives[i] === score; i--) tp++;
+    for (; j >= 0 && negatives[j] === score; j--) fp++;
+    scores.push(score);
+    f1s.push(f1Of(tp, fp, positives.length - tp));
   }
-  return best;
+  let bestF1 = 0;
+  for (const f1 of f1s) bestF1 = Math.max(bestF1, f1);
+  let best: { threshold: number; f1: number } | undefined;
+  for (let k = 0; k < scores.length; k++) {
+    if (f1s[k] !== bestF1 || (k > 0 && f1s[k - 1] === bestF1)) continue;
+    let end = k;
+    while (end + 1 < scores.length && f1s[end + 1] === bestF1) end++;
+    // Thresholds in (next lower score, highest score of the run] all give this F1; below the
+    // lowest score every row is positive, so 0 bounds the plateau there.
+    const upper = scores[k]!;
+    const lower = end + 1 < scores.length ? scores[end + 1]! : 0;
+    const threshold = (upper + lower) / 2;
+    if (!best || closerToHalf(threshold, best.threshold)) best = { threshold, f1: bestF1 };
+  }
+  return best!;
 }
 
 /** 2PR/(P+R) written over counts, so equal F1 values compare equal in floating point. */

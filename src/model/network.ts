@@ -1,4 +1,4 @@
-import type { LayersModel } from "@tensorflow/tfjs";
+import type { LayersModel, Tensor } from "@tensorflow/tfjs";
 import type { Tf } from "./backend.js";
 
 export interface NetworkShape {
@@ -53,4 +53,27 @@ export function createClassifier(tf: Tf, shape: NetworkShape): LayersModel {
 /** Copies the pretrained encoder's weights into the classifier (same layer names). */
 export function transferEncoder(from: LayersModel, to: LayersModel, layers: number): void {
   for (let i = 0; i < layers; i += 1) to.getLayer(`encoder_${i}`).setWeights(from.getLayer(`encoder_${i}`).getWeights());
+}
+
+/** A fitted encoder's weights, layer by layer, kept apart from any model so several classifiers can start from them. */
+export type EncoderWeights = Tensor[][];
+
+export function copyEncoder(from: LayersModel, layers: number): EncoderWeights {
+  return Array.from({ length: layers }, (_, i) => from.getLayer(`encoder_${i}`).getWeights().map((w) => w.clone()));
+}
+
+export function applyEncoder(weights: EncoderWeights, to: LayersModel): void {
+  weights.forEach((layer, i) => to.getLayer(`encoder_${i}`).setWeights(layer));
+}
+
+/**
+ * The baseline's shape: logistic regression is a single Dense sigmoid unit, so the same
+ * artifacts and the same forward pass serve it. Its weights are fitted outside tfjs
+ * (logistic.ts) and set on this model; it is never trained with an optimiser.
+ */
+export function createLogisticRegression(tf: Tf, inputDim: number): LayersModel {
+  const model = tf.sequential({ name: "logistic_regression" });
+  model.add(tf.layers.inputLayer({ inputShape: [inputDim] }));
+  model.add(tf.layers.dense({ units: 1, activation: "sigmoid", name: "head", kernelInitializer: "zeros", biasInitializer: "zeros" }));
+  return model;
 }

@@ -1,12 +1,14 @@
 import path from "node:path";
 import type { Project } from "../config/load.js";
-import { ProfileAccumulator } from "../data/profile.js";
 import type { DatabaseSession } from "../db/session.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
+import { sweepModelFolders } from "../registry/sweep.js";
 import { registerVersion, reserveVersion } from "../registry/versions.js";
-import { saveModelFolder, type Manifest } from "./artifacts.js";
+import { publishModelFolder, writeModelFolder, type Manifest } from "./artifacts.js";
 import { loadTf } from "./backend.js";
-import { fingerprintOf, loadDataset, type Dataset } from "./dataset.js";
+import { fingerprintOf, loadDataset } from "./dataset.js";
+import { checkFeaturesPresent, type MissingFeatures } from "./missing-features.js";
+import { baselineSection, forwardReference, trainingProfile } from "./manifest-sections.js";
 import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "./train.js";
 
 export interface TrainVersionOptions extends TrainOptions {
@@ -14,39 +16,63 @@ export interface TrainVersionOptions extends TrainOptions {
   backend?: string;
   /** Train only on batches after this one (retraining on a new regime after drift). */
   afterBatch?: number;
+  /** Train even when stored rows lack a declared feature entirely (it is then all missing). */
+  allowMissingFeatures?: boolean;
 }
+
+/** F1 by which the baseline must beat the network before `train` points it out. */
+export const BASELINE_NOTICE_MARGIN = 0.02;
 
 export interface TrainVersionResult {
   version: string;
   path: string;
   backend: string;
   threshold: number;
+  selected: TrainedModel["selected"];
+  strategy: TrainedModel["strategy"];
   metrics: TrainedModel["metrics"];
+  network: { validationF1: number; testF1: number | null; threshold: number };
+  baseline: { kind: "logistic-regression"; validationF1: number; testF1: number | null; threshold: number };
+  /** Said when the baseline's validation (or cross-validated) F1 beats the network's by more than BASELINE_NOTICE_MARGIN. */
+  baselineNotice: string | null;
+  crossValidation: Manifest["crossValidation"];
   rows: TrainedModel["rows"];
   epochs: TrainedModel["epochs"];
   samplesPerSecond: TrainedModel["samplesPerSecond"];
   durationMs: number;
   dataFingerprint: ReturnType<typeof fingerprintOf>;
+  missingFeatures: MissingFeatures;
+  /** Leftovers of killed trainings that this run cleaned up or finished. */
+  swept: { removed: string[]; recovered: string[] };
 }
 
 /**
- * Trains a new version end to end: reads the stored examples, trains, writes models/<version>/
- * atomically, and registers the version as a candidate only once its files are complete.
+ * Trains a new version end to end: sweeps what killed trainings left, reads the stored examples,
+ * trains, writes the files into a hidden folder, registers the version as a candidate, and only
+ * then renames the folder into place. A kill before registration leaves a hidden folder (swept
+ * next time); a kill between registration and rename leaves a registered version whose complete
+ * hidden folder the next `train` renames into place.
  */
 export async function trainVersion(project: Project, session: DatabaseSession, options: TrainVersionOptions, onProgress?: (p: TrainProgress | { stage: "loading" | "saving" }) => void): Promise<TrainVersionResult> {
   const started = Date.now();
+  const modelsDir = path.join(project.root, project.config.model.dir);
+  const swept = await sweepModelFolders(session.client, project.root, modelsDir);
   onProgress?.({ stage: "loading" });
   const dataset = await loadDataset(session.client, project.config, {
     ordered: true,
     ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
     ...(options.afterBatch === undefined ? {} : { afterBatch: options.afterBatch }),
   });
+  const missingFeatures = checkFeaturesPresent(project.config.features, dataset, options.allowMissingFeatures ?? false);
   const { tf, backend } = await loadTf(options.backend);
   const trained = await trainModel(tf, dataset, project.config, options, onProgress);
   onProgress?.({ stage: "saving" });
   const { id, version } = await reserveVersion(session.client);
-  const dir = path.join(project.root, project.config.model.dir, version);
+  const dir = path.join(modelsDir, version);
   const dataFingerprint = fingerprintOf(dataset);
+  const crossValidation: Manifest["crossValidation"] = trained.strategy === "cross-validation"
+    ? { folds: trained.folds!, rows: trained.rows.train + trained.rows.validation, network: trained.network.crossValidation!, baseline: trained.baseline.crossValidation! }
+    : null;
   const manifest: Omit<Manifest, "files"> = {
     version,
     createdAt: new Date().toISOString(),
@@ -56,57 +82,63 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
     hyperparameters: {
       hidden: options.hidden, epochs: options.epochs, pretrainEpochs: options.pretrain ? options.pretrainEpochs : 0,
       batchSize: options.batchSize, effectiveBatchSize: trained.effectiveBatchSize, learningRate: options.learningRate, pretrain: options.pretrain,
+      select: options.select ?? "network",
     },
     featureSchema: project.config.features,
     label: project.config.label,
     preprocess: trained.preprocess,
     threshold: trained.threshold,
+    selected: trained.selected,
+    strategy: trained.strategy,
     metrics: { ...trained.metrics, epochs: trained.epochs, rows: trained.rows },
+    network: { validationF1: trained.network.validation.f1, threshold: trained.network.threshold, metrics: { validation: trained.network.validation, test: trained.network.test } },
+    baseline: baselineSection(trained),
+    crossValidation,
+    history: trained.history,
+    forwardReference: forwardReference(tf, trained.model, trained.preprocess.inputDim, options.seed),
     dataFingerprint,
-    profile: trainingProfile(project, dataset),
+    profile: trainingProfile(project.config.features, dataset),
   };
-  const saved = await saveModelFolder(tf, trained.model, dir, manifest);
+  const written = await writeModelFolder(tf, trained.model, dir, manifest);
   trained.model.dispose();
+  if (trained.baselineModel !== trained.model) trained.baselineModel.dispose();
+  if (process.env.MLOPS_TEST_KILL_AT === "before-register") process.kill(process.pid, "SIGKILL");
   await registerVersion(await session.prisma(), {
     id,
     version,
     path: path.relative(project.root, dir),
-    manifest: saved as unknown as Record<string, unknown>,
-    metrics: saved.metrics as Record<string, unknown>,
+    manifest: written.manifest as unknown as Record<string, unknown>,
+    metrics: written.manifest.metrics as Record<string, unknown>,
     threshold: trained.threshold,
     backend,
     dataFingerprint,
   });
+  if (process.env.MLOPS_TEST_KILL_AT === "after-register") process.kill(process.pid, "SIGKILL");
+  await publishModelFolder(written.partial, dir);
+  const baselineF1 = trained.baseline.validation.f1;
+  const networkF1 = trained.network.validation.f1;
+  const scoredOn = trained.strategy === "cross-validation" ? "cross-validated" : "validation";
   return {
     version,
     path: dir,
     backend,
     threshold: trained.threshold,
+    selected: trained.selected,
+    strategy: trained.strategy,
     metrics: trained.metrics,
+    network: { validationF1: networkF1, testF1: trained.network.test?.f1 ?? null, threshold: trained.network.threshold },
+    baseline: { kind: "logistic-regression", validationF1: baselineF1, testF1: trained.baseline.test?.f1 ?? null, threshold: trained.baseline.threshold },
+    baselineNotice:
+      trained.selected === "network" && baselineF1 > networkF1 + BASELINE_NOTICE_MARGIN
+        ? `The logistic-regression baseline beats the network on ${scoredOn} F1 (${baselineF1.toFixed(3)} against ${networkF1.toFixed(3)}): consider --select best (or "select": "best" under "model").`
+        : null,
+    crossValidation,
     rows: trained.rows,
     epochs: trained.epochs,
     samplesPerSecond: trained.samplesPerSecond,
     durationMs: Date.now() - started,
     dataFingerprint,
+    missingFeatures,
+    swept,
   };
-}
-
-/** The training rows' profile, the drift reference of later batches while this version is active. */
-function trainingProfile(project: Project, dataset: Dataset) {
-  const features = project.config.features;
-  const accumulator = new ProfileAccumulator(features);
-  const values: Array<number | string | null> = new Array(features.length);
-  for (let r = 0; r < dataset.rows; r += 1) {
-    features.forEach((f, i) => {
-      if (f.type === "numeric") {
-        const x = dataset.numeric.get(f.name)![r]!;
-        values[i] = Number.isNaN(x) ? null : x;
-      } else {
-        const index = dataset.categorical.get(f.name)![r]!;
-        values[i] = index < 0 ? null : f.values[index]!;
-      }
-    });
-    accumulator.add(values);
-  }
-  return accumulator.profile();
 }

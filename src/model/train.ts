@@ -1,12 +1,17 @@
-import type { LayersModel, Tensor } from "@tensorflow/tfjs";
+import type { LayersModel } from "@tensorflow/tfjs";
 import type { MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import type { Tf } from "./backend.js";
+import { trainBaseline } from "./baseline.js";
+import { crossValidate, type CrossValidation, type FoldScore, type Spread } from "./cross-validation.js";
 import { SPLIT_CODE, type Dataset } from "./dataset.js";
+import { gatherRows, labelsOf, predict, type EpochRecord, type Inputs } from "./fit.js";
+import { fitFixedEpochs, fitWithEarlyStopping, networkLearner, pretrainEncoder, type Learner } from "./learners.js";
 import { bestF1Threshold, computeMetrics, type ClassificationMetrics } from "./metrics.js";
-import { createAutoencoder, createClassifier, transferEncoder, type NetworkShape } from "./network.js";
+import type { NetworkShape } from "./network.js";
 import { fitPreprocess, transformColumns, type PreprocessParams } from "./preprocess.js";
-import { normal, permutation, seededRandom } from "./random.js";
+
+export { predict } from "./fit.js";
 
 export interface TrainOptions {
   epochs: number;
@@ -16,12 +21,20 @@ export interface TrainOptions {
   hidden: number[];
   seed: number;
   pretrain: boolean;
+  /** "best" keeps whichever of the network and the baseline has the better validation (or cross-validated) F1. */
+  select?: "network" | "best";
+  /** Below this many labelled train + validation rows, k-fold cross-validation replaces the validation split. */
+  smallDataRows?: number;
+  folds?: number;
 }
 
 export interface TrainProgress {
-  stage: "pretrain" | "classifier";
+  stage: "pretrain" | "classifier" | "baseline";
   epoch: number;
   epochs: number;
+  /** The cross-validation fold (1-based) being trained, when cross-validating. */
+  fold?: number;
+  folds?: number;
   loss: number;
   valLoss?: number;
   valF1?: number;
@@ -30,11 +43,32 @@ export interface TrainProgress {
   etaMs: number;
 }
 
+/** One trained candidate (the network or the baseline) and how it scored. */
+export interface Candidate {
+  kind: "network" | "baseline";
+  model: LayersModel;
+  threshold: number;
+  /** On the validation split, or out of fold when cross-validating. */
+  validation: ClassificationMetrics;
+  test: ClassificationMetrics | null;
+  epochs: { run: number; best: number };
+  history: EpochRecord[];
+  crossValidation: { epochs: number; foldScores: FoldScore[]; f1: Spread; rocAuc: Spread | null } | null;
+}
+
 export interface TrainedModel {
   model: LayersModel;
+  selected: "network" | "baseline";
+  network: Omit<Candidate, "model">;
+  baseline: Omit<Candidate, "model">;
+  /** The weights of the baseline, kept in the manifest so `evaluate` can score it beside the served model. */
+  baselineModel: LayersModel;
+  strategy: "holdout" | "cross-validation";
+  folds: number | null;
   preprocess: PreprocessParams;
   threshold: number;
   metrics: { validation: ClassificationMetrics; test: ClassificationMetrics | null };
+  history: { pretrain: EpochRecord[]; classifier: EpochRecord[] };
   rows: { train: number; validation: number; test: number; pretrain: number };
   epochs: { pretrain: number; classifier: number; best: number };
   /** Training samples per second through fit, per stage (the autoencoder is the larger network). */
@@ -44,99 +78,108 @@ export interface TrainedModel {
 
 /** Below this many labelled training rows a model is guesswork; refuse rather than mislead. */
 export const MIN_TRAIN_ROWS = 50;
-const EARLY_STOPPING_PATIENCE = 6;
 /** Small data sets still get enough optimiser steps per epoch to learn in the configured epochs. */
 const MIN_STEPS_PER_EPOCH = 32;
-/** Gaussian noise added to the standardised inputs while pretraining (denoising autoencoder). */
-const PRETRAIN_NOISE = 0.2;
+export const DEFAULT_SMALL_DATA_ROWS = 5000;
+export const DEFAULT_FOLDS = 5;
 
 /**
- * Trains the classifier: preprocessing fitted on the training split, a denoising autoencoder
- * pretrained on every row (labelled or not), then the pretrained encoder plus a sigmoid head
- * fine-tuned with class weights and early stopping on validation loss (the best epoch's weights
- * are kept), and the decision threshold chosen on validation for F1. Shuffles and noise come
- * from the seed, so the same data, seed and backend give the same weights.
+ * Trains the network (a denoising autoencoder pretrained on every row, then the encoder plus a
+ * sigmoid head fine-tuned with class weights) and the logistic-regression baseline on the same
+ * inputs. On large data each trains on the training split with early stopping on validation
+ * loss and takes its threshold from validation; on small data (fewer labelled train + validation
+ * rows than `smallDataRows`) stratified k-fold cross-validation over those rows picks the epoch
+ * count and the threshold from out-of-fold predictions, and each model is refitted on all of
+ * them. The test split is only scored. Every shuffle and fold comes from the seed, so the same
+ * data, seed and backend give the same weights.
  */
 export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, options: TrainOptions, onProgress?: (p: TrainProgress) => void): Promise<TrainedModel> {
-  const trainIdx = indicesWhere(dataset, (i) => dataset.splits[i] === SPLIT_CODE.train && dataset.labels[i]! >= 0);
-  const validationIdx = indicesWhere(dataset, (i) => dataset.splits[i] === SPLIT_CODE.validation && dataset.labels[i]! >= 0);
-  const testIdx = indicesWhere(dataset, (i) => dataset.splits[i] === SPLIT_CODE.test && dataset.labels[i]! >= 0);
+  const labelled = (split: number) => indicesWhere(dataset, (i) => dataset.splits[i] === split && dataset.labels[i]! >= 0);
+  const trainIdx = labelled(SPLIT_CODE.train);
+  const validationIdx = labelled(SPLIT_CODE.validation);
+  const testIdx = labelled(SPLIT_CODE.test);
   checkTrainable(dataset, trainIdx, validationIdx);
 
-  const trainMask = new Uint8Array(dataset.rows);
-  for (let i = 0; i < dataset.rows; i += 1) if (dataset.splits[i] === SPLIT_CODE.train) trainMask[i] = 1;
-  const preprocess = fitPreprocess(config.features, dataset, trainMask);
-  const X = transformColumns(preprocess, dataset);
-  const dim = preprocess.inputDim;
-  const shape: NetworkShape = { inputDim: dim, hidden: options.hidden, learningRate: options.learningRate, seed: options.seed };
-  const random = seededRandom(options.seed);
-  const batchSize = Math.max(8, Math.min(options.batchSize, Math.floor(trainIdx.length / MIN_STEPS_PER_EPOCH)));
+  const folds = options.folds ?? DEFAULT_FOLDS;
+  const crossValidating = trainIdx.length + validationIdx.length < (options.smallDataRows ?? DEFAULT_SMALL_DATA_ROWS);
+  const fitRows = crossValidating ? Int32Array.from([...trainIdx, ...validationIdx]).sort() : trainIdx;
+  // Preprocessing sees only rows a model trains on: the training split, or with cross-validation
+  // the training and validation splits (no labels are used, like the autoencoder's pretraining).
+  const fitMask = new Uint8Array(dataset.rows);
+  for (let i = 0; i < dataset.rows; i += 1) if (dataset.splits[i] === SPLIT_CODE.train || (crossValidating && dataset.splits[i] === SPLIT_CODE.validation)) fitMask[i] = 1;
+  const preprocess = fitPreprocess(config.features, dataset, fitMask);
+  const inputs: Inputs = { X: transformColumns(preprocess, dataset), dim: preprocess.inputDim, labels: dataset.labels };
+  const rowsPerStep = crossValidating ? Math.floor((fitRows.length * (folds - 1)) / folds) : fitRows.length;
+  const batchSize = Math.max(8, Math.min(options.batchSize, Math.floor(rowsPerStep / MIN_STEPS_PER_EPOCH)));
+  const shape: NetworkShape = { inputDim: inputs.dim, hidden: options.hidden, learningRate: options.learningRate, seed: options.seed };
   const pretrainFit = { samples: 0, ms: 0 };
   const classifierFit = { samples: 0, ms: 0 };
 
-  const classifier = createClassifier(tf, shape);
-  let pretrainEpochs = 0;
+  let encoder = null;
+  let pretrainHistory: EpochRecord[] = [];
   if (options.pretrain && options.pretrainEpochs > 0) {
-    const autoencoder = createAutoencoder(tf, shape);
-    const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
     const started = Date.now();
-    for (let epoch = 1; epoch <= options.pretrainEpochs; epoch += 1) {
-      const order = shuffled(all, random);
-      const clean = gatherRows(X, dim, order);
-      const noisy = clean.slice();
-      for (let i = 0; i < noisy.length; i += 1) noisy[i]! += PRETRAIN_NOISE * normal(random);
-      const t0 = Date.now();
-      const loss = await fitOneEpoch(tf, autoencoder, noisy, clean, order.length, dim, dim, batchSize);
-      pretrainFit.ms += Date.now() - t0;
-      pretrainFit.samples += order.length;
-      pretrainEpochs = epoch;
-      onProgress?.(progress("pretrain", epoch, options.pretrainEpochs, loss, started));
+    const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
+    const pretrained = await pretrainEncoder(tf, shape, inputs, all, options.pretrainEpochs, batchSize, options.seed, pretrainFit, (r) =>
+      onProgress?.(progress("pretrain", r.epoch, options.pretrainEpochs, r.loss, started)),
+    );
+    encoder = pretrained.encoder;
+    pretrainHistory = pretrained.history;
+  }
+
+  const train = async (learner: Learner, seed: number, fitTime: { samples: number; ms: number }): Promise<Candidate> => {
+    const stage = "classifier";
+    const started = Date.now();
+    if (crossValidating) {
+      const cv = await crossValidate(tf, learner, inputs, fitRows, folds, seed, fitTime, (fold, r) =>
+        onProgress?.({ ...progress(stage, fold * learner.maxEpochs + r.epoch, folds * learner.maxEpochs, r.loss, started), epoch: r.epoch, epochs: learner.maxEpochs, fold: fold + 1, folds }),
+      );
+      const model = await fitFixedEpochs(tf, learner, inputs, fitRows, cv.epochs, seed, fitTime);
+      const validation = computeMetrics(labelsOf(inputs.labels, fitRows), cv.outOfFold, cv.threshold);
+      return candidate(learner.kind, model, cv.threshold, validation, { run: cv.epochs, best: cv.epochs }, cv.history, summaryOf(cv));
     }
-    transferEncoder(autoencoder, classifier, options.hidden.length);
-    autoencoder.dispose();
-  }
+    const fit = await fitWithEarlyStopping(tf, learner, inputs, trainIdx, validationIdx, seed, fitTime, (r) =>
+      onProgress?.({ ...progress(stage, r.epoch, learner.maxEpochs, r.loss, started), valLoss: r.valLoss!, valF1: r.valF1! }),
+    );
+    const yValidation = labelsOf(inputs.labels, validationIdx);
+    const probabilities = predict(tf, fit.model, gatherRows(inputs.X, inputs.dim, validationIdx), validationIdx.length, inputs.dim);
+    const { threshold } = bestF1Threshold(yValidation, probabilities);
+    return candidate(learner.kind, fit.model, threshold, computeMetrics(yValidation, probabilities, threshold), { run: fit.epochsRun, best: fit.bestEpoch }, fit.history, null);
+  };
+  const candidate = (kind: Candidate["kind"], model: LayersModel, threshold: number, validation: ClassificationMetrics, epochs: Candidate["epochs"], history: EpochRecord[], cv: Candidate["crossValidation"]): Candidate => {
+    const test = testIdx.length > 0 ? computeMetrics(labelsOf(inputs.labels, testIdx), predict(tf, model, gatherRows(inputs.X, inputs.dim, testIdx), testIdx.length, inputs.dim), threshold) : null;
+    return { kind, model, threshold, validation, test, epochs, history, crossValidation: cv };
+  };
 
-  const yTrain = labelsOf(dataset, trainIdx);
-  const positives = yTrain.reduce((sum, y) => sum + y, 0);
-  const classWeight = { 0: yTrain.length / (2 * (yTrain.length - positives)), 1: yTrain.length / (2 * positives) };
-  const xValidation = gatherRows(X, dim, validationIdx);
-  const yValidation = labelsOf(dataset, validationIdx);
-  let best = { loss: Infinity, epoch: 0, weights: [] as Tensor[] };
-  let epochsRun = 0;
-  const started = Date.now();
-  for (let epoch = 1; epoch <= options.epochs; epoch += 1) {
-    const order = shuffled(trainIdx, random);
-    const t0 = Date.now();
-    const loss = await fitOneEpoch(tf, classifier, gatherRows(X, dim, order), Float32Array.from(labelsOf(dataset, order)), order.length, dim, 1, batchSize, classWeight);
-    classifierFit.ms += Date.now() - t0;
-    classifierFit.samples += order.length;
-    epochsRun = epoch;
-    const probabilities = predict(tf, classifier, xValidation, validationIdx.length, dim);
-    const valLoss = computeMetrics(yValidation, probabilities, 0.5).logLoss;
-    const valF1 = bestF1Threshold(yValidation, probabilities).f1;
-    onProgress?.({ ...progress("classifier", epoch, options.epochs, loss, started), valLoss, valF1 });
-    if (valLoss < best.loss - 1e-5) {
-      best.weights.forEach((w) => w.dispose());
-      best = { loss: valLoss, epoch, weights: classifier.getWeights().map((w) => w.clone()) };
-    } else if (epoch - best.epoch >= EARLY_STOPPING_PATIENCE) break;
-  }
-  classifier.setWeights(best.weights);
-  best.weights.forEach((w) => w.dispose());
-
-  const validationProbabilities = predict(tf, classifier, xValidation, validationIdx.length, dim);
-  const { threshold } = bestF1Threshold(yValidation, validationProbabilities);
-  const test =
-    testIdx.length > 0 ? computeMetrics(labelsOf(dataset, testIdx), predict(tf, classifier, gatherRows(X, dim, testIdx), testIdx.length, dim), threshold) : null;
+  const network = await train(networkLearner(tf, shape, encoder, options.epochs, batchSize), options.seed + 1, classifierFit);
+  encoder?.forEach((layer) => layer.forEach((w) => w.dispose()));
+  const fitted = trainBaseline(tf, inputs, crossValidating ? { rows: fitRows, folds, seed: options.seed + 1 } : { train: trainIdx, validation: validationIdx });
+  const baseline = candidate("baseline", fitted.model, fitted.threshold, fitted.validation, { run: 0, best: 0 }, [], fitted.crossValidation ? summaryOf(fitted.crossValidation) : null);
+  const chosen = options.select === "best" && baseline.validation.f1 > network.validation.f1 ? baseline : network;
+  if (chosen !== network) network.model.dispose();
+  const { model: _n, ...networkSummary } = network;
+  const { model: baselineModel, ...baselineSummary } = baseline;
   return {
-    model: classifier,
+    model: chosen.model,
+    selected: chosen.kind,
+    network: networkSummary,
+    baseline: baselineSummary,
+    baselineModel,
+    strategy: crossValidating ? "cross-validation" : "holdout",
+    folds: crossValidating ? folds : null,
     preprocess,
-    threshold,
-    metrics: { validation: computeMetrics(yValidation, validationProbabilities, threshold), test },
+    threshold: chosen.threshold,
+    metrics: { validation: chosen.validation, test: chosen.test },
+    history: { pretrain: pretrainHistory, classifier: network.history },
     rows: { train: trainIdx.length, validation: validationIdx.length, test: testIdx.length, pretrain: options.pretrain ? dataset.rows : 0 },
-    epochs: { pretrain: pretrainEpochs, classifier: epochsRun, best: best.epoch },
+    epochs: { pretrain: pretrainHistory.length, classifier: chosen.epochs.run, best: chosen.epochs.best },
     samplesPerSecond: { pretrain: pretrainFit.ms > 0 ? rate(pretrainFit) : null, classifier: rate(classifierFit) },
     effectiveBatchSize: batchSize,
   };
+}
+
+function summaryOf(cv: CrossValidation): NonNullable<Candidate["crossValidation"]> {
+  return { epochs: cv.epochs, foldScores: cv.foldScores, f1: cv.f1, rocAuc: cv.rocAuc };
 }
 
 function checkTrainable(dataset: Dataset, trainIdx: Int32Array, validationIdx: Int32Array): void {
@@ -167,55 +210,6 @@ function indicesWhere(dataset: Dataset, keep: (i: number) => boolean): Int32Arra
   const out: number[] = [];
   for (let i = 0; i < dataset.rows; i += 1) if (keep(i)) out.push(i);
   return Int32Array.from(out);
-}
-
-function shuffled(indices: Int32Array, random: () => number): Int32Array {
-  const order = permutation(indices.length, random);
-  return order.map((i) => indices[i]!);
-}
-
-function gatherRows(X: Float32Array, dim: number, rows: Int32Array): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  for (let r = 0; r < rows.length; r += 1) out.set(X.subarray(rows[r]! * dim, rows[r]! * dim + dim), r * dim);
-  return out;
-}
-
-function labelsOf(dataset: Dataset, rows: Int32Array): Uint8Array {
-  const out = new Uint8Array(rows.length);
-  for (let r = 0; r < rows.length; r += 1) out[r] = dataset.labels[rows[r]!]!;
-  return out;
-}
-
-async function fitOneEpoch(
-  tf: Tf,
-  model: LayersModel,
-  x: Float32Array,
-  y: Float32Array,
-  rows: number,
-  inDim: number,
-  outDim: number,
-  batchSize: number,
-  classWeight?: Record<number, number>,
-): Promise<number> {
-  const xs = tf.tensor2d(x, [rows, inDim]);
-  const ys = tf.tensor2d(y, [rows, outDim]);
-  try {
-    const history = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0, ...(classWeight ? { classWeight } : {}) });
-    return Number(history.history.loss?.[0] ?? NaN);
-  } finally {
-    xs.dispose();
-    ys.dispose();
-  }
-}
-
-/** Probabilities for packed rows, in large batches (predict batches by 32 unless told). */
-export function predict(tf: Tf, model: LayersModel, x: Float32Array, rows: number, dim: number): Float32Array {
-  if (rows === 0) return new Float32Array(0);
-  return tf.tidy(() => {
-    // Large batches: 8192 took four times as long as 65536 over a million rows on wasm.
-    const output = model.predict(tf.tensor2d(x, [rows, dim]), { batchSize: 65_536 }) as Tensor;
-    return output.dataSync() as Float32Array;
-  });
 }
 
 const rate = (fit: { samples: number; ms: number }) => (fit.ms > 0 ? Math.round((fit.samples / fit.ms) * 1000) : 0);

@@ -105,10 +105,10 @@ export const STAGES: Record<StageName, Stage> = {
   },
 
   /** Promotes this run's candidate when its latest evaluation passed the gate; otherwise records why not. */
-  async "promote-if-passing"(_project, session, state) {
+  async "promote-if-passing"(project, session, state) {
     const version = state.candidate ?? (await findVersion(session.client, "candidate")).version;
     try {
-      const result = await promoteVersion(session.client, { version, actor: "mlops pipeline" });
+      const result = await promoteVersion(session.client, { version, actor: "mlops pipeline", projectRoot: project.root });
       return { promoted: result.action !== "unchanged", from: result.from, to: result.to, serversNotified: result.serversNotified };
     } catch (error) {
       if ((error as { code?: string }).code !== "PROMOTE_REFUSED") throw error;

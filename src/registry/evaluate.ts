@@ -11,7 +11,8 @@ import { loadTf, type Tf } from "../model/backend.js";
 import { emptyColumns, loadDataset, writeFeatures, type Dataset } from "../model/dataset.js";
 import { computeMetrics, type ClassificationMetrics } from "../model/metrics.js";
 import { transformColumns } from "../model/preprocess.js";
-import { predict } from "../model/train.js";
+import { predict } from "../model/fit.js";
+import { predictLogistic } from "../model/logistic.js";
 import { activeVersion, findVersion, type VersionRow } from "./versions.js";
 
 /** Fresh data, the held-out test split (optionally only of batches after some batch), or a file. */
@@ -31,6 +32,12 @@ export interface EvaluationResult {
   rows: number;
   metrics: ClassificationMetrics | null;
   baseline: { version: string; metrics: ClassificationMetrics } | null;
+  /**
+   * The version's own logistic-regression baseline (trained beside it, weights in its manifest)
+   * on the same rows at its own threshold; null for versions trained before baselines existed.
+   * `kept` says whether the version's files are that baseline (model.select "best").
+   */
+  logisticRegression: { metrics: ClassificationMetrics; kept: boolean } | null;
   delta: { f1: number } | null;
   gate: { passed: boolean; verdict: "passed" | "failed" | "no-data"; checks: GateCheck[] };
   evaluationId: number | null;
@@ -53,11 +60,11 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
 
   if (dataset.rows === 0) {
     const checks = [{ name: "data", passed: false, value: 0, limit: null, detail: `no labelled rows in ${source}` }];
-    return { version: version.version, dataSource: data.kind, rows: 0, metrics: null, baseline: null, delta: null, gate: { passed: false, verdict: "no-data", checks }, evaluationId: null };
+    return { version: version.version, dataSource: data.kind, rows: 0, metrics: null, baseline: null, logisticRegression: null, delta: null, gate: { passed: false, verdict: "no-data", checks }, evaluationId: null };
   }
-  const metrics = await scoreVersion(tf, project, version, dataset);
+  const { metrics, logisticRegression } = await scoreVersion(tf, project, version, dataset);
   let baseline: EvaluationResult["baseline"] = null;
-  if (active && active.id !== version.id) baseline = { version: active.version, metrics: await scoreVersion(tf, project, active, dataset) };
+  if (active && active.id !== version.id) baseline = { version: active.version, metrics: (await scoreVersion(tf, project, active, dataset)).metrics };
 
   const checks: GateCheck[] = [
     { name: "f1", passed: metrics.f1 >= gateConfig.f1Threshold, value: metrics.f1, limit: gateConfig.f1Threshold, detail: `F1 ${metrics.f1.toFixed(4)} ${metrics.f1 >= gateConfig.f1Threshold ? ">=" : "<"} ${gateConfig.f1Threshold}` },
@@ -83,7 +90,7 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
       dataSource: data.kind,
       rowCount: dataset.rows,
       f1: metrics.f1,
-      metrics: JSON.parse(JSON.stringify({ ...metrics, baseline })) as Prisma.InputJsonValue,
+      metrics: JSON.parse(JSON.stringify({ ...metrics, baseline, logisticRegression })) as Prisma.InputJsonValue,
       passed,
       gate: JSON.parse(JSON.stringify(gate)) as Prisma.InputJsonValue,
     },
@@ -95,19 +102,30 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
     rows: dataset.rows,
     metrics,
     baseline,
+    logisticRegression,
     delta: baseline ? { f1: metrics.f1 - baseline.metrics.f1 } : null,
     gate,
     evaluationId: stored.id,
   };
 }
 
-async function scoreVersion(tf: Tf, project: Project, version: VersionRow, dataset: Dataset): Promise<ClassificationMetrics> {
-  const { model, manifest } = await loadModelFolder(tf, path.resolve(project.root, version.path));
+/**
+ * Scores a version's files (verified against the checksums the registry stored) and, from the
+ * weights in its manifest, its logistic-regression baseline, through the same preprocessing.
+ */
+async function scoreVersion(tf: Tf, project: Project, version: VersionRow, dataset: Dataset) {
+  const { model, manifest } = await loadModelFolder(tf, path.resolve(project.root, version.path), version.manifest);
   try {
     const x = transformColumns(manifest.preprocess, dataset);
-    const probabilities = predict(tf, model, x, dataset.rows, manifest.preprocess.inputDim);
+    const dim = manifest.preprocess.inputDim;
+    const probabilities = predict(tf, model, x, dataset.rows, dim);
     const labels = Uint8Array.from(dataset.labels.subarray(0, dataset.rows));
-    return computeMetrics(labels, probabilities, manifest.threshold);
+    const metrics = computeMetrics(labels, probabilities, manifest.threshold);
+    const base = manifest.baseline;
+    const logisticRegression = base
+      ? { metrics: computeMetrics(labels, predictLogistic(base.weights, x, dim, Int32Array.from({ length: dataset.rows }, (_, i) => i)), base.threshold), kept: manifest.selected === "baseline" }
+      : null;
+    return { metrics, logisticRegression };
   } finally {
     model.dispose();
   }

@@ -1,9 +1,11 @@
 import os from "node:os";
+import path from "node:path";
 import type pg from "pg";
 import type { PrismaClient } from "../db/prisma.js";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
 import { MODEL_CHANNEL } from "../server/channel.js";
-import { activeVersion, findVersion } from "./versions.js";
+import { readModelFiles } from "../model/artifacts.js";
+import { activeVersion, findVersion, type VersionRow } from "./versions.js";
 
 /** Serialises promotions so two at once leave one active version and two ordered history rows. */
 const PROMOTE_LOCK = 0x6d6c7072; // "mlpr"
@@ -14,6 +16,11 @@ export interface PromoteRequest {
   force?: boolean;
   reason?: string;
   actor?: string;
+  /**
+   * The project root: the target's files are then verified against the checksums the registry
+   * stored before it becomes active (a version whose files fail is refused, even with --force).
+   */
+  projectRoot?: string;
 }
 
 export interface PromotionResult {
@@ -64,6 +71,7 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
     const current = await activeVersion(client);
     const target = request.rollback ? await previousVersion(client, current?.id) : await findVersion(client, request.version ?? "candidate");
     const evaluation = await latestEvaluation(client, target.id);
+    if (request.projectRoot !== undefined) await verifyFiles(request.projectRoot, target);
     if (current?.id === target.id) {
       await client.query("ROLLBACK");
       return { action: "unchanged", from: current.version, to: target.version, evaluation, reason: null, actor, serversNotified: 0 };
@@ -95,6 +103,16 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
+  }
+}
+
+/** A version whose files do not match the registry cannot become active: a server would refuse to load it. */
+async function verifyFiles(root: string, target: VersionRow): Promise<void> {
+  try {
+    await readModelFiles(path.resolve(root, target.path), target.manifest);
+  } catch (error) {
+    if (!(error instanceof MlopsError)) throw error;
+    throw new MlopsError("PROMOTE_REFUSED", `${target.version} cannot be promoted: ${error.message}`, { exitCode: ExitCode.usage, hint: error.hint ?? "Restore the model folder or retrain.", cause: error });
   }
 }
 

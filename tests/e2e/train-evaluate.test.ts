@@ -4,6 +4,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, connectProject, json, runCli, tempProject } from "../helpers/cli.js";
 
+/** Training on a shared 2-core machine can take minutes; the default 60 s is for quick tests. */
+const TRAINING_TIMEOUT = 300_000;
+
 let project: ReturnType<typeof tempProject>;
 const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
 
@@ -40,7 +43,7 @@ describe("train and evaluate through the CLI", () => {
     const result = await mlops("train");
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("no data to train on");
-  });
+  }, TRAINING_TIMEOUT);
 
   it("seeds, trains a candidate above F1 0.9, and passes the gate on the test split", async () => {
     expect((await mlops("seed", "12000", "--seed", "1")).code).toBe(0);
@@ -62,7 +65,7 @@ describe("train and evaluate through the CLI", () => {
     const models = json<{ versions: Array<{ version: string; lastEvaluation: { passed: boolean } }> }>(await mlops("models", "--json"));
     expect(models.versions[0]).toMatchObject({ version: trained.version, lastEvaluation: { passed: true } });
     expect(json(await mlops("models", "show", trained.version, "--json"))).toMatchObject({ version: trained.version });
-  });
+  }, TRAINING_TIMEOUT);
 
   it("says so, with exit 3, when there is no fresh data; and fails the gate on drifted data", async () => {
     const noData = await mlops("evaluate", "--model", "latest", "--json");
@@ -76,7 +79,7 @@ describe("train and evaluate through the CLI", () => {
     expect(result.rows).toBe(3000);
     expect(result.metrics!.f1).toBeLessThan(0.8);
     expect(result.gate.checks.find((c) => c.name === "f1")?.passed).toBe(false);
-  });
+  }, TRAINING_TIMEOUT);
 
   it("compares a candidate with the active version on the same rows", async () => {
     const [latest] = await sql("SELECT id, version FROM model_versions ORDER BY id DESC LIMIT 1");
@@ -85,7 +88,7 @@ describe("train and evaluate through the CLI", () => {
     const evaluated = json<Evaluated>(await mlops("evaluate", "--model", second.version, "--split", "test", "--json"));
     expect(evaluated.baseline?.version).toBe(latest.version);
     expect(evaluated.gate.checks.map((c) => c.name)).toEqual(["f1", "baseline"]);
-  });
+  }, TRAINING_TIMEOUT);
 
   it("retrains when the active version falls below the gate on fresh data", async () => {
     // The active version was trained before the drifted batch, so that batch is fresh data for it.
@@ -95,14 +98,14 @@ describe("train and evaluate through the CLI", () => {
     expect(outcome.evaluation.gate.passed).toBe(false);
     expect(outcome.retrained.version).not.toBe(active.version);
     expect(outcome.retrained.evaluation.version).toBe(outcome.retrained.version);
-  });
+  }, TRAINING_TIMEOUT);
 
   it("gives two trainings at once distinct versions", async () => {
     const [a, b] = await Promise.all([mlops("train", "--epochs", "2", "--json"), mlops("train", "--epochs", "2", "--json")]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expect(json<Trained>(a).version).not.toBe(json<Trained>(b).version);
-  });
+  }, TRAINING_TIMEOUT);
 
   it("leaves no registered version and no visible half-written folder when killed", async () => {
     const before = (await sql("SELECT count(*)::int AS n FROM model_versions"))[0].n;
@@ -114,5 +117,5 @@ describe("train and evaluate through the CLI", () => {
     expect((await sql("SELECT count(*)::int AS n FROM model_versions"))[0].n).toBe(before);
     expect(readdirSync(path.join(project.dir, "models")).filter((f) => !f.startsWith("."))).toEqual(folders);
     expect(existsSync(path.join(project.dir, "models"))).toBe(true);
-  });
+  }, TRAINING_TIMEOUT);
 });

@@ -182,21 +182,45 @@ describe("rocAuc", () => {
 });
 
 describe("bestF1Threshold", () => {
-  it("finds the optimum, which need not be near 0.5", () => {
-    // Scanning down: F1 is 2/5, 4/6, 4/7, 6/8, 6/9, 8/10, 8/11 at 0.9 ... 0.1.
+  it("finds the optimum, which need not be near 0.5, and sits between the scores that bound it", () => {
+    // Scanning down: F1 is 2/5, 4/6, 4/7, 6/8, 6/9, 8/10, 8/11 at 0.9 ... 0.1: best from 0.2, so
+    // anything in (0.1, 0.2] gives it; the middle is 0.15.
     const labels = labelsOf([1, 1, 0, 1, 0, 1, 0]);
     const probabilities = probs([0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1]);
-    expect(bestF1Threshold(labels, probabilities)).toEqual({ threshold: 0.2, f1: 0.8 });
+    const best = bestF1Threshold(labels, probabilities);
+    expect(best.f1).toBe(0.8);
+    expect(best.threshold).toBeCloseTo(0.15, 12);
   });
 
-  it("breaks ties in F1 towards the threshold closest to 0.5", () => {
-    // 0.9 and 0.45 both give F1 2/3; so do 0.55 and 0.1.
-    expect(bestF1Threshold(labelsOf([1, 0, 0, 1]), probs([0.9, 0.8, 0.6, 0.45])).threshold).toBe(0.45);
-    expect(bestF1Threshold(labelsOf([1, 0, 0, 1]), probs([0.55, 0.3, 0.2, 0.1])).threshold).toBe(0.55);
+  it("puts the threshold in the middle of the gap of a perfectly separated set", () => {
+    // Negatives up to 0.2, positives from 0.9 up: any threshold in (0.2, 0.9] is perfect.
+    const best = bestF1Threshold(labelsOf([0, 0, 0, 1, 1, 1]), probs([0.05, 0.1, 0.2, 0.9, 0.95, 0.99]));
+    expect(best).toEqual({ threshold: 0.55, f1: 1 });
+    // The edge (the lowest positive score) was the old answer: a positive scoring a hair lower
+    // on new data was lost.
+    expect(computeMetrics(labelsOf([1]), probs([0.89]), best.threshold).f1).toBe(1);
   });
 
-  it("returns threshold 0.5 and F1 0 when there are no positives", () => {
+  it("spans neighbouring cut-offs of equal F1, and counts tied scores as one cut-off", () => {
+    // At 0.8 (tie of a positive and a negative) F1 = 2/3; at 0.7 F1 = 4/5; at 0.6 (a
+    // negative) 4/6; so the plateau is (0.6, 0.7]: the middle 0.65.
+    const best = bestF1Threshold(labelsOf([1, 0, 1, 0, 0]), probs([0.8, 0.8, 0.7, 0.6, 0.1]));
+    expect(best.f1).toBeCloseTo(0.8, 12);
+    expect(best.threshold).toBeCloseTo(0.65, 12);
+    // Every score tied: one cut-off, every row positive; its plateau reaches down to 0.
+    const tied = bestF1Threshold(labelsOf([1, 0, 1]), probs([0.4, 0.4, 0.4]));
+    expect(tied).toEqual({ threshold: 0.2, f1: 0.8 });
+    // Two cut-offs of equal F1 side by side make one plateau: at 0.9 F1 = 2/3 (1 tp, 0 fp,
+    // 1 fn), at 0.5 (a positive and a negative together) 2*2/(4+1) = 0.8, at 0.3 (a negative)
+    // 4/6, at 0.2 (a negative) 4/7: the plateau is (0.3, 0.5].
+    const wide = bestF1Threshold(labelsOf([1, 1, 0, 0, 0]), probs([0.9, 0.5, 0.5, 0.3, 0.2]));
+    expect(wide.f1).toBeCloseTo(0.8, 12);
+    expect(wide.threshold).toBeCloseTo(0.4, 12);
+  });
+
+  it("returns threshold 0.5 when validation holds a single class", () => {
     expect(bestF1Threshold(labelsOf([0, 0]), probs([0.2, 0.9]))).toEqual({ threshold: 0.5, f1: 0 });
+    expect(bestF1Threshold(labelsOf([1, 1, 1]), probs([0.2, 0.6, 0.9]))).toEqual({ threshold: 0.5, f1: 0.8 });
     expect(bestF1Threshold(labelsOf([]), probs([]))).toEqual({ threshold: 0.5, f1: 0 });
   });
 
@@ -205,8 +229,9 @@ describe("bestF1Threshold", () => {
       const { labels, probabilities } = randomCase(seed, 300);
       const best = bestF1Threshold(labels, probabilities);
       const expected = bruteForceBestF1(labels, probabilities);
-      expect(best.threshold).toBe(expected.threshold);
       expect(best.f1).toBeCloseTo(expected.f1, 12);
+      // Strictly between two neighbouring observed scores (or below the lowest), never on one.
+      expect(new Set(probabilities).has(best.threshold)).toBe(false);
       expect(computeMetrics(labels, probabilities, best.threshold).f1).toBe(best.f1);
     }
   });

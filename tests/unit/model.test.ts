@@ -64,25 +64,59 @@ describe("network", () => {
 describe("training", () => {
   it("lowers the loss and learns the rule", async () => {
     const losses: number[] = [];
-    const trained = await trainModel(tf, syntheticDataset(3000, 2), config, quick, (p) => {
+    const trained = await trainModel(tf, syntheticDataset(3000, 2), config, { ...quick, smallDataRows: 100 }, (p) => {
       if (p.stage === "classifier") losses.push(p.loss);
     });
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     expect(trained.metrics.validation.f1).toBeGreaterThan(0.8);
     expect(trained.threshold).toBeGreaterThan(0);
     expect(trained.threshold).toBeLessThan(1);
-  });
+  }, 300_000);
 
-  it("gives identical weights for the same data, seed and backend", async () => {
+  it("gives identical weights for the same data, seed and backend, with cross-validation on", async () => {
     const dataset = syntheticDataset(1500, 3);
     const digest = async () => {
-      const trained = await trainModel(tf, dataset, config, quick);
       const hash = createHash("sha256");
+      const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 4, smallDataRows: 5000, folds: 3 });
+      expect(trained.strategy).toBe("cross-validation");
+      for (const w of trained.baselineModel.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
       for (const w of trained.model.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
       return hash.digest("hex");
     };
     expect(await digest()).toBe(await digest());
-  });
+  }, 300_000);
+
+  it("cross-validates small data: epochs and threshold out of fold, fold scores, a refit on train + validation", async () => {
+    const dataset = syntheticDataset(1200, 8);
+    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4 });
+    expect(trained.strategy).toBe("cross-validation");
+    const cv = trained.network.crossValidation!;
+    expect(cv.foldScores.map((f) => f.fold)).toEqual([1, 2, 3, 4]);
+    // Every train + validation row is scored once, out of fold.
+    expect(cv.foldScores.reduce((sum, f) => sum + f.rows, 0)).toBe(trained.rows.train + trained.rows.validation);
+    expect(trained.metrics.validation.rows).toBe(trained.rows.train + trained.rows.validation);
+    expect(cv.epochs).toBeGreaterThanOrEqual(1);
+    expect(cv.epochs).toBeLessThanOrEqual(5);
+    expect(trained.history.classifier.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(cv.f1.mean).toBeGreaterThan(0.7);
+    expect(trained.baseline.crossValidation!.foldScores).toHaveLength(4);
+    expect(trained.metrics.test!.rows).toBe(trained.rows.test);
+  }, 300_000);
+
+  it("holds out validation on larger data, and --select best keeps the better of network and baseline", async () => {
+    const dataset = syntheticDataset(1200, 9);
+    const holdout = await trainModel(tf, dataset, config, { ...quick, epochs: 3, smallDataRows: 100 });
+    expect(holdout.strategy).toBe("holdout");
+    expect(holdout.network.crossValidation).toBeNull();
+    expect(holdout.history.classifier[0]).toMatchObject({ epoch: 1 });
+    expect(holdout.history.classifier[0]!.valF1).toBeGreaterThan(0);
+    // One network epoch with no pretraining is weaker than the logistic regression.
+    const weak = await trainModel(tf, dataset, config, { ...quick, epochs: 1, pretrain: false, hidden: [2], learningRate: 0.0001, smallDataRows: 100, select: "best" });
+    expect(weak.baseline.validation.f1).toBeGreaterThan(weak.network.validation.f1);
+    expect(weak.selected).toBe("baseline");
+    expect(weak.model.layers.filter((l) => l.getClassName() === "Dense")).toHaveLength(1);
+    expect(weak.threshold).toBe(weak.baseline.threshold);
+  }, 300_000);
 
   it("refuses one class only, and too few rows, with clear errors", async () => {
     const oneClass = syntheticDataset(500, 4);

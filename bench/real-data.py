@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Test F1 of `mlops train` (defaults) on real public tables against scikit-learn, same split.
+
+Run by hand (CI does not): `npm run build && python3 bench/real-data.py`. Needs Debian's
+python3-sklearn, whose package also ships the tables (sklearn/datasets/data). Each table is
+split 80/20 (stratified, seed 0); mlops collects only the 80% (its own row-hash splits then
+train and validate inside it) and is scored with `mlops evaluate --data` on the 20%; scikit-learn
+fits LogisticRegression (standardised inputs) and GradientBoostingClassifier on the same 80% and
+is scored on the same 20% at its default threshold. Defaults only: nothing is tuned per table.
+"""
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(ROOT, "dist", "bin", "mlops.js")
+SKLEARN_DATA = "/usr/lib/python3/dist-packages/sklearn/datasets/data"
+
+
+def sklearn_csv(name):
+    """sklearn's bundled CSVs: a header line of counts and names, then rows, the target last."""
+    with open(os.path.join(SKLEARN_DATA, name)) as f:
+        rows = list(csv.reader(f))[1:]
+    data = np.array([[float(v) for v in r] for r in rows])
+    return data[:, :-1], data[:, -1]
+
+
+def breast_cancer():
+    X, y = sklearn_csv("breast_cancer.csv")
+    return [f"f{i:02d}" for i in range(X.shape[1])], X, (y == 0).astype(int)  # positive: malignant
+
+
+def wine():
+    X, y = sklearn_csv("wine_data.csv")
+    return [f"f{i:02d}" for i in range(X.shape[1])], X, (y == 0).astype(int)  # cultivar 0 against the rest
+
+
+def diabetes():
+    with gzip.open(os.path.join(SKLEARN_DATA, "diabetes_data_raw.csv.gz"), "rt") as f:
+        X = np.array([[float(v) for v in line.split()] for line in f if line.strip()])
+    with gzip.open(os.path.join(SKLEARN_DATA, "diabetes_target.csv.gz"), "rt") as f:
+        target = np.array([float(line) for line in f if line.strip()])
+    return [f"f{i:02d}" for i in range(X.shape[1])], X, (target > np.median(target)).astype(int)  # progression above median
+
+
+def weather():
+    with open(os.path.join(ROOT, "fixtures", "public", "weather.csv")) as f:
+        rows = list(csv.DictReader(f))
+    kinds = sorted({r["weather"] for r in rows})
+    names = ["month", "precipitation", "temp_max", "temp_min", "wind"] + [f"weather_{k}" for k in kinds]
+    X = np.array([[float(r[c]) for c in names[:5]] + [1.0 if r["weather"] == k else 0.0 for k in kinds] for r in rows])
+    return names, X, np.array([int(r["seattle"]) for r in rows])
+
+
+def write_csv(path, names, X, y):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", *names, "label"])
+        for i, (row, label) in enumerate(zip(X, y)):
+            w.writerow([i + 1, *[repr(float(v)) for v in row], int(label)])
+
+
+def mlops(cwd, *args):
+    result = subprocess.run(["node", CLI, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "CI": "true", "NO_COLOR": "1"})
+    if result.returncode not in (0, 3):
+        sys.exit(f"mlops {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return json.loads(result.stdout) if "--json" in args else result
+
+
+def run(name, load):
+    names, X, y = load()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=10000)).fit(X_train, y_train)
+    boosting = GradientBoostingClassifier(random_state=0).fit(X_train, y_train)
+    with tempfile.TemporaryDirectory(prefix="mlops-real-") as cwd:
+        os.chmod(cwd, 0o755)
+        write_csv(os.path.join(cwd, "train.csv"), names, X_train, y_train)
+        write_csv(os.path.join(cwd, "holdout.csv"), names, X_test, y_test)
+        try:
+            mlops(cwd, "init", "--from", "train.csv", "--label", "label", "--json")
+            mlops(cwd, "collect", "--file", "train.csv", "--json")
+            trained = mlops(cwd, "train", *os.environ.get("MLOPS_TRAIN_ARGS", "").split(), "--json")
+            evaluated = mlops(cwd, "evaluate", "--model", trained["version"], "--data", "holdout.csv", "--json")
+        finally:
+            subprocess.run(["node", CLI, "db", "stop"], cwd=cwd, capture_output=True)
+    return {
+        "data set": name,
+        "rows": len(y),
+        "test rows": len(y_test),
+        "strategy": trained["strategy"],
+        "epochs": trained["epochs"],
+        "mlops": evaluated["metrics"]["f1"],
+        "mlops baseline": evaluated["logisticRegression"]["metrics"]["f1"],
+        "sklearn logistic": f1_score(y_test, logistic.predict(X_test)),
+        "sklearn boosting": f1_score(y_test, boosting.predict(X_test)),
+    }
+
+
+if __name__ == "__main__":
+    tables = [("breast_cancer (sklearn)", breast_cancer), ("diabetes > median (sklearn)", diabetes), ("wine cultivar 0 (sklearn)", wine), ("weather (vega-datasets)", weather)]
+    only = os.environ.get("MLOPS_REAL_ONLY")
+    results = [run(n, f) for n, f in tables if not only or only in n]
+    for r in results:
+        print(f"{r['data set']}: epochs {r['epochs']}", file=sys.stderr)
+    print("| data set | rows | test rows | mlops strategy | mlops F1 | its logistic baseline | scikit-learn LogisticRegression | scikit-learn GradientBoosting |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(f"| {r['data set']} | {r['rows']} | {r['test rows']} | {r['strategy']} | {r['mlops']:.3f} | {r['mlops baseline']:.3f} | {r['sklearn logistic']:.3f} | {r['sklearn boosting']:.3f} |")

@@ -1,0 +1,62 @@
+import type { LayersModel } from "@tensorflow/tfjs";
+import type { Tf } from "./backend.js";
+import { poolOutOfFold, stratifiedFolds, type CrossValidation } from "./cross-validation.js";
+import { labelsOf, type Inputs } from "./fit.js";
+import { fitLogistic, predictLogistic } from "./logistic.js";
+import { bestF1Threshold, computeMetrics, type ClassificationMetrics } from "./metrics.js";
+import { createLogisticRegression } from "./network.js";
+
+export interface BaselineFit {
+  model: LayersModel;
+  threshold: number;
+  validation: ClassificationMetrics;
+  crossValidation: CrossValidation | null;
+}
+
+/** Weights rounded to float32 as the saved Dense layer holds them, so chosen thresholds match what is served. */
+function fitRounded(inputs: Inputs, rows: Int32Array) {
+  const fit = fitLogistic(inputs.X, inputs.dim, inputs.labels, rows);
+  return { kernel: Float32Array.from(fit.kernel), bias: Math.fround(fit.bias) };
+}
+
+/**
+ * The logistic-regression baseline on the same inputs and rows as the network: fitted on the
+ * training split with its threshold from validation, or cross-validated on the same stratified
+ * folds (same seed) and refitted on all of them. Returned as a one-Dense-layer tfjs model so the
+ * same artifacts and forward pass serve it.
+ */
+export function trainBaseline(tf: Tf, inputs: Inputs, plan: { train: Int32Array; validation: Int32Array } | { rows: Int32Array; folds: number; seed: number }): BaselineFit {
+  let threshold: number;
+  let validation: ClassificationMetrics;
+  let crossValidation: CrossValidation | null = null;
+  let fitRows: Int32Array;
+  let trained: ReturnType<typeof fitRounded> | null = null;
+  if ("rows" in plan) {
+    const y = labelsOf(inputs.labels, plan.rows);
+    const foldOf = stratifiedFolds(y, plan.folds, plan.seed);
+    const outOfFold = new Float32Array(plan.rows.length);
+    for (let fold = 0; fold < plan.folds; fold += 1) {
+      const kept = plan.rows.filter((_, i) => foldOf[i] !== fold);
+      const held = Int32Array.from(foldOf.keys()).filter((i) => foldOf[i] === fold);
+      const probabilities = predictLogistic(fitRounded(inputs, kept), inputs.X, inputs.dim, held.map((i) => plan.rows[i]!));
+      held.forEach((i, j) => (outOfFold[i] = probabilities[j]!));
+    }
+    crossValidation = { epochs: 0, history: [], ...poolOutOfFold(y, foldOf, outOfFold, plan.folds) };
+    threshold = crossValidation.threshold;
+    validation = computeMetrics(y, outOfFold, threshold);
+    fitRows = plan.rows;
+  } else {
+    const y = labelsOf(inputs.labels, plan.validation);
+    trained = fitRounded(inputs, plan.train);
+    const probabilities = predictLogistic(trained, inputs.X, inputs.dim, plan.validation);
+    ({ threshold } = bestF1Threshold(y, probabilities));
+    validation = computeMetrics(y, probabilities, threshold);
+    fitRows = plan.train;
+  }
+  const final = trained ?? fitRounded(inputs, fitRows);
+  const model = createLogisticRegression(tf, inputs.dim);
+  const weights = [tf.tensor2d(final.kernel, [inputs.dim, 1]), tf.tensor1d([final.bias])];
+  model.setWeights(weights);
+  weights.forEach((w) => w.dispose());
+  return { model, threshold, validation, crossValidation };
+}
