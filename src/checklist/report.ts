@@ -1,4 +1,4 @@
-import { chalk } from "../cli/output.js";
+import { chalk } from "../terminal/output.js";
 import type { ItemOutcome } from "./run.js";
 
 export interface ChecklistSummary {

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { TOOLKIT_VERSION } from "../package-root.js";
-import type { CommandContext, GlobalOptions } from "./context.js";
+import type { CommandContext, GlobalOptions } from "../commands/context.js";
 
 /** A command implementation: validated inside, returns an exit code when it is not 0. */
 export type CommandRun = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | void>;
@@ -18,7 +18,7 @@ function lazy(state: RunState, load: () => Promise<CommandRun>) {
     const command = received.at(-1) as Command;
     const args = command.args;
     const options = command.optsWithGlobals() as Record<string, unknown> & GlobalOptions;
-    const [run, { createContext }] = await Promise.all([load(), import("./context.js")]);
+    const [run, { createContext }] = await Promise.all([load(), import("../commands/context.js")]);
     const code = await run(createContext(options), options, args);
     state.exitCode = code ?? 0;
   };

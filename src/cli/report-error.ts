@@ -1,5 +1,5 @@
 import { ExitCode, isMlopsError, type MlopsError } from "../errors.js";
-import { chalkStderr } from "./colors.js";
+import { chalkStderr } from "../terminal/colors.js";
 import { redactSecrets } from "../redact.js";
 
 interface ReportOptions {

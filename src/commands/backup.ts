@@ -1,10 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { newTable } from "../cli/table.js";
+import { newTable } from "../terminal/table.js";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { count, parseOptions } from "../cli/options.js";
-import { chalk } from "../cli/output.js";
+import type { CommandContext } from "./context.js";
+import { count, parseOptions } from "./options.js";
+import { chalk } from "../terminal/output.js";
 import { loadProject, type Project } from "../config/load.js";
 import {
   assertEmptyTarget,
@@ -23,8 +23,8 @@ import { connectPg, resolveDatabase } from "../db/connection.js";
 import { ExitCode, usageError } from "../errors.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 import { redactUrl } from "../redact.js";
-import { formatBytes } from "../cli/format.js";
-import { formatNumber as n } from "../cli/format.js";
+import { formatBytes } from "../terminal/format.js";
+import { formatNumber as n } from "../terminal/format.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { count, decimal, parseOptions, share } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { count, decimal, parseOptions, share } from "./options.js";
 import path from "node:path";
 import { loadProject, type Project } from "../config/load.js";
 import { collectFeedback } from "../data/feedback.js";

@@ -1,12 +1,12 @@
-import { newTable } from "../cli/table.js";
+import { newTable } from "../terminal/table.js";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { count, parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { count, parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { dataOverview, quarantineEntries, type DataOverview } from "../data/overview.js";
 import { withDatabase } from "../db/session.js";
-import { formatNumber as n } from "../cli/format.js";
+import { formatNumber as n } from "../terminal/format.js";
 
 
 export async function runData(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {

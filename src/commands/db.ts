@@ -1,6 +1,6 @@
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { formatBytes } from "../cli/format.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { formatBytes } from "../terminal/format.js";
 import { loadProject } from "../config/load.js";
 import { connectPg, resolveDatabase } from "../db/connection.js";
 import { stopEmbeddedServer } from "../db/embedded.js";

@@ -1,15 +1,15 @@
 import path from "node:path";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
 import { validateActiveVersion, type ValidationOutcome } from "../pipeline/validate.js";
 import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
 import { activeVersion, findVersion } from "../registry/versions.js";
-import { formatNumber } from "../cli/format.js";
+import { formatNumber } from "../terminal/format.js";
 
 const evaluateOptions = z.object({
   model: z.string().min(1).optional(),

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { parseOptions } from "./options.js";
 import { inferSchemaFromFile } from "../data/infer-from-file.js";
 import { usageError } from "../errors.js";
 import { initProject, type InitResult } from "../project/init.js";

@@ -1,11 +1,11 @@
-import { newTable } from "../cli/table.js";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
+import { newTable } from "../terminal/table.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { findVersion, listVersions } from "../registry/versions.js";
-import { formatNumber } from "../cli/format.js";
+import { formatNumber } from "../terminal/format.js";
 
 const f1 = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { count, decimal, parseOptions, share } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { count, decimal, parseOptions, share } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";

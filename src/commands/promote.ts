@@ -1,8 +1,8 @@
-import { newTable } from "../cli/table.js";
+import { newTable } from "../terminal/table.js";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";

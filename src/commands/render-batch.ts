@@ -1,6 +1,6 @@
-import { chalk } from "../cli/output.js";
+import { chalk } from "../terminal/output.js";
 import type { BatchSummary } from "../data/ingest.js";
-import { formatNumber as n } from "../cli/format.js";
+import { formatNumber as n } from "../terminal/format.js";
 
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 

@@ -1,4 +1,4 @@
-import { chalk, type Output } from "../cli/output.js";
+import { chalk, type Output } from "../terminal/output.js";
 import type { PredictSummary } from "../pipeline/predict/run.js";
 
 const n = (value: number) => value.toLocaleString("en-US");

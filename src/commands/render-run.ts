@@ -1,6 +1,6 @@
-import { formatMinute, formatNumber, formatSeconds, truncate } from "../cli/format.js";
-import { chalk } from "../cli/output.js";
-import { newCompactTable } from "../cli/table.js";
+import { formatMinute, formatNumber, formatSeconds, truncate } from "../terminal/format.js";
+import { chalk } from "../terminal/output.js";
+import { newCompactTable } from "../terminal/table.js";
 import type { RunDetail, RunListing } from "../pipeline/history.js";
 import type { RunResult } from "../pipeline/runner.js";
 

@@ -1,8 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { count, parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { count, parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";

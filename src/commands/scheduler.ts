@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { parseOptions } from "./options.js";
 import { loadProject, type Project } from "../config/load.js";
 import { ExitCode } from "../errors.js";
 import type { RunResult } from "../pipeline/runner.js";

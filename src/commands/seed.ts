@@ -5,8 +5,8 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { count, decimal, parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { count, decimal, parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import type { MlopsConfig } from "../config/schema.js";
 import { ingestBatch } from "../data/ingest.js";
@@ -15,7 +15,7 @@ import { generateRows, type SyntheticOptions } from "../data/synthetic.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode } from "../errors.js";
 import { renderBatch, progressText } from "./render-batch.js";
-import { formatNumber } from "../cli/format.js";
+import { formatNumber } from "../terminal/format.js";
 
 const seedOptions = z.object({
   rows: count(1, 100_000_000).default(1000),

@@ -1,8 +1,8 @@
 import cluster from "node:cluster";
 import v8 from "node:v8";
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { count, parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { count, parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 
 const serveOptions = z.object({
@@ -22,7 +22,7 @@ export async function runServe(ctx: CommandContext, options: Record<string, unkn
   const port = parsed.port ?? project.config.serve.port;
   if (parsed.workers > 1 && cluster.isPrimary) return runPrimary(ctx, parsed.workers);
   // Imported here, so a cluster primary (which only forks and waits) never loads the server.
-  const { serve } = await import("../server/serve.js");
+  const [{ serve }, { liveReport }] = await Promise.all([import("../server/serve.js"), import("../report/live.js")]);
 
   const worker = cluster.isWorker ? `worker ${cluster.worker?.id}: ` : "";
   // Every request leaves a few kilobytes of short-lived objects; a larger young generation
@@ -34,6 +34,7 @@ export async function runServe(ctx: CommandContext, options: Record<string, unkn
     port,
     ...(parsed.model ? { model: parsed.model } : {}),
     logPredictions: parsed.logPredictions,
+    dashboard: (target) => liveReport(project, target),
     onNote: (message) => ctx.out.note(`${worker}${message}`),
     onReady: ({ url, modelVersion }) => {
       if (cluster.isWorker) {

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { count, decimal, parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { count, decimal, parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
-import { trainVersion, type TrainVersionResult } from "../model/train-version.js";
-import { formatNumber } from "../cli/format.js";
+import { trainVersion, type TrainVersionResult } from "../registry/train-version.js";
+import { formatNumber } from "../terminal/format.js";
 
 const hiddenList = z.preprocess(
   (value) => (typeof value === "string" ? value.split(",").map((part) => Number(part.trim())) : value),

@@ -1,19 +1,19 @@
 import { z } from "zod";
-import type { CommandContext } from "../cli/context.js";
-import { chalk } from "../cli/output.js";
-import { count, parseOptions } from "../cli/options.js";
+import type { CommandContext } from "./context.js";
+import { chalk } from "../terminal/output.js";
+import { count, parseOptions } from "./options.js";
 import { loadProject } from "../config/load.js";
 import { ingestBatch } from "../data/ingest.js";
 import { openSource } from "../data/sources/open.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode } from "../errors.js";
-import { trainVersion } from "../model/train-version.js";
+import { trainVersion } from "../registry/train-version.js";
 import { initProject } from "../project/init.js";
 import { evaluateVersion } from "../registry/evaluate.js";
 import { promoteVersion } from "../registry/promote.js";
 import { activeVersion } from "../registry/versions.js";
 import { serve } from "../server/serve.js";
-import { formatNumber } from "../cli/format.js";
+import { formatNumber } from "../terminal/format.js";
 
 const upOptions = z.object({
   rows: count(100, 10_000_000).default(10_000),

@@ -1,5 +1,5 @@
 import { usageError } from "../errors.js";
-import { baseReport, NUMERIC_TOLERANCE, type ColumnProfile, type ColumnReport, type InferOptions, type LabelClass } from "./infer-schema.js";
+import { baseReport, NUMERIC_TOLERANCE, type ColumnProfile, type ColumnReport, type InferOptions, type LabelClass } from "./column-profile.js";
 import { DECIMAL } from "./values.js";
 
 /** Label pairs whose positive class is fixed by convention; the first of each is positive. */

@@ -2,36 +2,10 @@ import type { Feature } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import type { RawRow, RawValue } from "./types.js";
 import { chooseLabel } from "./infer-label.js";
+import { baseReport, distinctCounts, isNumeric, NUMERIC_TOLERANCE, type ColumnProfile, type ColumnReport, type InferOptions, type LabelClass } from "./column-profile.js";
+
+export { distinctCounts, isNumeric, NUMERIC_TOLERANCE, type ColumnReport, type InferOptions, type LabelClass } from "./column-profile.js";
 import { DECIMAL, NON_FINITE, parseNumber, presentText } from "./values.js";
-
-export interface InferOptions {
-  label: string;
-  /** Rows to look at, default 10_000. */
-  sampleSize?: number;
-  /** Most distinct values a text column may hold and still be categorical, default 50. */
-  maxCategories?: number;
-  rowKey?: string;
-  /** The label's positive and negative classes, as text in the data; otherwise chosen (see infer-label.ts). */
-  positive?: string;
-  negative?: string;
-}
-
-export interface ColumnReport {
-  name: string;
-  role: "feature" | "label" | "row-key" | "ignored";
-  type: "numeric" | "categorical" | null;
-  nullable: boolean;
-  missing: number;
-  distinct: number;
-  min?: number;
-  max?: number;
-  values?: string[];
-  /** A numeric column's values that are not numbers (at most 1% of its values), with their counts. */
-  badValues?: Array<{ value: string; count: number }>;
-  note?: string;
-}
-
-export type LabelClass = string | number | boolean;
 
 export interface InferredSchema {
   features: Feature[];
@@ -46,26 +20,6 @@ export interface InferredSchema {
 const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_NAME_LENGTH = 63;
 const ID_LIKE_NAME = /^(id|key|uuid)$|_id$/i;
-
-/**
- * A column stays numeric with up to this share of values that are not numbers: one stray "abc"
- * among 3,000 integers must not drop the column (collect quarantines that row instead).
- */
-export const NUMERIC_TOLERANCE = 0.01;
-
-/** What one pass over the sample learned about a column. Values are keyed by their trimmed text. */
-export interface ColumnProfile {
-  name: string;
-  present: number;
-  counts: Map<string, number>;
-  /** False once too many values are not numbers to ever be within NUMERIC_TOLERANCE. */
-  numeric: boolean;
-  /** Present values that are not numbers. */
-  nonNumeric: number;
-  allBoolean: boolean;
-  min: number;
-  max: number;
-}
 
 /** Non-finite spellings ("NaN", "inf") say nothing about a column's type; validation rejects them later. */
 function typedText(value: RawValue | undefined): string | null {
@@ -104,26 +58,6 @@ async function profileSample(rows: AsyncIterable<RawRow> | Iterable<RawRow>, sam
   return { profiles, rowsSampled };
 }
 
-/**
- * Counts per distinct value, merging texts that are the same number ("1" and "1.0") in numeric
- * columns; the few values of a numeric column that are not numbers are left out (see badValues).
- */
-export function distinctCounts(profile: ColumnProfile): Map<string, number> {
-  if (!isNumeric(profile)) return profile.counts;
-  const merged = new Map<string, number>();
-  for (const [text, count] of profile.counts) {
-    const number = Number(text);
-    if (!DECIMAL.test(text) || !Number.isFinite(number)) continue;
-    const key = String(number);
-    merged.set(key, (merged.get(key) ?? 0) + count);
-  }
-  return merged;
-}
-
-/** Numeric when at least 99% of the present values are numbers. */
-export const isNumeric = (profile: ColumnProfile) =>
-  profile.numeric && profile.present > 0 && profile.nonNumeric <= profile.present * NUMERIC_TOLERANCE && profile.nonNumeric < profile.present;
-
 /** The values of a numeric column that are not numbers, most frequent first. */
 function badValues(profile: ColumnProfile): Array<{ value: string; count: number }> {
   const bad: Array<{ value: string; count: number }> = [];
@@ -135,11 +69,6 @@ function badValues(profile: ColumnProfile): Array<{ value: string; count: number
 
 function looksLikeRowKey(profile: ColumnProfile, rowsSampled: number): boolean {
   return ID_LIKE_NAME.test(profile.name) && rowsSampled > 1 && profile.present === rowsSampled && distinctCounts(profile).size === rowsSampled;
-}
-
-export function baseReport(profile: ColumnProfile, rowsSampled: number): ColumnReport {
-  const missing = rowsSampled - profile.present;
-  return { name: profile.name, role: "ignored", type: null, nullable: missing > 0, missing, distinct: distinctCounts(profile).size };
 }
 
 /** Decides what a column other than the label becomes, and the feature it contributes if any. */

@@ -4,6 +4,9 @@ import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, MlopsError } from "../errors.js";
 import { runPgProgram, type RunAs } from "./pg-process.js";
+import { sharedDir } from "./shared-dir.js";
+
+export { sharedDir } from "./shared-dir.js";
 
 /**
  * Where the embedded server's data lives. Normally `.mlops/pgdata` inside the project. When root
@@ -13,12 +16,6 @@ import { runPgProgram, type RunAs } from "./pg-process.js";
  * `.mlops/data-dir` so every later command (start, stop, status, backup) finds it.
  */
 export const DATA_DIR_RECORD = "data-dir";
-
-/** The shared folder: MLOPS_SHARED_DIR, else the system's state folder. */
-export function sharedDir(): string {
-  const configured = process.env.MLOPS_SHARED_DIR?.trim();
-  return configured ? path.resolve(configured) : "/var/lib/mlops";
-}
 
 /** The recorded data folder, when the data lives outside the project. */
 export function recordedDataDir(stateDir: string): string | undefined {

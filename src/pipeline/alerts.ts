@@ -1,12 +1,9 @@
 import { spawn } from "node:child_process";
 import type { MlopsConfig } from "../config/schema.js";
 import { redactUrl } from "../redact.js";
-import type { RunResult } from "./runner.js";
+import type { AlertReport, RunResult } from "./run-result.js";
 
-export interface AlertReport {
-  webhook: { url: string; ok: boolean; detail: string } | null;
-  command: { ok: boolean; detail: string } | null;
-}
+export type { AlertReport } from "./run-result.js";
 
 const TIMEOUT_MS = 15_000;
 

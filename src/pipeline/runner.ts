@@ -6,30 +6,11 @@ import { prepareDatabase, withDatabase } from "../db/session.js";
 import { connectSession } from "../db/pooling.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { redactSecrets } from "../redact.js";
-import { sendAlerts, type AlertReport } from "./alerts.js";
+import { sendAlerts } from "./alerts.js";
+import type { RunResult, StageOutcome } from "./run-result.js";
+
+export type { RunResult, StageOutcome } from "./run-result.js";
 import { pipelineStages, STAGES, type RunState, type StageName } from "./stages.js";
-
-export interface StageOutcome {
-  stage: StageName;
-  status: "succeeded" | "failed" | "skipped";
-  attempts: number;
-  error: string | null;
-  outputs: Record<string, unknown> | null;
-  durationMs: number;
-}
-
-export interface RunResult {
-  runId: number;
-  pipeline: string;
-  trigger: string;
-  status: "succeeded" | "failed";
-  /** Why the run ended before its last stage, when it found nothing to do. */
-  note: string | null;
-  stages: StageOutcome[];
-  error: string | null;
-  durationMs: number;
-  alerts: AlertReport | null;
-}
 
 export interface RunHooks {
   onStage?: (stage: StageName, attempt: number) => void;

@@ -4,7 +4,7 @@ import { ingestBatch } from "../data/ingest.js";
 import { namedSourceSpec, openSource } from "../data/sources/open.js";
 import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
-import { trainVersion } from "../model/train-version.js";
+import { trainVersion } from "../registry/train-version.js";
 import { MIN_TRAIN_ROWS } from "../model/train.js";
 import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
 import { promoteVersion } from "../registry/promote.js";

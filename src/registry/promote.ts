@@ -3,7 +3,7 @@ import path from "node:path";
 import type pg from "pg";
 import type { PrismaClient } from "../db/prisma.js";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
-import { MODEL_CHANNEL } from "../server/channel.js";
+import { MODEL_CHANNEL } from "./channel.js";
 import { readModelFiles } from "../model/artifacts.js";
 import { activeVersion, findVersion, type VersionRow } from "./versions.js";
 

@@ -2,13 +2,14 @@ import pg from "pg";
 import type { Project } from "../config/load.js";
 import type { DatabaseTarget } from "../db/connection.js";
 import { buildReportData } from "./build-data.js";
-import type { ReportData } from "./types.js";
+import { renderReportHtml } from "./render-html.js";
 
 /** A dashboard query that runs longer than this is cancelled by PostgreSQL itself. */
 export const DASHBOARD_STATEMENT_TIMEOUT_MS = 5000;
 
 export interface LiveReport {
-  read(): Promise<ReportData>;
+  /** The report page, read afresh and set to reload itself every `refreshSeconds`. */
+  page(refreshSeconds: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -21,7 +22,7 @@ export interface LiveReport {
 export function liveReport(project: Project, target: DatabaseTarget): LiveReport {
   let pool: pg.Pool | undefined;
   return {
-    async read() {
+    async page(refreshSeconds) {
       if (!pool) {
         pool = new pg.Pool({
           connectionString: target.url,
@@ -35,7 +36,7 @@ export function liveReport(project: Project, target: DatabaseTarget): LiveReport
       }
       const client = await pool.connect();
       try {
-        return await buildReportData(project, client);
+        return renderReportHtml(await buildReportData(project, client), { refreshSeconds });
       } finally {
         client.release();
       }

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { AppOptions, ModelHolder, ServerContext } from "./context.js";
 import type { MlopsConfig } from "../config/schema.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import { createMetrics, type ServerMetrics } from "./metrics.js";
-import type { ReportData } from "../report/types.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerOpenInference } from "./routes/open-inference.js";
 import { registerPredict } from "./routes/predict.js";
@@ -19,38 +19,6 @@ declare module "fastify" {
 }
 
 const BEARER = /^Bearer\s+(\S.*)$/i;
-
-export interface AppOptions {
-  config: MlopsConfig;
-  /** Loads the version to serve (the active one, or the pinned one). */
-  loadModel: () => Promise<ServingModel>;
-  /** The prediction log; absent with --no-log-predictions. */
-  log?: PredictionLogWriter;
-  /** Whether the database answers (for /health). */
-  databaseUp: () => Promise<boolean>;
-  /**
-   * The version the registry says is active (null: none; undefined: not known, or not followed
-   * because a version is pinned). /health says degraded while it differs from the loaded one.
-   */
-  activeVersion?: () => Promise<string | null | undefined>;
-  /** MLOPS_API_KEY: required for /reload-model, and for /predict when serve.requireApiKey. */
-  apiKey?: string;
-  bodyLimit?: number;
-  /** Reads the report's data for GET /dashboard (its own connection); absent, there is no dashboard. */
-  dashboard?: () => Promise<ReportData>;
-}
-
-/** The one mutable piece of the server: replaced whole on reload, so requests never see half a swap. */
-export interface ModelHolder {
-  current: ServingModel | undefined;
-}
-
-export interface ServerContext extends AppOptions {
-  holder: ModelHolder;
-  metrics: ServerMetrics;
-  startedAt: number;
-  requireKey: (request: FastifyRequest, reply: FastifyReply) => boolean;
-}
 
 /**
  * Builds the prediction server without listening, so tests drive it with `inject`. The model is

@@ -1,7 +1,18 @@
 import { BinaryTupleBuffer } from "../db/copy-binary.js";
-import type { LoggedPrediction } from "./prediction-log.js";
 
-/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamps. */
+/** One answered prediction, as the log writes it. */
+export interface LoggedPrediction {
+  id: string;
+  versionId: number;
+  requestId: string | null;
+  featuresJson: string;
+  probability: number;
+  label: 0 | 1;
+  latencyMs: number;
+  createdAt: Date;
+}
+
+/** Milliseconds from the Unix epoch to PostgreSQL's (2000-01-01); binary timestamps count microseconds from there. */
 const PG_EPOCH_MS = 946_684_800_000;
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i += 1) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;

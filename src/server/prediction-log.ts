@@ -2,20 +2,11 @@ import path from "node:path";
 import type pg from "pg";
 import { copyBinaryIn } from "../db/copy-binary.js";
 import { BisectInterrupted, copyBisecting, refusedData } from "./copy-bisect.js";
-import { CopyBuffer, LOG_COLUMNS } from "./prediction-log-tuples.js";
+import { CopyBuffer, LOG_COLUMNS, type LoggedPrediction } from "./prediction-log-tuples.js";
 import { replaySpillFiles } from "./spill-replay.js";
 import { appendDurably } from "./spill-file.js";
 
-export interface LoggedPrediction {
-  id: string;
-  versionId: number;
-  requestId: string | null;
-  featuresJson: string;
-  probability: number;
-  label: 0 | 1;
-  latencyMs: number;
-  createdAt: Date;
-}
+export type { LoggedPrediction } from "./prediction-log-tuples.js";
 
 export interface PredictionLogOptions {
   /** Opens a new connection for writing (after the previous one failed). */

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { MODEL_CHANNEL } from "./channel.js";
+import { MODEL_CHANNEL } from "../registry/channel.js";
 
 export interface PromotionListenerOptions {
   /** Opens the listening connection. */

@@ -6,11 +6,11 @@ import { prepareDatabase } from "../db/session.js";
 import { checkedSessionTarget } from "../db/pooling.js";
 import { ExitCode, MlopsError } from "../errors.js";
 import { buildApp } from "./app.js";
+import type { DashboardPages } from "./context.js";
 import { PredictionLogWriter } from "./prediction-log.js";
 import { activeVersionName, cachedProbe } from "./active-version.js";
 import { listenForPromotions } from "./promotion-listener.js";
 import { loadServingModel } from "./serving-model.js";
-import { liveReport } from "../report/live.js";
 
 
 export interface ServeOptions {
@@ -21,6 +21,8 @@ export interface ServeOptions {
   logPredictions: boolean;
   onReady?: (info: { url: string; modelVersion: string | null }) => void;
   onNote?: (message: string) => void;
+  /** The live report page for GET /dashboard, made from the database the server uses (none: no dashboard). */
+  dashboard?: (target: DatabaseTarget) => DashboardPages;
 }
 
 /**
@@ -42,10 +44,10 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
         onNote: (message) => options.onNote?.(`prediction log: ${message}`),
       })
     : undefined;
-  const dashboard = liveReport(project, target);
+  const dashboard = options.dashboard?.(target);
   const { app, holder, reload } = await buildApp({
     config: project.config,
-    dashboard: () => dashboard.read(),
+    dashboard,
     log,
     apiKey: process.env.MLOPS_API_KEY || undefined,
     databaseUp: () => probe().then((state) => state.up),
@@ -94,7 +96,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
-    await Promise.allSettled([listener?.close(), log?.close(), pool.end(), dashboard.close()]);
+    await Promise.allSettled([listener?.close(), log?.close(), pool.end(), dashboard?.close()]);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new MlopsError("PORT_IN_USE", `Port ${options.port} on ${options.host} is already in use.`, {
         exitCode: ExitCode.usage,
@@ -116,6 +118,6 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   await app.close();
   await log?.close();
   await listener?.close();
-  await dashboard.close();
+  await dashboard?.close();
   await pool.end();
 }

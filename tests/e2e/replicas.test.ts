@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, runCli, startServe, stopServe, tempProject, type RunningServer } from "../helpers/cli.js";
-import { MODEL_CHANNEL } from "../../src/server/channel.js";
+import { MODEL_CHANNEL } from "../../src/registry/channel.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers/database.js";
 
 // Three `mlops serve` replicas on three ports against one database, each under a light steady

@@ -6,6 +6,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/load.js";
 import { buildReportData } from "../../src/report/build-data.js";
+import { renderReportHtml } from "../../src/report/render-html.js";
 import type { ReportData } from "../../src/report/types.js";
 import { buildApp } from "../../src/server/app.js";
 import { CHROMIUM, externalReferences, inspectPage, launchBrowser, NO_BROWSER_REASON, SCREENSHOT_DIR } from "../helpers/browser.js";
@@ -177,9 +178,12 @@ describe("GET /dashboard", () => {
       apiKey: "a-long-dashboard-key",
       databaseUp: async () => true,
       loadModel: async () => Promise.reject(new Error("not needed")),
-      dashboard: async () => {
-        reads += 1;
-        return buildReportData(loaded, client);
+      dashboard: {
+        page: async (refreshSeconds) => {
+          reads += 1;
+          return renderReportHtml(await buildReportData(loaded, client), { refreshSeconds });
+        },
+        close: async () => undefined,
       },
     });
     try {

@@ -15,7 +15,8 @@ import { createClassifier } from "../../src/model/network.js";
 import { fitPreprocess } from "../../src/model/preprocess.js";
 import { MIGRATIONS_DIR } from "../../src/package-root.js";
 import { registerVersion } from "../../src/registry/versions.js";
-import { buildApp, type AppOptions, type ModelHolder } from "../../src/server/app.js";
+import { buildApp } from "../../src/server/app.js";
+import type { AppOptions, ModelHolder } from "../../src/server/context.js";
 import { loadServingModel } from "../../src/server/serving-model.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "./database.js";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Output } from "../../src/cli/output.js";
+import { Output } from "../../src/terminal/output.js";
 import { runDbBackup, runDbRestore } from "../../src/commands/backup.js";
 import {
   assertEmptyTarget,

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { Output } from "../../src/cli/output.js";
+import { Output } from "../../src/terminal/output.js";
 import { runScheduler } from "../../src/commands/scheduler.js";
 import type { Project } from "../../src/config/load.js";
 import { sampleConfig } from "../../src/config/sample.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSpinner, isInteractive, type SpinnerStream } from "../../src/cli/spinner.js";
+import { createSpinner, isInteractive, type SpinnerStream } from "../../src/terminal/spinner.js";
 
 function stream(isTTY: boolean, columns: number | undefined) {
   const written: string[] = [];

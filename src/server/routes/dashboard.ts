@@ -1,8 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { renderReportHtml } from "../../report/render-html.js";
-import type { ReportData } from "../../report/types.js";
-import type { ServerContext } from "../app.js";
+import type { DashboardPages, ServerContext } from "../context.js";
 
 /** The page is rebuilt at most this often however many browsers poll it. */
 export const DASHBOARD_CACHE_MS = 5000;
@@ -16,14 +14,14 @@ export const DASHBOARD_REFRESH_S = 15;
  * /predict, the page wants MLOPS_API_KEY too: as the X-API-Key header, a bearer token, or the
  * password of HTTP basic auth (which a browser asks for).
  */
-export function registerDashboard(app: FastifyInstance, context: ServerContext, read: () => Promise<ReportData>): void {
+export function registerDashboard(app: FastifyInstance, context: ServerContext, pages: DashboardPages): void {
   let cached: { at: number; html: string } | undefined;
   let building: Promise<string> | undefined;
   const page = async (): Promise<string> => {
     if (cached && Date.now() - cached.at < DASHBOARD_CACHE_MS) return cached.html;
-    building ??= read()
-      .then((data) => {
-        const html = renderReportHtml(data, { refreshSeconds: DASHBOARD_REFRESH_S });
+    building ??= pages
+      .page(DASHBOARD_REFRESH_S)
+      .then((html) => {
         cached = { at: Date.now(), html };
         return html;
       })

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { ServerContext } from "../app.js";
+import type { ServerContext } from "../context.js";
 import { parseInstances, requestIdError } from "../instances.js";
 import { scoreRows } from "./predict.js";
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { ServerContext } from "../app.js";
+import type { ServerContext } from "../context.js";
 import { transformRow } from "../../model/preprocess.js";
 import { inputsOf, nonFiniteInputs, parseInstances, requestIdError, sentFeaturesText, type FieldError } from "../instances.js";
 import type { ServingModel } from "../serving-model.js";

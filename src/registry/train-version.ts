@@ -2,14 +2,14 @@ import path from "node:path";
 import type { Project } from "../config/load.js";
 import type { DatabaseSession } from "../db/session.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
-import { sweepModelFolders } from "../registry/sweep.js";
-import { registerVersion, reserveVersion } from "../registry/versions.js";
-import { publishModelFolder, writeModelFolder, type Manifest } from "./artifacts.js";
-import { loadTf } from "./backend.js";
-import { fingerprintOf, loadDataset } from "./dataset.js";
-import { checkFeaturesPresent, type MissingFeatures } from "./missing-features.js";
-import { baselineSection, forwardReference, trainingProfile } from "./manifest-sections.js";
-import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "./train.js";
+import { sweepModelFolders } from "./sweep.js";
+import { registerVersion, reserveVersion } from "./versions.js";
+import { publishModelFolder, writeModelFolder, type Manifest } from "../model/artifacts.js";
+import { loadTf } from "../model/backend.js";
+import { fingerprintOf, loadDataset } from "../model/dataset.js";
+import { checkFeaturesPresent, type MissingFeatures } from "../model/missing-features.js";
+import { baselineSection, forwardReference, trainingProfile } from "../model/manifest-sections.js";
+import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "../model/train.js";
 
 export interface TrainVersionOptions extends TrainOptions {
   maxRows?: number;

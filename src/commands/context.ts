@@ -1,5 +1,5 @@
 import path from "node:path";
-import { Output } from "./output.js";
+import { Output } from "../terminal/output.js";
 
 /** What every command receives besides its own options. */
 export interface CommandContext {
