@@ -22,7 +22,11 @@ try {
   const env = { ...process.env, PGPASSWORD: credentials.password };
   const psql = (sql) => {
     const started = process.hrtime.bigint();
-    const result = spawnSync("psql", ["-h", "127.0.0.1", "-p", String(status.server.port), "-U", credentials.user, "-d", credentials.database, "-v", "ON_ERROR_STOP=1", "-qc", sql], { env, encoding: "utf8" });
+    const result = spawnSync(
+      "psql",
+      ["-h", "127.0.0.1", "-p", String(status.server.port), "-U", credentials.user, "-d", credentials.database, "-v", "ON_ERROR_STOP=1", "-qc", sql],
+      { env, encoding: "utf8" },
+    );
     if (result.status !== 0) throw new Error(result.stderr);
     return Number(process.hrtime.bigint() - started) / 1e9;
   };
@@ -33,11 +37,17 @@ try {
   const collect = run(["collect", "--file", csv, "--json"]);
   const summary = JSON.parse(collect.stdout);
   const verdict = collect.seconds <= 2 * psqlSeconds ? "met" : "MISSED";
-  console.log(`mlops collect (validate + store):   ${collect.seconds.toFixed(2)} s, peak RSS ${collect.rssMb.toFixed(0)} MB, stored ${summary.rows.stored}`);
-  console.log(`ratio collect / psql:               ${(collect.seconds / psqlSeconds).toFixed(2)}x (target <= 2x: ${verdict}; RSS target < 500 MB: ${collect.rssMb < 500 ? "met" : "MISSED"})`);
+  console.log(
+    `mlops collect (validate + store):   ${collect.seconds.toFixed(2)} s, peak RSS ${collect.rssMb.toFixed(0)} MB, stored ${summary.rows.stored}`,
+  );
+  console.log(
+    `ratio collect / psql:               ${(collect.seconds / psqlSeconds).toFixed(2)}x (target <= 2x: ${verdict}; RSS target < 500 MB: ${collect.rssMb < 500 ? "met" : "MISSED"})`,
+  );
 
   const seed = run(["seed", String(rows), "--seed", "2"]);
-  console.log(`mlops seed ${rows} (into the db):   ${seed.seconds.toFixed(2)} s, peak RSS ${seed.rssMb.toFixed(0)} MB (target < 20 s: ${seed.seconds < 20 ? "met" : "MISSED"})`);
+  console.log(
+    `mlops seed ${rows} (into the db):   ${seed.seconds.toFixed(2)} s, peak RSS ${seed.rssMb.toFixed(0)} MB (target < 20 s: ${seed.seconds < 20 ? "met" : "MISSED"})`,
+  );
 } finally {
   cli(["db", "stop"], { cwd: dir, allowFailure: true });
   rmSync(dir, { recursive: true, force: true });

@@ -52,11 +52,19 @@ try {
   const json = path.join(dir, "rows.json");
   await write(jsonl, ROWS, false);
   await write(json, ROWS, true);
-  console.log(`${ROWS.toLocaleString("en-US")} rows: JSON array ${(statSync(json).size / 1e6).toFixed(0)} MB, JSON Lines ${(statSync(jsonl).size / 1e6).toFixed(0)} MB`);
+  console.log(
+    `${ROWS.toLocaleString("en-US")} rows: JSON array ${(statSync(json).size / 1e6).toFixed(0)} MB, JSON Lines ${(statSync(jsonl).size / 1e6).toFixed(0)} MB`,
+  );
   const reference = measure("jsonl", jsonl);
-  for (const [name, mode, file] of [["JSON Lines (reference)", "jsonl", jsonl], ["JSON array, streamed", "json", json], ["JSON array, read whole (before)", "whole", json]]) {
+  for (const [name, mode, file] of [
+    ["JSON Lines (reference)", "jsonl", jsonl],
+    ["JSON array, streamed", "json", json],
+    ["JSON array, read whole (before)", "whole", json],
+  ]) {
     const m = mode === "jsonl" ? reference : measure(mode, file);
-    console.log(`${name.padEnd(34)} peak RSS ${m.maxRssMb.toFixed(0).padStart(5)} MB  (${(m.maxRssMb / reference.maxRssMb).toFixed(2)}x JSON Lines)  ${m.seconds.toFixed(1)} s  rows ${m.rows}`);
+    console.log(
+      `${name.padEnd(34)} peak RSS ${m.maxRssMb.toFixed(0).padStart(5)} MB  (${(m.maxRssMb / reference.maxRssMb).toFixed(2)}x JSON Lines)  ${m.seconds.toFixed(1)} s  rows ${m.rows}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

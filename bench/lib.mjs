@@ -28,7 +28,9 @@ export function summarize(samples) {
 export function report(name, stats, target) {
   const f = (v) => `${v.toFixed(0)} ms`;
   const verdict = target === undefined ? "" : stats.median <= target ? `  (target < ${target} ms: met)` : `  (target < ${target} ms: MISSED)`;
-  console.log(`${name.padEnd(34)} median ${f(stats.median)}  p90 ${f(stats.p90)}  min ${f(stats.min)}  max ${f(stats.max)}  n=${stats.runs}${verdict}`);
+  console.log(
+    `${name.padEnd(34)} median ${f(stats.median)}  p90 ${f(stats.p90)}  min ${f(stats.min)}  max ${f(stats.max)}  n=${stats.runs}${verdict}`,
+  );
 }
 
 /** A temp project of 20 numeric features and a 0/1 label: the shape the ingest and training targets name. */
@@ -36,14 +38,20 @@ export function numericProject(prefix) {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   chmodSync(dir, 0o755); // mkdtemp makes 0700 folders, which the server user (when root) cannot enter
   const features = Array.from({ length: 20 }, (_, i) => ({ name: `x${String(i + 1).padStart(2, "0")}`, type: "numeric", nullable: false }));
-  writeFileSync(path.join(dir, "mlops.config.json"), JSON.stringify({ version: 1, features, label: { name: "label", positive: 1, negative: 0 } }, null, 2));
+  writeFileSync(
+    path.join(dir, "mlops.config.json"),
+    JSON.stringify({ version: 1, features, label: { name: "label", positive: 1, negative: 0 } }, null, 2),
+  );
   return { dir, features };
 }
 
 /** Wall time and peak RSS of one CLI run, measured by GNU time; exit 3 (a gate) is a result, not a failure. */
 export function measured(dir, args) {
   const result = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, CLI, ...args], {
-    cwd: dir, env: { ...process.env, NO_COLOR: "1", CI: "true", DATABASE_URL: "" }, encoding: "utf8", maxBuffer: 1 << 26,
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: "1", CI: "true", DATABASE_URL: "" },
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
   });
   if (result.status !== 0 && result.status !== 3) throw new Error(`mlops ${args.join(" ")} failed: ${result.stderr}`);
   const [seconds, kb] = result.stderr.trim().split("\n").at(-1).split(" ").map(Number);

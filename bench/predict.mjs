@@ -26,7 +26,10 @@ function timedPython(script, args) {
 /** Wall seconds, CPU seconds (user + system) and peak RSS of a whole process, by GNU time. */
 function timed(command) {
   const result = spawnSync("/usr/bin/time", ["-f", "%e %U %S %M", ...command], {
-    cwd: dir, env: { ...process.env, NO_COLOR: "1", CI: "true", DATABASE_URL: "" }, encoding: "utf8", maxBuffer: 1 << 26,
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: "1", CI: "true", DATABASE_URL: "" },
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
   });
   if (result.status !== 0) throw new Error(`${command[0]} failed: ${result.stderr}`);
   const [seconds, user, system, kb] = result.stderr.trim().split("\n").at(-1).split(" ").map(Number);
@@ -80,12 +83,18 @@ try {
   console.log(`input: ${rows.toLocaleString("en-US")} rows x ${features.length} features, ${(statSync(csv).size / 1e6).toFixed(0)} MB of CSV`);
 
   const python = timedPython(SCORE, [csv, path.join(dir, "model.pkl"), path.join(dir, "python-out.csv")]);
-  console.log(`pandas + sklearn (read_csv, predict_proba, to_csv): ${python.seconds.toFixed(2)} s (CPU ${python.cpu.toFixed(2)} s), peak RSS ${python.rssMb.toFixed(0)} MB`);
+  console.log(
+    `pandas + sklearn (read_csv, predict_proba, to_csv): ${python.seconds.toFixed(2)} s (CPU ${python.cpu.toFixed(2)} s), peak RSS ${python.rssMb.toFixed(0)} MB`,
+  );
   const mlops = run(["predict", "--file", csv, "--out", path.join(dir, "mlops-out.csv"), "--json"]);
   const summary = JSON.parse(mlops.stdout);
-  console.log(`mlops predict (CSV -> CSV):                         ${mlops.seconds.toFixed(2)} s (CPU ${mlops.cpu.toFixed(2)} s), peak RSS ${mlops.rssMb.toFixed(0)} MB, scored ${summary.rows.scored}`);
+  console.log(
+    `mlops predict (CSV -> CSV):                         ${mlops.seconds.toFixed(2)} s (CPU ${mlops.cpu.toFixed(2)} s), peak RSS ${mlops.rssMb.toFixed(0)} MB, scored ${summary.rows.scored}`,
+  );
   const ratio = python.seconds / mlops.seconds;
-  console.log(`ratio python / mlops:                               ${ratio.toFixed(2)}x faster in wall time (target >= 2x: ${ratio >= 2 ? "met" : "MISSED"}), ${(python.cpu / mlops.cpu).toFixed(2)}x in CPU time`);
+  console.log(
+    `ratio python / mlops:                               ${ratio.toFixed(2)}x faster in wall time (target >= 2x: ${ratio >= 2 ? "met" : "MISSED"}), ${(python.cpu / mlops.cpu).toFixed(2)}x in CPU time`,
+  );
 
   if (memoryRows > 0) {
     const many = path.join(dir, "many.csv");
@@ -93,7 +102,9 @@ try {
     rmSync(path.join(dir, "mlops-out.csv"), { force: true });
     const big = run(["predict", "--file", many, "--out", path.join(dir, "many-out.csv"), "--json"]);
     const scored = JSON.parse(big.stdout).rows.scored;
-    console.log(`mlops predict ${scored.toLocaleString("en-US")} rows:   ${big.seconds.toFixed(1)} s, peak RSS ${big.rssMb.toFixed(0)} MB (target < 500 MB: ${big.rssMb < 500 ? "met" : "MISSED"})`);
+    console.log(
+      `mlops predict ${scored.toLocaleString("en-US")} rows:   ${big.seconds.toFixed(1)} s, peak RSS ${big.rssMb.toFixed(0)} MB (target < 500 MB: ${big.rssMb < 500 ? "met" : "MISSED"})`,
+    );
   }
 } finally {
   cli(["db", "stop"], { cwd: dir, allowFailure: true });

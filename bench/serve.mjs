@@ -39,14 +39,13 @@ const children = new Set();
 
 function bodies(config, count) {
   let seed = 1;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   return Array.from({ length: count }, () => {
     const features = {};
     for (const feature of config.features) {
-      features[feature.name] = feature.type === "categorical"
-        ? feature.values[Math.floor(random() * feature.values.length)]
-        : Math.round(gaussian() * 1000) / 1000;
+      features[feature.name] =
+        feature.type === "categorical" ? feature.values[Math.floor(random() * feature.values.length)] : Math.round(gaussian() * 1000) / 1000;
     }
     return JSON.stringify({ features });
   });
@@ -78,10 +77,12 @@ function startServer(args, options = {}) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => {
-    children.delete(child);
-    resolve({ code, signal });
-  }));
+  const exited = new Promise((resolve) =>
+    child.once("exit", (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const ready = new Promise((resolve, reject) => {
@@ -139,7 +140,10 @@ function statusKb(pid, field) {
 function sampleRss(pid) {
   let peakKb = 0;
   const timer = setInterval(() => {
-    peakKb = Math.max(peakKb, processTree(pid).reduce((sum, p) => sum + statusKb(p, "VmRSS"), 0));
+    peakKb = Math.max(
+      peakKb,
+      processTree(pid).reduce((sum, p) => sum + statusKb(p, "VmRSS"), 0),
+    );
   }, 250);
   return () => {
     clearInterval(timer);
@@ -242,7 +246,9 @@ function autocannonLoad(url, pool, duration) {
 function wrkScript(pool) {
   const file = path.join(dir, "load.lua");
   const bodies = pool.map((body) => `[==[${body}]==]`).join(",\n");
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
     local bodies = {${bodies}}
     local requests = {}
     local index = 0
@@ -260,7 +266,8 @@ function wrkScript(pool) {
         summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write,
         summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
     end
-  `);
+  `,
+  );
   return file;
 }
 
@@ -373,8 +380,12 @@ async function benchServe(name, version, pool, echo, { workers = 1, logPredictio
   line(name, figures, echo, targets);
   const rssTarget = targets ? ` (target < ${TARGET.rssMb} MB: ${verdict(rss.hwmSumMb < TARGET.rssMb)})` : "";
   const perProcess = workers > 1 ? `, largest process ${rss.hwmMaxMb.toFixed(0)} MB` : "";
-  console.log(`${"".padEnd(34)} RSS peak ${rss.hwmSumMb.toFixed(0)} MB over ${workers > 1 ? `primary + ${workers} workers` : "the process"} (VmHWM; sampled ${rss.sampledPeakMb.toFixed(0)} MB)${perProcess}${rssTarget}`);
-  console.log(`${"".padEnd(34)} SIGTERM: exit ${stopped.code ?? stopped.signal} (${stopped.code === 0 ? "ok" : `FAILED: ${server.stderr().trim().split("\n").slice(-5).join(" | ")}`})`);
+  console.log(
+    `${"".padEnd(34)} RSS peak ${rss.hwmSumMb.toFixed(0)} MB over ${workers > 1 ? `primary + ${workers} workers` : "the process"} (VmHWM; sampled ${rss.sampledPeakMb.toFixed(0)} MB)${perProcess}${rssTarget}`,
+  );
+  console.log(
+    `${"".padEnd(34)} SIGTERM: exit ${stopped.code ?? stopped.signal} (${stopped.code === 0 ? "ok" : `FAILED: ${server.stderr().trim().split("\n").slice(-5).join(" | ")}`})`,
+  );
   const [serverCpu, postgresCpu] = figures.cpu.processes;
   console.log(`${"".padEnd(34)} CPU over the ${DURATION} s: ${cpuLine(figures, { server: serverCpu, PostgreSQL: postgresCpu })}`);
   if (logPredictions) {
@@ -383,8 +394,11 @@ async function benchServe(name, version, pool, echo, { workers = 1, logPredictio
     // answers and logs them anyway. So every 2xx must be logged, and at most every request sent.
     const inFlight = figures.sentTotal - figures.okTotal;
     const complete = rows >= figures.okTotal && rows <= figures.sentTotal;
-    const extra = rows > figures.okTotal ? ` (+${rows - figures.okTotal} of at most ${inFlight} requests in flight when the load generator hung up)` : "";
-    console.log(`${"".padEnd(34)} prediction log: ${n(rows)} rows for ${n(figures.okTotal)} 2xx responses incl. warm-up: ${complete ? "match" : "MISMATCH"}${extra}`);
+    const extra =
+      rows > figures.okTotal ? ` (+${rows - figures.okTotal} of at most ${inFlight} requests in flight when the load generator hung up)` : "";
+    console.log(
+      `${"".padEnd(34)} prediction log: ${n(rows)} rows for ${n(figures.okTotal)} 2xx responses incl. warm-up: ${complete ? "match" : "MISMATCH"}${extra}`,
+    );
   }
   return figures;
 }
@@ -418,7 +432,9 @@ try {
   const { version } = JSON.parse(cli(["train", "--epochs", "3", "--pretrain-epochs", "1", "--json"], { cwd: dir }).stdout);
   const config = JSON.parse(readFileSync(path.join(dir, "mlops.config.json"), "utf8"));
   const pool = bodies(config, 4096);
-  console.log(`POST /predict, ${CONNECTIONS} connections, ${DURATION} s each (after ${WARMUP_SECONDS} s warm-up), load from ${LOADGEN}, ${os.cpus().length} CPUs, model ${version}`);
+  console.log(
+    `POST /predict, ${CONNECTIONS} connections, ${DURATION} s each (after ${WARMUP_SECONDS} s warm-up), load from ${LOADGEN}, ${os.cpus().length} CPUs, model ${version}`,
+  );
 
   const echoServer = startServer(["-e", ECHO_SERVER]);
   const { url: echoUrl, pid: echoPid } = await echoServer.ready;
@@ -433,13 +449,14 @@ try {
   console.log("For scale: FastAPI + scikit-learn, INSERT per prediction: 807 req/s, p99 138 ms on this machine.");
 } finally {
   // The whole tree: a cluster primary killed outright could leave its workers holding the port.
-  for (const child of children) for (const pid of processTree(child.pid).reverse()) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* already gone */
+  for (const child of children)
+    for (const pid of processTree(child.pid).reverse()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
     }
-  }
   await stopDatabase();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,7 +14,7 @@ const BATCH = 256;
 const EPOCHS = 3;
 const { tf, backend } = await loadTf(process.env.MLOPS_BACKEND);
 let state = 1;
-const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 4294967296);
+const random = () => (state = (state * 1103515245 + 12345) >>> 0) / 4294967296;
 const x = Float32Array.from({ length: ROWS * DIM }, () => random() * 2 - 1);
 const y = Float32Array.from({ length: ROWS }, (_, i) => (x[i * DIM] + x[i * DIM + 1] > 0 ? 1 : 0));
 const classWeight = { 0: 1, 1: 1 };
@@ -41,16 +41,22 @@ const ys32 = tf.tensor2d(y.subarray(0, 10_000), [10_000, 1]);
 const smallRate = async (step) => Math.round((await samplesPerSecond(step)) / (ROWS / 10_000));
 const viaFitSmall = await smallRate(() => fitSmall.fit(xs32, ys32, { epochs: 1, batchSize: small, shuffle: false, verbose: 0, classWeight }));
 const loopSmall = createClassifier(tf, shape);
-const viaLoopSmall = await smallRate(() => fitOneEpoch(tf, loopSmall, x.subarray(0, 10_000 * DIM), y.subarray(0, 10_000), 10_000, DIM, 1, small, classWeight));
+const viaLoopSmall = await smallRate(() =>
+  fitOneEpoch(tf, loopSmall, x.subarray(0, 10_000 * DIM), y.subarray(0, 10_000), 10_000, DIM, 1, small, classWeight),
+);
 xs32.dispose();
 ys32.dispose();
 const forwardOnly = await samplesPerSecond(async () => {
-  for (let s = 0; s < ROWS; s += BATCH) tf.tidy(() => loopModel.apply(tf.tensor2d(x.subarray(s * DIM, Math.min(ROWS, s + BATCH) * DIM), [Math.min(BATCH, ROWS - s), DIM])).dataSync());
+  for (let s = 0; s < ROWS; s += BATCH)
+    tf.tidy(() => loopModel.apply(tf.tensor2d(x.subarray(s * DIM, Math.min(ROWS, s + BATCH) * DIM), [Math.min(BATCH, ROWS - s), DIM])).dataSync());
 });
 xs.dispose();
 ys.dispose();
 
-const line = (name, value, reference) => console.log(`${name.padEnd(44)} ${value.toLocaleString("en-US").padStart(9)} samples/s${reference ? `  (${(value / reference).toFixed(2)}x of PyTorch)` : ""}`);
+const line = (name, value, reference) =>
+  console.log(
+    `${name.padEnd(44)} ${value.toLocaleString("en-US").padStart(9)} samples/s${reference ? `  (${(value / reference).toFixed(2)}x of PyTorch)` : ""}`,
+  );
 const torch = pytorchSamplesPerSecond();
 console.log(`20-64-32-1 classifier, ${ROWS.toLocaleString("en-US")} rows x ${DIM}, batch ${BATCH}, tfjs on ${backend}:`);
 line("tfjs model.fit (training before)", viaFit, torch);
@@ -60,7 +66,9 @@ line("tfjs model.fit, batch 32 (10k rows)", viaFitSmall);
 line("mlops optimiser loop, batch 32 (10k rows)", viaLoopSmall);
 if (torch) line("PyTorch, same model, Adam, BCE, 2 threads", torch);
 else console.log("PyTorch: not measured (python3 -c 'import torch' failed; apt-get install python3-torch)");
-console.log(`own loop against model.fit: ${(viaLoop / viaFit).toFixed(2)}x at batch ${BATCH}, ${(viaLoopSmall / viaFitSmall).toFixed(2)}x at batch ${small}`);
+console.log(
+  `own loop against model.fit: ${(viaLoop / viaFit).toFixed(2)}x at batch ${BATCH}, ${(viaLoopSmall / viaFitSmall).toFixed(2)}x at batch ${small}`,
+);
 
 function pytorchSamplesPerSecond() {
   const script = `

@@ -98,7 +98,9 @@ async function main() {
     );
   }
   if (!existsSync(applierPath)) {
-    throw new UsageError(`${path.relative(root, applierPath)} is missing: run \`npm run build\` first (the migrations are replayed with mlops's own applier).`);
+    throw new UsageError(
+      `${path.relative(root, applierPath)} is missing: run \`npm run build\` first (the migrations are replayed with mlops's own applier).`,
+    );
   }
   const schema = await readFile(schemaPath, "utf8");
 

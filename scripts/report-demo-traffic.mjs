@@ -12,8 +12,14 @@ const labelAt = columns.indexOf("label");
 if (!existsSync(feedbackFile)) writeFileSync(feedbackFile, "prediction_id,label\n");
 for (let i = 0; i < lines.length; i += batch) {
   const chunk = lines.slice(i, i + batch).map((line) => line.split(","));
-  const instances = chunk.map((cells) => Object.fromEntries(columns.map((c, j) => [c, /^-?[\d.]+(e-?\d+)?$/.test(cells[j]) ? Number(cells[j]) : cells[j]]).filter(([c]) => c !== "label")));
-  const response = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ instances }) });
+  const instances = chunk.map((cells) =>
+    Object.fromEntries(columns.map((c, j) => [c, /^-?[\d.]+(e-?\d+)?$/.test(cells[j]) ? Number(cells[j]) : cells[j]]).filter(([c]) => c !== "label")),
+  );
+  const response = await fetch(`${url}/predict`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ instances }),
+  });
   const body = await response.json();
   if (!response.ok) throw new Error(`${response.status}: ${JSON.stringify(body)}`);
   appendFileSync(feedbackFile, body.predictions.map((p, k) => `${p.prediction_id},${chunk[k][labelAt]}\n`).join(""));

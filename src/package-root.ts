@@ -17,8 +17,6 @@ export const PACKAGE_ROOT: string = (() => {
   }
 })();
 
-export const TOOLKIT_VERSION: string = (
-  JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
-).version;
+export const TOOLKIT_VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, "prisma", "migrations");

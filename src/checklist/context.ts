@@ -75,7 +75,9 @@ export class CheckContext {
   /** A row that passes validation: the newest stored example's features, else a synthetic one. */
   sampleRow(): Promise<Record<string, unknown>> {
     return this.memo("sample-row", async () => {
-      const rows = await this.query<{ features: Record<string, unknown> }>("SELECT features FROM examples ORDER BY created_at DESC LIMIT 1").catch(() => []);
+      const rows = await this.query<{ features: Record<string, unknown> }>("SELECT features FROM examples ORDER BY created_at DESC LIMIT 1").catch(
+        () => [],
+      );
       if (rows[0]) return rows[0].features;
       const [row] = [...generateRows(this.project.config, { rows: 1, seed: 1, drift: 0, unlabeledFraction: 0 })];
       const features = { ...row };

@@ -6,46 +6,70 @@ import type { CheckName } from "./checks/index.js";
  * equivalents (`maps` says how); what only a person can judge needs a sign-off; the rest is
  * not applicable, with the reason.
  */
-export type Definition =
-  | { kind: "auto"; check: CheckName; maps?: string }
-  | { kind: "manual"; guidance?: string }
-  | { kind: "na"; reason: string };
+export type Definition = { kind: "auto"; check: CheckName; maps?: string } | { kind: "manual"; guidance?: string } | { kind: "na"; reason: string };
 
 const auto = (check: CheckName, maps?: string): Definition => ({ kind: "auto", check, ...(maps ? { maps } : {}) });
 const manual = (guidance?: string): Definition => ({ kind: "manual", ...(guidance ? { guidance } : {}) });
 const na = (reason: string): Definition => ({ kind: "na", reason });
 
 export const DEFINITIONS: Record<string, Definition> = {
-  "Pre-Deployment / Infrastructure / Docker and Docker Compose installed": auto("containerDeployment", "Docker and Compose -> deploy/Dockerfile and deploy/compose.yaml shipped with mlops; natively, mlops needs neither"),
+  "Pre-Deployment / Infrastructure / Docker and Docker Compose installed": auto(
+    "containerDeployment",
+    "Docker and Compose -> deploy/Dockerfile and deploy/compose.yaml shipped with mlops; natively, mlops needs neither",
+  ),
   "Pre-Deployment / Infrastructure / Sufficient system resources (4GB+ RAM, 10GB+ disk)": auto("systemResources"),
-  "Pre-Deployment / Infrastructure / Required ports available (5432, 8000, 8080)": auto("ports", "5432 -> the database port, 8000 -> the server port; 8080 (Airflow) is not used"),
+  "Pre-Deployment / Infrastructure / Required ports available (5432, 8000, 8080)": auto(
+    "ports",
+    "5432 -> the database port, 8000 -> the server port; 8080 (Airflow) is not used",
+  ),
   "Pre-Deployment / Infrastructure / Network connectivity verified": auto("connectivity"),
-  "Pre-Deployment / Configuration / `.env` file created from `.env.example`": auto("configFiles", ".env -> mlops.config.json (valid) and .env.example, with .env optional"),
+  "Pre-Deployment / Configuration / `.env` file created from `.env.example`": auto(
+    "configFiles",
+    ".env -> mlops.config.json (valid) and .env.example, with .env optional",
+  ),
   "Pre-Deployment / Configuration / Database credentials updated": auto("databasePassword"),
-  "Pre-Deployment / Configuration / Airflow secret key changed": auto("apiKeyStrong", "Airflow's secret key -> MLOPS_API_KEY, the server's admin key"),
+  "Pre-Deployment / Configuration / Airflow secret key changed": auto(
+    "apiKeyStrong",
+    "Airflow's secret key -> MLOPS_API_KEY, the server's admin key",
+  ),
   "Pre-Deployment / Configuration / Model path configured": auto("modelPath"),
   "Pre-Deployment / Configuration / Threshold values reviewed (F1_SCORE_THRESHOLD=0.8)": auto("thresholds"),
   "Pre-Deployment / Security / Changed default PostgreSQL password": auto("databasePassword"),
   "Pre-Deployment / Security / Changed default Airflow admin password": auto("apiKeyStrong", "Airflow's admin password -> MLOPS_API_KEY"),
   "Pre-Deployment / Security / Reviewed network exposure settings": auto("networkExposure"),
-  "Pre-Deployment / Security / Configured firewall rules (if production)": manual("Only the server port should be reachable from clients; the embedded database listens on 127.0.0.1 only."),
+  "Pre-Deployment / Security / Configured firewall rules (if production)": manual(
+    "Only the server port should be reachable from clients; the embedded database listens on 127.0.0.1 only.",
+  ),
   "Initial Setup / Services / Run `./setup.sh` successfully": auto("projectInitialised", "./setup.sh -> mlops init"),
-  "Initial Setup / Services / All containers started (`docker-compose ps`)": auto("composeServices", "docker-compose ps -> each service of deploy/compose.yaml (postgres, migrate, serve, scheduler) seen from the database"),
+  "Initial Setup / Services / All containers started (`docker-compose ps`)": auto(
+    "composeServices",
+    "docker-compose ps -> each service of deploy/compose.yaml (postgres, migrate, serve, scheduler) seen from the database",
+  ),
   "Initial Setup / Services / PostgreSQL healthy and accepting connections": auto("databaseHealthy"),
-  "Initial Setup / Services / Airflow webserver accessible (http://localhost:8080)": na("there is no Airflow webserver: pipelines are run with `mlops run` and `mlops scheduler`, and listed with `mlops runs`"),
+  "Initial Setup / Services / Airflow webserver accessible (http://localhost:8080)": na(
+    "there is no Airflow webserver: pipelines are run with `mlops run` and `mlops scheduler`, and listed with `mlops runs`",
+  ),
   "Initial Setup / Services / API accessible (http://localhost:8000)": auto("apiReachable"),
   "Initial Setup / Database / Database schema initialized": auto("schemaMigrated"),
   "Initial Setup / Database / Tables created successfully": auto("tablesPresent"),
   "Initial Setup / Database / Indexes created": auto("indexesPresent"),
   "Initial Setup / Database / Permissions granted": auto("privileges"),
   "Initial Setup / Airflow / Airflow initialized (`airflow db init`)": auto("pipelineTables", "airflow db init -> the pipeline run tables exist"),
-  "Initial Setup / Airflow / Admin user created": na("there are no Airflow users; the server's admin action (POST /reload-model) is protected by MLOPS_API_KEY, checked under Security"),
+  "Initial Setup / Airflow / Admin user created": na(
+    "there are no Airflow users; the server's admin action (POST /reload-model) is protected by MLOPS_API_KEY, checked under Security",
+  ),
   "Initial Setup / Airflow / DAGs visible in UI": auto("pipelinesDefined", "DAGs -> pipelines: built in and from the config, all valid"),
   "Initial Setup / Airflow / No DAG errors": auto("noPipelineErrors", "DAG errors -> invalid pipelines or schedules, runs stuck as running"),
-  "Data Setup / Sample Data (for testing) / Generated sample data: `python scripts/generate_sample_data.py 1000`": auto("sampleData", "generate_sample_data.py 1000 -> mlops seed 1000"),
+  "Data Setup / Sample Data (for testing) / Generated sample data: `python scripts/generate_sample_data.py 1000`": auto(
+    "sampleData",
+    "generate_sample_data.py 1000 -> mlops seed 1000",
+  ),
   "Data Setup / Sample Data (for testing) / Data visible in database": auto("dataVisible"),
   "Data Setup / Sample Data (for testing) / Data validation passed": auto("dataValidated"),
-  "Data Setup / Production Data (for production) / Data source configured in `data_collection_dag.py`": auto("sourcesConfigured", "data_collection_dag.py -> sources in mlops.config.json"),
+  "Data Setup / Production Data (for production) / Data source configured in `data_collection_dag.py`": auto(
+    "sourcesConfigured",
+    "data_collection_dag.py -> sources in mlops.config.json",
+  ),
   "Data Setup / Production Data (for production) / Data collection DAG tested": auto("dataCollectionRan", "the DAG -> mlops run data-collection"),
   "Data Setup / Production Data (for production) / Data validation logic implemented": auto("validationLogic"),
   "Data Setup / Production Data (for production) / Data quality checks in place": auto("qualityChecks"),
@@ -55,7 +79,10 @@ export const DEFINITIONS: Record<string, Definition> = {
   "Model Training / First Training / Model saved to `models/` directory": auto("modelFiles"),
   "Model Training / First Training / Model metadata saved to database": auto("modelMetadata"),
   "Model Training / First Training / Training metrics look reasonable": auto("trainingMetrics"),
-  "Model Training / Model Validation / Model loaded successfully": auto("modelLoadsReproducibly", "loaded -> files pass their checksums, mlops predict loads the version and scores a stored row, to the same bits as POST /predict"),
+  "Model Training / Model Validation / Model loaded successfully": auto(
+    "modelLoadsReproducibly",
+    "loaded -> files pass their checksums, mlops predict loads the version and scores a stored row, to the same bits as POST /predict",
+  ),
   "Model Training / Model Validation / Validation metrics calculated": auto("evaluationExists"),
   "Model Training / Model Validation / F1-score meets threshold (>= 0.8)": auto("f1MeetsThreshold"),
   "Model Training / Model Validation / Model set as active": auto("activeVersion"),
@@ -68,7 +95,10 @@ export const DEFINITIONS: Record<string, Definition> = {
   "API Testing / Predictions / Response time acceptable (< 100ms)": auto("responseTime"),
   "API Testing / Model Management / `GET /model-info` returns correct data": auto("modelInfo"),
   "API Testing / Model Management / `POST /reload-model` works correctly": auto("reloadModel"),
-  "Automation / Data Collection / DAG scheduled correctly (@daily)": auto("scheduleDataCollection", "the DAG's schedule -> schedules.data-collection"),
+  "Automation / Data Collection / DAG scheduled correctly (@daily)": auto(
+    "scheduleDataCollection",
+    "the DAG's schedule -> schedules.data-collection",
+  ),
   "Automation / Data Collection / Data collection runs successfully": auto("dataCollectionRan"),
   "Automation / Data Collection / Data validation works": auto("dataValidated"),
   "Automation / Data Collection / Failed runs trigger alerts (if configured)": auto("alertsConfigured"),
@@ -76,13 +106,19 @@ export const DEFINITIONS: Record<string, Definition> = {
   "Automation / Model Training / Training runs end-to-end": auto("trainingRunSucceeded"),
   "Automation / Model Training / Models versioned correctly": auto("versionsDistinct"),
   "Automation / Model Training / Training failures handled gracefully": auto("failuresRecorded"),
-  "Automation / Validation & Deployment / DAG scheduled correctly (@daily)": auto("scheduleValidationDeployment", "the DAG's schedule -> schedules.validation-deployment"),
+  "Automation / Validation & Deployment / DAG scheduled correctly (@daily)": auto(
+    "scheduleValidationDeployment",
+    "the DAG's schedule -> schedules.validation-deployment",
+  ),
   "Automation / Validation & Deployment / Model evaluation works": auto("evaluationExists"),
   "Automation / Validation & Deployment / F1-score threshold check working": auto("gateWorking"),
   "Automation / Validation & Deployment / Retraining triggered when needed": auto("retrainingTriggered"),
   "Automation / Validation & Deployment / New models deployed automatically": auto("autoDeployment"),
   "Monitoring / Logs / Application logs accessible": auto("applicationLogs"),
-  "Monitoring / Logs / Airflow logs accessible": auto("pipelineLogs", "Airflow's task logs -> recorded pipeline runs and stage attempts (mlops runs)"),
+  "Monitoring / Logs / Airflow logs accessible": auto(
+    "pipelineLogs",
+    "Airflow's task logs -> recorded pipeline runs and stage attempts (mlops runs)",
+  ),
   "Monitoring / Logs / PostgreSQL logs accessible": auto("postgresLogs"),
   "Monitoring / Logs / Log rotation configured (if needed)": manual("The server logs to stderr: rotate wherever you send it (journald, logrotate)."),
   "Monitoring / Metrics / Model performance tracked in database": auto("evaluationExists"),
@@ -103,11 +139,15 @@ export const DEFINITIONS: Record<string, Definition> = {
   "Production Readiness / Performance / Load testing completed (if production)": manual("bench/serve.mjs measures throughput and latency."),
   "Production Readiness / Performance / Response times meet SLA": auto("responseTime"),
   "Production Readiness / Performance / Resource usage acceptable": auto("resourceUsage"),
-  "Production Readiness / Performance / Scaling strategy defined": manual("mlops serve --workers N scales on one machine; several servers can share the database."),
+  "Production Readiness / Performance / Scaling strategy defined": manual(
+    "mlops serve --workers N scales on one machine; several servers can share the database.",
+  ),
   "Production Readiness / Security / SSL/TLS enabled (if production)": auto("tls"),
   "Production Readiness / Security / Authentication implemented (if needed)": auto("authentication"),
   "Production Readiness / Security / Authorization configured (if needed)": manual("serve.requireApiKey puts /predict behind the API key too."),
-  "Production Readiness / Security / Security scan completed (if tools available)": manual("npm audit needs the registry; run it where it is reachable."),
+  "Production Readiness / Security / Security scan completed (if tools available)": manual(
+    "npm audit needs the registry; run it where it is reachable.",
+  ),
   "Production Readiness / Security / Secrets management configured": auto("secretsOutOfConfig"),
   "Production Readiness / Reliability / Backup strategy implemented": auto("backupPresent"),
   "Production Readiness / Reliability / Disaster recovery plan documented": manual(),
@@ -153,6 +193,6 @@ export const DEFINITIONS: Record<string, Definition> = {
   "Troubleshooting / Support Resources / Escalation procedures defined": manual(),
   "Troubleshooting / Support Resources / Knowledge base created": manual(),
   "Troubleshooting / Support Resources / FAQ documented": manual(),
-  "Sign-Off / Deployment completed by": manual("mlops checklist sign \"Deployment completed by\" --by NAME"),
-  "Sign-Off / Verified by": manual("mlops checklist sign \"Verified by\" --by NAME"),
+  "Sign-Off / Deployment completed by": manual('mlops checklist sign "Deployment completed by" --by NAME'),
+  "Sign-Off / Verified by": manual('mlops checklist sign "Verified by" --by NAME'),
 };

@@ -73,7 +73,8 @@ export function renderMarkdown(markdown: string, items: ItemOutcome[]): string {
       continue;
     }
     const done = item.status === "pass" || item.status === "signed";
-    const suffix = item.status === "n/a" ? " (not applicable)" : item.status === "fail" ? " (FAILED)" : item.status === "unsigned" ? " (awaiting sign-off)" : "";
+    const suffix =
+      item.status === "n/a" ? " (not applicable)" : item.status === "fail" ? " (FAILED)" : item.status === "unsigned" ? " (awaiting sign-off)" : "";
     out.push(`- [${done ? "x" : " "}] ${item.text}${suffix}`);
     out.push(`  - ${item.evidence.replace(/\n/g, " ")}`);
   }

@@ -22,7 +22,11 @@ export function findItem(items: ChecklistItem[], reference: string): ChecklistIt
   const matches = items.filter((i) => i.key.toLowerCase() === wanted || i.text.toLowerCase() === wanted);
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    throw usageError("ITEM_AMBIGUOUS", `"${reference}" appears ${matches.length} times in the checklist.`, `Use its number: ${matches.map((m) => `${m.number} (${m.section} / ${m.subsection})`).join(", ")}.`);
+    throw usageError(
+      "ITEM_AMBIGUOUS",
+      `"${reference}" appears ${matches.length} times in the checklist.`,
+      `Use its number: ${matches.map((m) => `${m.number} (${m.section} / ${m.subsection})`).join(", ")}.`,
+    );
   }
   throw usageError("ITEM_UNKNOWN", `No checklist item "${reference}".`, "Use the number shown by `mlops checklist`, or the item's exact words.");
 }
@@ -31,12 +35,23 @@ export function findItem(items: ChecklistItem[], reference: string): ChecklistIt
  * Records a sign-off for a manual item. An item already signed is never silently overwritten:
  * replacing needs --replace, and the earlier sign-off stays in the history.
  */
-export async function signItem(prisma: PrismaClient, item: ChecklistItem, by: string, note: string | undefined, replace: boolean): Promise<{ item: ChecklistItem; replaced: Signoff | null }> {
+export async function signItem(
+  prisma: PrismaClient,
+  item: ChecklistItem,
+  by: string,
+  note: string | undefined,
+  replace: boolean,
+): Promise<{ item: ChecklistItem; replaced: Signoff | null }> {
   const definition = DEFINITIONS[item.key];
   if (definition?.kind === "auto") {
-    throw usageError("ITEM_AUTOMATIC", `Item ${item.number} ("${item.text}") is verified by machine, not signed.`, "Run `mlops checklist` to check it.");
+    throw usageError(
+      "ITEM_AUTOMATIC",
+      `Item ${item.number} ("${item.text}") is verified by machine, not signed.`,
+      "Run `mlops checklist` to check it.",
+    );
   }
-  if (definition?.kind === "na") throw usageError("ITEM_NOT_APPLICABLE", `Item ${item.number} does not apply: ${definition.reason}.`, "Nothing to sign.");
+  if (definition?.kind === "na")
+    throw usageError("ITEM_NOT_APPLICABLE", `Item ${item.number} does not apply: ${definition.reason}.`, "Nothing to sign.");
   const latest = await prisma.checklistSignoff.findFirst({ where: { itemId: item.key }, orderBy: { id: "desc" } });
   const existing: Signoff | null = latest ? { itemKey: latest.itemId, by: latest.signedBy, at: latest.createdAt, note: latest.note } : null;
   if (existing && !replace) {

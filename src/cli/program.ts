@@ -3,7 +3,7 @@ import { TOOLKIT_VERSION } from "../package-root.js";
 import type { CommandContext, GlobalOptions } from "../commands/context.js";
 
 /** A command implementation: validated inside, returns an exit code when it is not 0. */
-export type CommandRun = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | void>;
+export type CommandRun = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | undefined>;
 
 export interface RunState {
   exitCode: number;
@@ -127,7 +127,10 @@ Start here: mlops init`,
     .option("--model <version>", "a version name, or active, candidate, latest (default: active, else latest)")
     .option("--data <file>", "evaluate on an external CSV/JSONL file in the project's schema")
     .option("--split <split>", "test: evaluate on the held-out test split")
-    .option("--retrain-if-below", "when the active version fails the gate, train a candidate and evaluate it on the held-out part of the same rows (as `mlops run validation-deployment`, without promoting)")
+    .option(
+      "--retrain-if-below",
+      "when the active version fails the gate, train a candidate and evaluate it on the held-out part of the same rows (as `mlops run validation-deployment`, without promoting)",
+    )
     .action(lazy(state, async () => (await import("../commands/evaluate.js")).runEvaluate));
 
   program
@@ -247,10 +250,7 @@ Start here: mlops init`,
     .option("--write", "replace features, label and rowKey in mlops.config.json")
     .action(lazy(state, async () => (await import("../commands/schema.js")).runSchemaInfer));
 
-  const db = program
-    .command("db")
-    .description("manage the database: the embedded server and the schema")
-    .exitOverride();
+  const db = program.command("db").description("manage the database: the embedded server and the schema").exitOverride();
   db.command("status")
     .description("show the server (running, port, data folder), migrations applied/pending and database size")
     .action(lazy(state, async () => (await import("../commands/db.js")).runDbStatus));

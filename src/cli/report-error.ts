@@ -15,8 +15,7 @@ export function reportError(error: unknown, options: ReportOptions): ExitCode {
   const known: MlopsError | undefined = isMlopsError(error) ? error : undefined;
   const code = known?.code ?? "UNEXPECTED";
   const message = redactSecrets(known?.message ?? (error instanceof Error ? error.message : String(error)));
-  const hint =
-    known?.hint ?? "This is a bug in mlops: re-run with --verbose for the stack trace and report it with that output.";
+  const hint = known?.hint ?? "This is a bug in mlops: re-run with --verbose for the stack trace and report it with that output.";
   const exitCode = known?.exitCode ?? ExitCode.failure;
 
   if (options.json) {

@@ -28,7 +28,6 @@ import { formatNumber as n } from "../terminal/format.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-
 /** `--dir` is relative to where mlops runs; the default lives with the project's database. */
 function backupDir(project: Project, cwd: string, dir: string | undefined): string {
   return dir === undefined ? path.join(project.root, ".mlops", "backups") : path.resolve(cwd, dir);
@@ -86,11 +85,17 @@ const restoreOptions = z
     verify: z.boolean().optional(),
     targetUrl: z
       .string()
-      .refine((url) => URL.canParse(url) && /^postgres(ql)?:$/.test(new URL(url).protocol), "must be a postgresql://user:password@host:5432/database URL")
+      .refine(
+        (url) => URL.canParse(url) && /^postgres(ql)?:$/.test(new URL(url).protocol),
+        "must be a postgresql://user:password@host:5432/database URL",
+      )
       .optional(),
     dir: z.string().min(1).optional(),
   })
-  .refine((o) => (o.verify === true) !== (o.targetUrl !== undefined), "give exactly one of --verify (test the backup in a scratch database) and --target-url URL");
+  .refine(
+    (o) => (o.verify === true) !== (o.targetUrl !== undefined),
+    "give exactly one of --verify (test the backup in a scratch database) and --target-url URL",
+  );
 
 /** The named backup (a folder, or a name in the backup folder), else the newest one. */
 function chooseBackup(dir: string, cwd: string, ref: string | undefined): Backup {
@@ -166,13 +171,22 @@ export async function runDbRestore(ctx: CommandContext, options: Record<string, 
   }
 }
 
-function summarise(mode: RestoreResult["mode"], backup: Backup, checks: FileCheck[], database: string | null, outcome: RestoreOutcome | undefined, durationMs: number): RestoreResult {
+function summarise(
+  mode: RestoreResult["mode"],
+  backup: Backup,
+  checks: FileCheck[],
+  database: string | null,
+  outcome: RestoreOutcome | undefined,
+  durationMs: number,
+): RestoreResult {
   const problems: string[] = [];
   const tables = backup.manifest.tables.map((table) => {
     const checksum = checks.find((c) => c.table === table.name)!.status;
     const restoredRows = outcome?.tables.find((t) => t.name === table.name)?.restoredRows ?? null;
-    if (checksum !== "ok") problems.push(`${table.name}: ${table.file} ${checksum === "missing" ? "is missing" : "does not match its sha256 in the manifest"}`);
-    if (restoredRows !== null && restoredRows !== table.rows) problems.push(`${table.name}: ${n(restoredRows)} rows restored, the manifest says ${n(table.rows)}`);
+    if (checksum !== "ok")
+      problems.push(`${table.name}: ${table.file} ${checksum === "missing" ? "is missing" : "does not match its sha256 in the manifest"}`);
+    if (restoredRows !== null && restoredRows !== table.rows)
+      problems.push(`${table.name}: ${n(restoredRows)} rows restored, the manifest says ${n(table.rows)}`);
     return { name: table.name, expectedRows: table.rows, restoredRows, checksum };
   });
   const { manifest } = backup;
@@ -196,7 +210,7 @@ function renderRestore(result: RestoreResult): string {
     const restored = t.restoredRows === null ? "-" : t.restoredRows === t.expectedRows ? n(t.restoredRows) : chalk.red(n(t.restoredRows));
     table.push([t.name, n(t.expectedRows), restored, t.checksum === "ok" ? chalk.green("ok") : chalk.red(t.checksum)]);
   }
-  const where = result.mode === "verify" ? "a scratch database (dropped again)" : result.database ?? "the target";
+  const where = result.mode === "verify" ? "a scratch database (dropped again)" : (result.database ?? "the target");
   const head =
     result.status === "passed"
       ? chalk.green(`Backup ${result.backup.name} restored into ${where}: every table's rows and checksum match.`)

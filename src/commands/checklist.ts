@@ -62,11 +62,22 @@ const signOptions = z.object({
 
 export async function runChecklistSign(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const parsed = parseOptions(signOptions, options);
-  if (!args[0]) throw usageError("ITEM_REQUIRED", "sign needs an item.", 'mlops checklist sign 77 --by "Ada Lovelace" (numbers are shown by mlops checklist)');
+  if (!args[0])
+    throw usageError("ITEM_REQUIRED", "sign needs an item.", 'mlops checklist sign 77 --by "Ada Lovelace" (numbers are shown by mlops checklist)');
   const project = loadProject(ctx.cwd);
   const item = findItem(loadChecklist(), args.join(" "));
   const result = await withDatabase(project, async (session) => signItem(await session.prisma(), item, parsed.by, parsed.note, parsed.replace));
-  const output = { number: item.number, item: item.key, by: parsed.by, note: parsed.note ?? null, replaced: result.replaced ? { by: result.replaced.by, at: result.replaced.at.toISOString() } : null };
-  ctx.out.result(output, () => `Signed ${item.number}. ${item.text} (${[item.section, item.subsection].filter(Boolean).join(" / ")}) by ${parsed.by}${result.replaced ? `, replacing the sign-off by ${result.replaced.by}` : ""}.`);
+  const output = {
+    number: item.number,
+    item: item.key,
+    by: parsed.by,
+    note: parsed.note ?? null,
+    replaced: result.replaced ? { by: result.replaced.by, at: result.replaced.at.toISOString() } : null,
+  };
+  ctx.out.result(
+    output,
+    () =>
+      `Signed ${item.number}. ${item.text} (${[item.section, item.subsection].filter(Boolean).join(" / ")}) by ${parsed.by}${result.replaced ? `, replacing the sign-off by ${result.replaced.by}` : ""}.`,
+  );
   return 0;
 }

@@ -31,7 +31,9 @@ export async function runCollect(ctx: CommandContext, options: Record<string, un
   const project = loadProject(ctx.cwd);
 
   if (parsed.feedback !== undefined) {
-    const summary = await withDatabase(project, ({ client }) => collectFeedback(client, project.config, parsed.feedback!, ctx.cwd, { force: parsed.force }));
+    const summary = await withDatabase(project, ({ client }) =>
+      collectFeedback(client, project.config, parsed.feedback!, ctx.cwd, { force: parsed.force }),
+    );
     ctx.out.result(summary, () =>
       summary.status === "skipped"
         ? `Already collected: feedback batch ${summary.sameAs} has the same checksum (${summary.checksum.slice(0, 12)}…). Nothing changed; pass --force to collect it again.`
@@ -83,13 +85,20 @@ function sourceSpec(options: CollectOptions, name: string | undefined, project: 
     );
   }
   if ((options.query === undefined) !== (options.fromDb === undefined)) {
-    throw usageError("SOURCE_REQUIRED", "--query and --from-db go together.", "Pass the SQL with --query and the source database URL with --from-db.");
+    throw usageError(
+      "SOURCE_REQUIRED",
+      "--query and --from-db go together.",
+      "Pass the SQL with --query and the source database URL with --from-db.",
+    );
   }
   if (options.file !== undefined) return { kind: "file", path: resolvePath(cwd, options.file), format: options.format, encoding: options.encoding };
   if (options.url !== undefined) return { kind: "url", url: options.url, format: options.format, encoding: options.encoding };
   if (options.query !== undefined) return { kind: "query", query: options.query, fromDb: options.fromDb! };
   if (options.synthetic !== undefined) {
-    return { kind: "synthetic", options: { rows: options.synthetic, seed: options.seed ?? Date.now() >>> 0, drift: options.drift, unlabeledFraction: 0 } };
+    return {
+      kind: "synthetic",
+      options: { rows: options.synthetic, seed: options.seed ?? Date.now() >>> 0, drift: options.drift, unlabeledFraction: 0 },
+    };
   }
   return namedSourceSpec(project, name!);
 }

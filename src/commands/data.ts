@@ -8,7 +8,6 @@ import { dataOverview, quarantineEntries, type DataOverview } from "../data/over
 import { withDatabase } from "../db/session.js";
 import { formatNumber as n } from "../terminal/format.js";
 
-
 export async function runData(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const { limit } = parseOptions(z.object({ limit: count(1, 10_000).default(20) }), options);
   const project = loadProject(ctx.cwd);
@@ -26,12 +25,24 @@ function renderOverview(overview: DataOverview): string {
   for (const b of overview.batches) {
     const status = b.status === "accepted" ? chalk.green(b.status) : chalk.red(b.status);
     const drift = b.drift === "drift" ? chalk.red(b.drift) : (b.drift ?? "-");
-    batches.push([b.id, status, b.sourceKind, n(b.rowsRead), n(b.rowsAccepted), n(b.rowsQuarantined), n(b.rowsDuplicate), drift, b.finishedAt.slice(0, 19).replace("T", " ")]);
+    batches.push([
+      b.id,
+      status,
+      b.sourceKind,
+      n(b.rowsRead),
+      n(b.rowsAccepted),
+      n(b.rowsQuarantined),
+      n(b.rowsDuplicate),
+      drift,
+      b.finishedAt.slice(0, 19).replace("T", " "),
+    ]);
   }
   return [
     `${chalk.bold("examples")} ${n(overview.examples.total)}   ${chalk.bold("quarantined")} ${n(overview.quarantined)}   ${chalk.bold("feedback labels")} ${n(overview.feedback)}`,
     splits.toString(),
-    overview.batches.length ? `${chalk.bold("recent batches")}\n${batches.toString()}` : "No batches yet: `mlops seed` or `mlops collect --file data.csv`.",
+    overview.batches.length
+      ? `${chalk.bold("recent batches")}\n${batches.toString()}`
+      : "No batches yet: `mlops seed` or `mlops collect --file data.csv`.",
   ].join("\n");
 }
 
@@ -43,7 +54,10 @@ export async function runQuarantine(ctx: CommandContext, options: Record<string,
     entries.length === 0
       ? "Quarantine is empty."
       : entries
-          .map((e) => `batch ${e.batchId} row ${e.rowNumber}: ${e.reasons.map((r) => `${r.field ?? "(row)"}: ${r.problem}`).join("; ")}\n  ${chalk.dim(JSON.stringify(e.raw).slice(0, 200))}`)
+          .map(
+            (e) =>
+              `batch ${e.batchId} row ${e.rowNumber}: ${e.reasons.map((r) => `${r.field ?? "(row)"}: ${r.problem}`).join("; ")}\n  ${chalk.dim(JSON.stringify(e.raw).slice(0, 200))}`,
+          )
           .join("\n"),
   );
   return 0;

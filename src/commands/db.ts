@@ -16,7 +16,6 @@ export async function runDbStatus(ctx: CommandContext): Promise<number> {
   return status.mode === "external" && !status.reachable ? ExitCode.unavailable : ExitCode.ok;
 }
 
-
 function renderStatus(status: DatabaseStatus): string {
   const yes = (ok: boolean, text: string) => (ok ? chalk.green(text) : chalk.red(text));
   const lines: string[] = [];
@@ -32,12 +31,15 @@ function renderStatus(status: DatabaseStatus): string {
   if (status.error) lines.push(`error       ${chalk.red(status.error)}`);
   if (status.migrations) {
     const m = status.migrations;
-    lines.push(`migrations  ${m.applied.length} applied, ${m.pending.length === 0 ? "none pending" : chalk.yellow(`${m.pending.length} pending: ${m.pending.join(", ")}`)}`);
+    lines.push(
+      `migrations  ${m.applied.length} applied, ${m.pending.length === 0 ? "none pending" : chalk.yellow(`${m.pending.length} pending: ${m.pending.join(", ")}`)}`,
+    );
     if (m.edited.length > 0) lines.push(`            ${chalk.yellow(`edited since applied: ${m.edited.join(", ")}`)}`);
     if (m.failed.length > 0) lines.push(`            ${chalk.red(`failed: ${m.failed.join(", ")}`)}`);
   }
   if (status.sizeBytes !== null) lines.push(`size        ${formatBytes(status.sizeBytes)}`);
-  if (status.mode === "embedded" && !status.server.running) lines.push("", chalk.dim("Start it with `mlops db start` (any command that needs it starts it too)."));
+  if (status.mode === "embedded" && !status.server.running)
+    lines.push("", chalk.dim("Start it with `mlops db start` (any command that needs it starts it too)."));
   return lines.join("\n");
 }
 
@@ -49,9 +51,14 @@ export async function runDbStart(ctx: CommandContext): Promise<number> {
     await (await connectPg(resolved)).end();
     return resolved;
   });
-  const action = target.embedded ? target.embeddedAction ?? "joined" : "external";
+  const action = target.embedded ? (target.embeddedAction ?? "joined") : "external";
   const result = { embedded: target.embedded, url: target.display, action };
-  const words = { created: "created and started", started: "started", joined: "already running", external: "DATABASE_URL is set and reachable; nothing to start" };
+  const words = {
+    created: "created and started",
+    started: "started",
+    joined: "already running",
+    external: "DATABASE_URL is set and reachable; nothing to start",
+  };
   ctx.out.result(result, () => `${target.embedded ? "Embedded PostgreSQL " : ""}${words[action]} ${chalk.dim(target.display)}`);
   return 0;
 }

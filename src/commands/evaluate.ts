@@ -20,8 +20,13 @@ const evaluateOptions = z.object({
 
 export async function runEvaluate(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(evaluateOptions, options);
-  if (parsed.data && parsed.split) throw usageError("OPTIONS_INVALID", "--data and --split exclude each other.", "Pass one of them, or neither for fresh data.");
-  const data: DataChoice = parsed.data ? { kind: "file", file: path.resolve(ctx.cwd, parsed.data) } : parsed.split ? { kind: "test-split" } : { kind: "fresh" };
+  if (parsed.data && parsed.split)
+    throw usageError("OPTIONS_INVALID", "--data and --split exclude each other.", "Pass one of them, or neither for fresh data.");
+  const data: DataChoice = parsed.data
+    ? { kind: "file", file: path.resolve(ctx.cwd, parsed.data) }
+    : parsed.split
+      ? { kind: "test-split" }
+      : { kind: "fresh" };
   const project = loadProject(ctx.cwd);
   const spinner = ctx.out.spinner("Evaluating");
   try {
@@ -38,8 +43,11 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
     });
     spinner.stop();
     const result = outcome.retrained ? outcome : outcome.evaluation;
-    ctx.out.result(result, () =>
-      renderEvaluation(outcome.evaluation) + (outcome.retrained ? `\n\nRetrained: ${outcome.retrained.version}\n${renderEvaluation(outcome.retrained.evaluation)}` : ""),
+    ctx.out.result(
+      result,
+      () =>
+        renderEvaluation(outcome.evaluation) +
+        (outcome.retrained ? `\n\nRetrained: ${outcome.retrained.version}\n${renderEvaluation(outcome.retrained.evaluation)}` : ""),
     );
     const final = outcome.retrained?.evaluation ?? outcome.evaluation;
     return final.gate.passed ? ExitCode.ok : ExitCode.gateFailed;
@@ -55,7 +63,10 @@ function renderEvaluation(result: EvaluationResult): string {
     const m = result.metrics;
     const base = result.baseline?.metrics;
     const row = (name: string, value: number | null, baseline: number | null | undefined) => {
-      const delta = value !== null && baseline !== null && baseline !== undefined ? ` ${chalk.dim(`(${result.baseline!.version} ${baseline.toFixed(4)}, ${value - baseline >= 0 ? "+" : ""}${(value - baseline).toFixed(4)})`)}` : "";
+      const delta =
+        value !== null && baseline !== null && baseline !== undefined
+          ? ` ${chalk.dim(`(${result.baseline!.version} ${baseline.toFixed(4)}, ${value - baseline >= 0 ? "+" : ""}${(value - baseline).toFixed(4)})`)}`
+          : "";
       return `  ${name.padEnd(10)} ${value === null ? "-" : value.toFixed(4)}${delta}`;
     };
     lines.push(
@@ -66,15 +77,19 @@ function renderEvaluation(result: EvaluationResult): string {
       row("ROC AUC", m.rocAuc, base?.rocAuc),
       row("log loss", m.logLoss, base?.logLoss),
       ...(result.logisticRegression
-        ? [`  ${"baseline".padEnd(10)} logistic regression F1 ${result.logisticRegression.metrics.f1.toFixed(4)}, ROC AUC ${result.logisticRegression.metrics.rocAuc?.toFixed(4) ?? "-"}${result.logisticRegression.kept ? " (the kept model)" : ""}`]
+        ? [
+            `  ${"baseline".padEnd(10)} logistic regression F1 ${result.logisticRegression.metrics.f1.toFixed(4)}, ROC AUC ${result.logisticRegression.metrics.rocAuc?.toFixed(4) ?? "-"}${result.logisticRegression.kept ? " (the kept model)" : ""}`,
+          ]
         : []),
       `  confusion  tp ${m.confusion.tp}  fp ${m.confusion.fp}  tn ${m.confusion.tn}  fn ${m.confusion.fn}  (threshold ${m.threshold.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)})`,
     );
   }
   lines.push("gate:");
   for (const check of result.gate.checks) lines.push(`  ${check.passed ? chalk.green("pass") : chalk.red("FAIL")} ${check.detail}`);
-  const verdict = result.gate.verdict === "passed" ? chalk.green("PASSED") : result.gate.verdict === "no-data" ? chalk.yellow("NO DATA") : chalk.red("FAILED");
+  const verdict =
+    result.gate.verdict === "passed" ? chalk.green("PASSED") : result.gate.verdict === "no-data" ? chalk.yellow("NO DATA") : chalk.red("FAILED");
   lines.push(`verdict: ${verdict}`);
-  if (result.gate.verdict === "no-data") lines.push(chalk.dim("Collect fresh labelled data (mlops collect), or evaluate on the held-out split with --split test."));
+  if (result.gate.verdict === "no-data")
+    lines.push(chalk.dim("Collect fresh labelled data (mlops collect), or evaluate on the held-out split with --split test."));
   return lines.join("\n");
 }

@@ -21,7 +21,16 @@ export async function runInit(ctx: CommandContext, options: Record<string, unkno
   let result: InitResult;
   try {
     result = await initProject(ctx.cwd, {
-      ...(schema ? { schema: { features: schema.features, label: schema.label, ...(schema.rowKey ? { rowKey: schema.rowKey } : {}), ...ignoredColumnsOf(schema) } } : {}),
+      ...(schema
+        ? {
+            schema: {
+              features: schema.features,
+              label: schema.label,
+              ...(schema.rowKey ? { rowKey: schema.rowKey } : {}),
+              ...ignoredColumnsOf(schema),
+            },
+          }
+        : {}),
       onStep: (step) => {
         spinner.text = step === "database" ? "Starting the database" : "Applying migrations";
       },

@@ -16,8 +16,19 @@ export async function runModels(ctx: CommandContext): Promise<number> {
     if (versions.length === 0) return "No versions yet: `mlops train`.";
     const table = newTable(["", "version", "status", "created", "training rows", "val F1", "test F1", "last evaluation"]);
     for (const v of versions) {
-      const evaluation = v.lastEvaluation ? `${f1(v.lastEvaluation.f1)} ${v.lastEvaluation.passed ? chalk.green("pass") : chalk.red("fail")} (${v.lastEvaluation.dataSource})` : "-";
-      table.push([v.active ? chalk.green("*") : "", v.version, v.active ? chalk.green("active") : "candidate", v.createdAt.slice(0, 19).replace("T", " "), formatNumber(v.trainingRows), f1(v.validationF1), f1(v.testF1), evaluation]);
+      const evaluation = v.lastEvaluation
+        ? `${f1(v.lastEvaluation.f1)} ${v.lastEvaluation.passed ? chalk.green("pass") : chalk.red("fail")} (${v.lastEvaluation.dataSource})`
+        : "-";
+      table.push([
+        v.active ? chalk.green("*") : "",
+        v.version,
+        v.active ? chalk.green("active") : "candidate",
+        v.createdAt.slice(0, 19).replace("T", " "),
+        formatNumber(v.trainingRows),
+        f1(v.validationF1),
+        f1(v.testF1),
+        evaluation,
+      ]);
     }
     return table.toString();
   });

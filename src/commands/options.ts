@@ -23,16 +23,32 @@ const notANumber = (message: string) => (issue: { code: string }) => (issue.code
 export const count = (min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === "string" ? Number(value.replace(/_/g, "")) : value),
-    z.number({ error: notANumber("must be a number") }).int("must be a whole number").min(min).max(max),
+    z
+      .number({ error: notANumber("must be a number") })
+      .int("must be a whole number")
+      .min(min)
+      .max(max),
   );
 
 /** A number from a flag's text. */
 export const decimal = (min: number, max: number) =>
-    z.preprocess((value) => (typeof value === "string" ? Number(value) : value), z.number({ error: notANumber("must be a number") }).min(min).max(max));
+  z.preprocess(
+    (value) => (typeof value === "string" ? Number(value) : value),
+    z
+      .number({ error: notANumber("must be a number") })
+      .min(min)
+      .max(max),
+  );
 
 /** A share given as a fraction (0.05) or a percentage ("5%"). */
-export const share = z.preprocess((value) => {
-  if (typeof value !== "string") return value;
-  const text = value.trim();
-  return text.endsWith("%") ? Number(text.slice(0, -1)) / 100 : Number(text);
-}, z.number({ error: notANumber("must be a fraction like 0.05 or a percentage like 5%") }).min(0, "must be at least 0").max(1, "must be at most 1 (100%)"));
+export const share = z.preprocess(
+  (value) => {
+    if (typeof value !== "string") return value;
+    const text = value.trim();
+    return text.endsWith("%") ? Number(text.slice(0, -1)) / 100 : Number(text);
+  },
+  z
+    .number({ error: notANumber("must be a fraction like 0.05 or a percentage like 5%") })
+    .min(0, "must be at least 0")
+    .max(1, "must be at most 1 (100%)"),
+);

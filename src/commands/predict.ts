@@ -31,10 +31,18 @@ type PredictFlags = z.infer<typeof predictOptions>;
 export async function runPredict(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(predictOptions, options);
   if (ctx.out.json && parsed.out === "-") {
-    throw usageError("OUTPUT_CONFLICT", "--json prints the summary on standard output, where --out - would write the rows.", "Pass --out FILE with --json, or leave out --json.");
+    throw usageError(
+      "OUTPUT_CONFLICT",
+      "--json prints the summary on standard output, where --out - would write the rows.",
+      "Pass --out FILE with --json, or leave out --json.",
+    );
   }
   if (parsed.rejects === "-" && parsed.out === "-") {
-    throw usageError("OUTPUT_CONFLICT", "--rejects - and --out - would mix scored and rejected rows on standard output.", "Send one of them to a file.");
+    throw usageError(
+      "OUTPUT_CONFLICT",
+      "--rejects - and --out - would mix scored and rejected rows on standard output.",
+      "Send one of them to a file.",
+    );
   }
   const project = loadProject(ctx.cwd);
   const source = sourceOf(parsed, ctx.cwd);
@@ -81,7 +89,11 @@ function sourceOf(options: PredictFlags, cwd: string): PredictSource {
     );
   }
   if ((options.query === undefined) !== (options.fromDb === undefined)) {
-    throw usageError("SOURCE_REQUIRED", "--query and --from-db go together.", "Pass the SQL with --query and the source database URL with --from-db.");
+    throw usageError(
+      "SOURCE_REQUIRED",
+      "--query and --from-db go together.",
+      "Pass the SQL with --query and the source database URL with --from-db.",
+    );
   }
   if (options.file !== undefined) {
     const file = options.file === "-" ? "-" : path.resolve(cwd, options.file);

@@ -6,8 +6,7 @@ const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 /** Spinner text while a batch streams in: rows so far, and how much of the input when known. */
 export function progressText(verb: string, progress: { rows: number; bytes: number; totalBytes?: number }, totalRows?: number): string {
-  const share =
-    totalRows !== undefined ? progress.rows / totalRows : progress.totalBytes ? progress.bytes / progress.totalBytes : undefined;
+  const share = totalRows !== undefined ? progress.rows / totalRows : progress.totalBytes ? progress.bytes / progress.totalBytes : undefined;
   return `${verb}: ${n(progress.rows)} rows${share === undefined ? "" : ` (${Math.min(100, share * 100).toFixed(0)}%)`}`;
 }
 
@@ -19,10 +18,16 @@ export function renderBatch(summary: BatchSummary): string {
   const lines = [
     `batch       ${summary.batchId ?? "-"} ${status}  ${chalk.dim(summary.source)}`,
     `rows        ${n(r.read)} read, ${n(r.stored)} stored, ${n(r.quarantined)} quarantined, ${n(r.duplicatesInBatch + r.duplicatesOfStored)} duplicates` +
-      (r.duplicatesInBatch + r.duplicatesOfStored > 0 ? chalk.dim(` (${n(r.duplicatesInBatch)} within the batch, ${n(r.duplicatesOfStored)} already stored)`) : ""),
+      (r.duplicatesInBatch + r.duplicatesOfStored > 0
+        ? chalk.dim(` (${n(r.duplicatesInBatch)} within the batch, ${n(r.duplicatesOfStored)} already stored)`)
+        : ""),
   ];
   if (summary.status === "rejected") {
-    lines.push(chalk.red(`            ${pct(summary.invalidShare)} of rows are invalid, over the limit of ${pct(summary.maxInvalid)}: nothing became training data; every row is in quarantine.`));
+    lines.push(
+      chalk.red(
+        `            ${pct(summary.invalidShare)} of rows are invalid, over the limit of ${pct(summary.maxInvalid)}: nothing became training data; every row is in quarantine.`,
+      ),
+    );
   }
   if (summary.status === "accepted") {
     lines.push(
@@ -45,10 +50,12 @@ function renderDrift(summary: BatchSummary): string {
   const drift = summary.drift;
   if (summary.status === "rejected") return chalk.dim("not computed for a rejected batch");
   if (drift === null) return chalk.dim("no reference yet: this batch becomes the reference");
-  const verdict =
-    drift.verdict === "drift" ? chalk.red("DRIFT") : drift.verdict === "stable" ? chalk.green("stable") : chalk.yellow(drift.verdict);
+  const verdict = drift.verdict === "drift" ? chalk.red("DRIFT") : drift.verdict === "stable" ? chalk.green("stable") : chalk.yellow(drift.verdict);
   const drifted = drift.features.filter((f) => f.verdict === "drift");
-  const worst = [...drift.features].filter((f) => f.psi !== null).sort((a, b) => (b.psi ?? 0) - (a.psi ?? 0)).slice(0, 3);
+  const worst = [...drift.features]
+    .filter((f) => f.psi !== null)
+    .sort((a, b) => (b.psi ?? 0) - (a.psi ?? 0))
+    .slice(0, 3);
   const detail = worst.map((f) => `${f.feature} ${f.psi!.toFixed(3)}`).join(", ");
   return `${verdict} vs ${drift.reference.source}: ${drifted.length}/${drift.features.length} features drifted (PSI > ${drift.thresholds.psiSignificant})${detail ? chalk.dim(`; highest PSI ${detail}`) : ""}`;
 }

@@ -20,7 +20,8 @@ export function progressReporter(out: Output): { update: (p: { rows: number; byt
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? p.rows / seconds : 0;
     const share = p.totalBytes ? Math.min(1, p.bytes / p.totalBytes) : undefined;
-    const left = share !== undefined && share > 0.01 ? ` (${(share * 100).toFixed(0)}%, about ${Math.ceil((seconds / share) * (1 - share))} s left)` : "";
+    const left =
+      share !== undefined && share > 0.01 ? ` (${(share * 100).toFixed(0)}%, about ${Math.ceil((seconds / share) * (1 - share))} s left)` : "";
     return `Scoring: ${n(p.rows)} rows, ${n(Math.round(rate))} rows/s${left}`;
   };
   return {
@@ -45,8 +46,11 @@ export function renderPredict(s: PredictSummary): string {
   ];
   if (r.rejected > 0) {
     const over = s.status === "too_many_invalid";
-    lines.push(`rejected    ${(over ? chalk.red : chalk.yellow)(`${n(r.rejected)} rows (${pct(s.invalidShare)}${over ? `, over the limit of ${pct(s.maxInvalid)}` : ""})`)}${s.rejects ? ` -> ${s.rejects}` : chalk.dim(" (pass --rejects FILE to keep them with their reasons)")}`);
-    for (const reason of s.topReasons.slice(0, 5)) lines.push(`              ${String(reason.count).padStart(7)}  ${reason.field ?? "(row)"}: ${reason.example}`);
+    lines.push(
+      `rejected    ${(over ? chalk.red : chalk.yellow)(`${n(r.rejected)} rows (${pct(s.invalidShare)}${over ? `, over the limit of ${pct(s.maxInvalid)}` : ""})`)}${s.rejects ? ` -> ${s.rejects}` : chalk.dim(" (pass --rejects FILE to keep them with their reasons)")}`,
+    );
+    for (const reason of s.topReasons.slice(0, 5))
+      lines.push(`              ${String(reason.count).padStart(7)}  ${reason.field ?? "(row)"}: ${reason.example}`);
   }
   lines.push(chalk.dim(`model       sha256 ${s.model.checksum.slice(0, 16)}… (weights.bin)`));
   return lines.join("\n");

@@ -15,12 +15,16 @@ const f1 = (value: unknown) => (typeof value === "number" ? value.toFixed(3) : "
  * a stage this does not know (or a shape it does not expect) falls back to its scalar fields.
  */
 export function describeStage(stage: string, outputs: Outputs): string {
+  // biome-ignore lint/suspicious/noExplicitAny: the stages' own summaries, read defensively field by field below.
   const o = outputs as Record<string, any>;
   switch (stage) {
     case "collect": {
       const batches = Object.entries((o.batches ?? {}) as Record<string, Outputs>);
       return batches
-        .map(([name, b]) => `${name}: batch ${b.batchId ?? "-"} ${b.status}, ${formatNumber(Number(b.stored ?? 0))} rows${b.drift ? `, drift ${b.drift}` : ""}`)
+        .map(
+          ([name, b]) =>
+            `${name}: batch ${b.batchId ?? "-"} ${b.status}, ${formatNumber(Number(b.stored ?? 0))} rows${b.drift ? `, drift ${b.drift}` : ""}`,
+        )
         .join("; ");
     }
     case "train":
@@ -43,7 +47,8 @@ export function describeStage(stage: string, outputs: Outputs): string {
 }
 
 const MARK: Record<string, string> = { succeeded: "ok  ", failed: "FAIL", skipped: "skip", running: "... " };
-const paint = (status: string, text: string) => (status === "succeeded" ? chalk.green(text) : status === "failed" ? chalk.red(text) : chalk.dim(text));
+const paint = (status: string, text: string) =>
+  status === "succeeded" ? chalk.green(text) : status === "failed" ? chalk.red(text) : chalk.dim(text);
 
 /** What `mlops run` prints: one short line per stage; the outputs in full are in --json and `runs show`. */
 export function renderRun(result: RunResult): string {
@@ -53,12 +58,16 @@ export function renderRun(result: RunResult): string {
     const attempts = stage.attempts > 1 ? `${stage.attempts} attempts: ` : "";
     const detail = stage.error ?? (stage.outputs ? describeStage(stage.stage, stage.outputs) : "");
     // 2 + 4 + 1 + 20 + 1 columns come before the detail.
-    lines.push(`  ${paint(stage.status, MARK[stage.status] ?? stage.status)} ${stage.stage.padEnd(20)} ${truncate(attempts + detail, WIDTH - 28)}`.trimEnd());
+    lines.push(
+      `  ${paint(stage.status, MARK[stage.status] ?? stage.status)} ${stage.stage.padEnd(20)} ${truncate(attempts + detail, WIDTH - 28)}`.trimEnd(),
+    );
   }
   if (result.note) lines.push(truncate(`note: ${result.note}`, WIDTH));
   if (result.alerts) {
-    if (result.alerts.webhook) lines.push(truncate(`alert: webhook ${result.alerts.webhook.ok ? "sent" : "FAILED"} (${result.alerts.webhook.detail})`, WIDTH));
-    if (result.alerts.command) lines.push(truncate(`alert: command ${result.alerts.command.ok ? "ran" : "FAILED"} (${result.alerts.command.detail})`, WIDTH));
+    if (result.alerts.webhook)
+      lines.push(truncate(`alert: webhook ${result.alerts.webhook.ok ? "sent" : "FAILED"} (${result.alerts.webhook.detail})`, WIDTH));
+    if (result.alerts.command)
+      lines.push(truncate(`alert: command ${result.alerts.command.ok ? "ran" : "FAILED"} (${result.alerts.command.detail})`, WIDTH));
   }
   lines.push(chalk.dim(`details: mlops runs show ${result.runId}`));
   return lines.join("\n");
@@ -96,7 +105,11 @@ export function renderRunsTable(runs: RunListing[]): string {
     row[2] = paint(row[2]!, row[2]!);
     table.push(row);
   }
-  return table.toString().split("\n").map((line) => line.trimEnd()).join("\n");
+  return table
+    .toString()
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n");
 }
 
 /** `mlops runs show ID`: the run, then every stage attempt with its outputs in full. */
@@ -110,8 +123,17 @@ export function renderRunDetail(run: RunDetail): string {
   if (run.note) lines.push(`note: ${run.note}`);
   for (const stage of run.stages) {
     const took = stage.durationMs === null ? "" : ` in ${formatSeconds(stage.durationMs)}`;
-    lines.push("", `${paint(stage.status, MARK[stage.status] ?? stage.status)} ${chalk.bold(stage.stage)}${stage.attempt > 1 ? ` (attempt ${stage.attempt})` : ""}${took}`);
-    if (stage.outputs) lines.push(`  ${describeStage(stage.stage, stage.outputs)}`, ...JSON.stringify(stage.outputs, null, 2).split("\n").map((l) => chalk.dim(`  ${l}`)));
+    lines.push(
+      "",
+      `${paint(stage.status, MARK[stage.status] ?? stage.status)} ${chalk.bold(stage.stage)}${stage.attempt > 1 ? ` (attempt ${stage.attempt})` : ""}${took}`,
+    );
+    if (stage.outputs)
+      lines.push(
+        `  ${describeStage(stage.stage, stage.outputs)}`,
+        ...JSON.stringify(stage.outputs, null, 2)
+          .split("\n")
+          .map((l) => chalk.dim(`  ${l}`)),
+      );
     if (stage.error) lines.push(`  error: ${stage.error}`);
   }
   return lines.join("\n");

@@ -27,11 +27,19 @@ export async function runReport(ctx: CommandContext, raw: Record<string, unknown
   const project = loadProject(ctx.cwd);
   const out = options.out ?? (options.format === "html" ? "mlops-report.html" : undefined);
   const file = out === undefined ? undefined : path.resolve(ctx.cwd, out);
-  if (file && existsSync(file) && statSync(file).isDirectory()) throw usageError("OUT_IS_FOLDER", `--out ${out} is a folder.`, "Name a file, e.g. --out reports/mlops-report.html.");
-  if (file && !existsSync(path.dirname(file))) throw usageError("OUT_FOLDER_MISSING", `The folder of --out ${out} does not exist.`, `Create it first (mkdir -p ${path.dirname(out!)}) or choose another path.`);
+  if (file && existsSync(file) && statSync(file).isDirectory())
+    throw usageError("OUT_IS_FOLDER", `--out ${out} is a folder.`, "Name a file, e.g. --out reports/mlops-report.html.");
+  if (file && !existsSync(path.dirname(file)))
+    throw usageError(
+      "OUT_FOLDER_MISSING",
+      `The folder of --out ${out} does not exist.`,
+      `Create it first (mkdir -p ${path.dirname(out!)}) or choose another path.`,
+    );
 
   const spinner = ctx.out.spinner("Reading the project from the database");
-  const data = await withDatabase(project, ({ client }) => buildReportData(project, client, { ...(options.model ? { version: options.model } : {}), ...(options.since ? { since: options.since } : {}) })).finally(() => spinner.stop());
+  const data = await withDatabase(project, ({ client }) =>
+    buildReportData(project, client, { ...(options.model ? { version: options.model } : {}), ...(options.since ? { since: options.since } : {}) }),
+  ).finally(() => spinner.stop());
   const content = options.format === "html" ? renderReportHtml(data) : renderReportMarkdown(data);
   const bytes = file ? await writeFileAtomically(file, content) : Buffer.byteLength(content);
   const sections = summariseSections(data);
@@ -48,7 +56,11 @@ export async function runReport(ctx: CommandContext, raw: Record<string, unknown
   };
   ctx.out.result(result, () => {
     if (!file) return content;
-    return [`Wrote ${path.relative(ctx.cwd, file) || file} (${(bytes / 1024).toFixed(0)} KB): open it in a browser, no server or network needed.`, `${data.overview.verdict.status}: ${data.overview.verdict.reasons.join(" ")}`, ...sections.map((s) => `  ${s.id.padEnd(9)} ${s.summary}`)].join("\n");
+    return [
+      `Wrote ${path.relative(ctx.cwd, file) || file} (${(bytes / 1024).toFixed(0)} KB): open it in a browser, no server or network needed.`,
+      `${data.overview.verdict.status}: ${data.overview.verdict.reasons.join(" ")}`,
+      ...sections.map((s) => `  ${s.id.padEnd(9)} ${s.summary}`),
+    ].join("\n");
   });
   return 0;
 }

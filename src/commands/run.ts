@@ -9,7 +9,12 @@ import { runPipeline } from "../pipeline/runner.js";
 import { renderRun, renderRunDetail, renderRunsTable } from "./render-run.js";
 
 export async function runRun(ctx: CommandContext, _options: Record<string, unknown>, args: string[]): Promise<number> {
-  if (!args[0]) throw usageError("PIPELINE_REQUIRED", "run needs a pipeline name.", "mlops run data-collection | training | validation-deployment (or one defined in the config)");
+  if (!args[0])
+    throw usageError(
+      "PIPELINE_REQUIRED",
+      "run needs a pipeline name.",
+      "mlops run data-collection | training | validation-deployment (or one defined in the config)",
+    );
   const project = loadProject(ctx.cwd);
   const pipeline = args[0];
   const result = await ctx.out.withSpinner(`Running ${pipeline}`, (spinner) =>

@@ -52,9 +52,11 @@ async function runUntilSignalled(ctx: CommandContext, project: Project, schedule
     const scheduler = await startScheduler(project, schedules, {
       onRun: (run) => ctx.out.note(`${stamp()} ${describeRun(run)}`),
       onSkip: (pipeline, reason) => ctx.out.note(`${stamp()} ${pipeline}: skipped, ${reason}`),
-      onFailure: (pipeline, error) => ctx.out.note(`${stamp()} ${pipeline}: could not run: ${redactSecrets(error instanceof Error ? error.message : String(error))}`),
+      onFailure: (pipeline, error) =>
+        ctx.out.note(`${stamp()} ${pipeline}: could not run: ${redactSecrets(error instanceof Error ? error.message : String(error))}`),
       onQueueError: queueErrorReporter(ctx),
-      onOrphanedRun: (run) => ctx.out.warn(`${stamp()} run ${run.id} ${run.pipeline} marked failed: its process (pid ${run.pid} on ${run.hostname}) died`),
+      onOrphanedRun: (run) =>
+        ctx.out.warn(`${stamp()} run ${run.id} ${run.pipeline} marked failed: its process (pid ${run.pid} on ${run.hostname}) died`),
     });
     if (scheduler.unscheduled.length > 0) ctx.out.note(`Unscheduled (no longer in the config): ${scheduler.unscheduled.join(", ")}.`);
     const listed = scheduler.schedules.map(({ pipeline, next }, i) => `${pipeline} ${schedules[i]!.expression} (next ${utc(next)})`);
@@ -63,7 +65,11 @@ async function runUntilSignalled(ctx: CommandContext, project: Project, schedule
 
     await new Promise<void>((resolve) => (signalled > 0 ? resolve() : (onSignal = resolve)));
     const running = scheduler.runsInProgress();
-    ctx.out.note(running > 0 ? `Stopping: waiting for ${running} running pipeline run${running === 1 ? "" : "s"} to finish (signal again to stop now).` : "Stopping.");
+    ctx.out.note(
+      running > 0
+        ? `Stopping: waiting for ${running} running pipeline run${running === 1 ? "" : "s"} to finish (signal again to stop now).`
+        : "Stopping.",
+    );
     const forced = new Promise<"forced">((resolve) => (onSignal = () => resolve("forced")));
     if ((await Promise.race([scheduler.stop(STOP_WAIT_MS).then(() => "stopped" as const), forced])) === "forced") {
       ctx.out.warn("stopped without waiting; the next run of an interrupted pipeline marks it failed.");

@@ -26,7 +26,10 @@ export async function runSchemaInfer(ctx: CommandContext, options: Record<string
   const inferred = await inferSchemaFromFile(path.resolve(ctx.cwd, args[0]), { ...parsed, sampleSize: parsed.sample });
   let written: string | undefined;
   if (options.write === true) written = await writeSchema(ctx.cwd, inferred);
-  ctx.out.result({ ...inferred, written: written ?? null }, () => renderInferred(inferred) + (written ? `\n\nWrote the schema into ${written}.` : "\n\nPass --write to put it into mlops.config.json."));
+  ctx.out.result(
+    { ...inferred, written: written ?? null },
+    () => renderInferred(inferred) + (written ? `\n\nWrote the schema into ${written}.` : "\n\nPass --write to put it into mlops.config.json."),
+  );
   return 0;
 }
 
@@ -55,11 +58,14 @@ export function renderInferred(inferred: InferredSchema & { file: string }): str
     const role = column.role === "feature" ? (column.type ?? "") : column.role;
     let detail = "";
     if (column.type === "numeric" && column.min !== undefined) detail = `observed ${column.min} .. ${column.max}`;
-    if (column.type === "categorical" && column.values) detail = column.values.slice(0, 8).join(", ") + (column.values.length > 8 ? `, … (${column.values.length})` : "");
+    if (column.type === "categorical" && column.values)
+      detail = column.values.slice(0, 8).join(", ") + (column.values.length > 8 ? `, … (${column.values.length})` : "");
     const nullable = column.nullable ? chalk.yellow(" nullable") : "";
     lines.push(`  ${column.name.padEnd(24)} ${role.padEnd(12)}${nullable} ${chalk.dim(detail)}${column.note ? chalk.dim(` (${column.note})`) : ""}`);
   }
-  lines.push(`label: ${inferred.label.name}, positive ${JSON.stringify(inferred.label.positive)}, negative ${JSON.stringify(inferred.label.negative)}`);
+  lines.push(
+    `label: ${inferred.label.name}, positive ${JSON.stringify(inferred.label.positive)}, negative ${JSON.stringify(inferred.label.negative)}`,
+  );
   for (const warning of inferred.warnings) lines.push(chalk.yellow(`warning: ${warning}`));
   return lines.join("\n");
 }

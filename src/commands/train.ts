@@ -56,15 +56,20 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           else {
             const eta = Math.round(p.etaMs / 1000);
             const valF1 = p.valF1 === undefined ? "" : `, validation F1 ${p.valF1.toFixed(3)}`;
-            const what = p.stage === "pretrain" ? "Pretraining the autoencoder" : p.stage === "baseline" ? "Training the baseline" : "Training the classifier";
-            spinner.progress(`${what}${p.fold ? ` (fold ${p.fold}/${p.folds})` : ""}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`);
+            const what =
+              p.stage === "pretrain" ? "Pretraining the autoencoder" : p.stage === "baseline" ? "Training the baseline" : "Training the classifier";
+            spinner.progress(
+              `${what}${p.fold ? ` (fold ${p.fold}/${p.folds})` : ""}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`,
+            );
           }
         },
       ),
     );
     spinner.stop();
     if (result.missingFeatures.absent.length > 0) {
-      ctx.out.warn(`No stored row holds ${result.missingFeatures.absent.join(", ")}: trained with ${result.missingFeatures.absent.length === 1 ? "it" : "them"} always missing (--allow-missing-features).`);
+      ctx.out.warn(
+        `No stored row holds ${result.missingFeatures.absent.join(", ")}: trained with ${result.missingFeatures.absent.length === 1 ? "it" : "them"} always missing (--allow-missing-features).`,
+      );
     }
     ctx.out.result(result, () => renderTrain(result));
     return 0;
@@ -90,7 +95,10 @@ function renderTrain(result: TrainVersionResult): string {
     `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}${cv ? " (out of fold)" : ""}`,
     `test        F1 ${f(m.test?.f1)}  precision ${f(m.test?.precision)}  recall ${f(m.test?.recall)}  ROC AUC ${f(m.test?.rocAuc)}`,
   ];
-  if (cv) lines.push(`folds       network F1 ${spread(cv.network.f1)}, ROC AUC ${spread(cv.network.rocAuc)}; baseline F1 ${spread(cv.baseline.f1)}, ROC AUC ${spread(cv.baseline.rocAuc)} (mean ± sd)`);
+  if (cv)
+    lines.push(
+      `folds       network F1 ${spread(cv.network.f1)}, ROC AUC ${spread(cv.network.rocAuc)}; baseline F1 ${spread(cv.baseline.f1)}, ROC AUC ${spread(cv.baseline.rocAuc)} (mean ± sd)`,
+    );
   const mark = (kind: string) => (result.selected === kind ? " (kept)" : "");
   lines.push(
     `models      network${mark("network")}: ${scored} F1 ${f(result.network.validationF1)}, test F1 ${f(result.network.testF1)}`,
@@ -98,7 +106,11 @@ function renderTrain(result: TrainVersionResult): string {
   );
   if (result.baselineNotice) lines.push(chalk.yellow(result.baselineNotice));
   if (result.swept.removed.length + result.swept.recovered.length > 0) {
-    lines.push(chalk.dim(`Cleaned up after killed trainings: ${[...result.swept.recovered.map((v) => `${v} finished`), ...result.swept.removed.map((v) => `${v} removed`)].join(", ")}`));
+    lines.push(
+      chalk.dim(
+        `Cleaned up after killed trainings: ${[...result.swept.recovered.map((v) => `${v} finished`), ...result.swept.removed.map((v) => `${v} removed`)].join(", ")}`,
+      ),
+    );
   }
   lines.push("", `Next: mlops evaluate --model ${result.version} --split test`);
   return lines.join("\n");

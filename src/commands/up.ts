@@ -41,14 +41,20 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
   let summary: UpSummary;
   try {
     const init = await initProject(ctx.cwd);
-    steps.push({ step: "init", result: init.changed ? `project ready (${init.database.embedded ? "embedded PostgreSQL" : "DATABASE_URL"})` : "already in place" });
+    steps.push({
+      step: "init",
+      result: init.changed ? `project ready (${init.database.embedded ? "embedded PostgreSQL" : "DATABASE_URL"})` : "already in place",
+    });
     const project = loadProject(ctx.cwd);
     const active = await withDatabase(project, async (session) => {
       const { client } = session;
       const rows = Number((await client.query("SELECT count(*) AS n FROM examples WHERE label IS NOT NULL")).rows[0].n);
       if (rows === 0) {
         spinner.text = `Seeding ${formatNumber(parsed.rows)} synthetic rows`;
-        const source = await openSource({ kind: "synthetic", options: { rows: parsed.rows, seed: project.config.model.seed, drift: 0, unlabeledFraction: 0 } }, project.config);
+        const source = await openSource(
+          { kind: "synthetic", options: { rows: parsed.rows, seed: project.config.model.seed, drift: 0, unlabeledFraction: 0 } },
+          project.config,
+        );
         const batch = await ingestBatch(session, project.config, source, { maxInvalid: project.config.collect.maxInvalid, force: false });
         steps.push({ step: "seed", result: `${formatNumber(batch.rows.stored)} synthetic rows (batch ${batch.batchId ?? batch.sameAs})` });
       } else steps.push({ step: "seed", result: `skipped: ${formatNumber(rows)} labelled rows already stored` });
@@ -65,7 +71,10 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
       steps.push({ step: "train", result: `${trained.version}: validation F1 ${trained.metrics.validation.f1.toFixed(3)}` });
       spinner.text = "Evaluating";
       const evaluation = await evaluateVersion(project, session, trained.version, { kind: "test-split" });
-      steps.push({ step: "evaluate", result: `${trained.version}: test F1 ${evaluation.metrics?.f1.toFixed(3) ?? "-"}, gate ${evaluation.gate.verdict}` });
+      steps.push({
+        step: "evaluate",
+        result: `${trained.version}: test F1 ${evaluation.metrics?.f1.toFixed(3) ?? "-"}, gate ${evaluation.gate.verdict}`,
+      });
       const promotion = await promoteVersion(client, { version: trained.version, projectRoot: project.root });
       steps.push({ step: "promote", result: `${promotion.to} is active` });
       return promotion.to;
@@ -98,6 +107,11 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
 function renderUp(summary: UpSummary): string {
   const lines = [chalk.bold(`mlops up: ${summary.project}`)];
   for (const step of summary.steps) lines.push(`  ${chalk.green("✓")} ${step.step.padEnd(9)} ${step.result}`);
-  lines.push("", summary.url ? `Serving ${summary.activeVersion} at ${chalk.bold(summary.url)} (docs: ${summary.url}/docs)` : `${summary.activeVersion} is active. Serve it with: mlops serve`);
+  lines.push(
+    "",
+    summary.url
+      ? `Serving ${summary.activeVersion} at ${chalk.bold(summary.url)} (docs: ${summary.url}/docs)`
+      : `${summary.activeVersion} is active. Serve it with: mlops serve`,
+  );
   return lines.join("\n");
 }

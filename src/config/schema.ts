@@ -46,7 +46,10 @@ export const sourceSchema = z
     file: z.string().min(1).optional(),
     url: z.string().url().optional(),
     query: z.string().min(1).optional(),
-    fromDbEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must name an environment variable").optional(),
+    fromDbEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must name an environment variable")
+      .optional(),
     format: formatSchema.optional(),
     encoding: encodingSchema.optional(),
   })

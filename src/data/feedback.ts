@@ -35,7 +35,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Unknown ids and bad labels are quarantined with their reason; the whole file is one
  * transaction.
  */
-export async function collectFeedback(client: pg.Client, config: MlopsConfig, file: string, cwd: string, options: { force?: boolean } = {}): Promise<FeedbackSummary> {
+export async function collectFeedback(
+  client: pg.Client,
+  config: MlopsConfig,
+  file: string,
+  cwd: string,
+  options: { force?: boolean } = {},
+): Promise<FeedbackSummary> {
   const resolved = path.resolve(cwd, file);
   const source = await openSource({ kind: "file", path: resolved, format: formatFromName(resolved) === "jsonl" ? "jsonl" : "csv" }, config);
   const labelName = config.label.name;
@@ -53,14 +59,24 @@ export async function collectFeedback(client: pg.Client, config: MlopsConfig, fi
   try {
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
     const checksum = await source.checksumUpfront!();
-    const same = await client.query<{ id: number }>(
-      "SELECT id FROM batches WHERE source_kind = 'feedback' AND checksum = $1 ORDER BY id LIMIT 1",
-      [checksum],
-    );
+    const same = await client.query<{ id: number }>("SELECT id FROM batches WHERE source_kind = 'feedback' AND checksum = $1 ORDER BY id LIMIT 1", [
+      checksum,
+    ]);
     if (same.rows[0] !== undefined && !options.force) {
       await client.query("ROLLBACK");
       const sameAs = same.rows[0].id;
-      return { status: "skipped", batchId: null, sameAs, source: source.name, checksum, read: 0, attached: 0, alreadyAttached: 0, quarantined: 0, topReasons: [] };
+      return {
+        status: "skipped",
+        batchId: null,
+        sameAs,
+        source: source.name,
+        checksum,
+        read: 0,
+        attached: 0,
+        alreadyAttached: 0,
+        quarantined: 0,
+        topReasons: [],
+      };
     }
     const batch = await client.query<{ id: number }>(
       `INSERT INTO batches (source, source_kind, checksum, status, rows_read, rows_accepted, rows_quarantined, rows_duplicate, report, started_at, finished_at)
@@ -72,14 +88,24 @@ export async function collectFeedback(client: pg.Client, config: MlopsConfig, fi
     async function* rows(): AsyncGenerator<CopyValue[]> {
       for await (const records of source.records) {
         if (source.state.columns && !source.state.columns.includes("prediction_id")) {
-          throw usageError("FEEDBACK_COLUMNS", `${source.name} has no prediction_id column.`, `Feedback files have the columns prediction_id and ${labelName}.`);
+          throw usageError(
+            "FEEDBACK_COLUMNS",
+            `${source.name} has no prediction_id column.`,
+            `Feedback files have the columns prediction_id and ${labelName}.`,
+          );
         }
         for (const each of records) {
           const record = readRecord(each, source.state);
           read += 1;
           if ("error" in record) {
             note("malformed_record", null, record.error);
-            yield [record.line, null, null, JSON.stringify([{ field: null, code: "malformed_record", problem: record.error }]), JSON.stringify(record.raw)];
+            yield [
+              record.line,
+              null,
+              null,
+              JSON.stringify([{ field: null, code: "malformed_record", problem: record.error }]),
+              JSON.stringify(record.raw),
+            ];
             continue;
           }
           const row = recordRow(record, source.state.columns);
@@ -98,7 +124,8 @@ export async function collectFeedback(client: pg.Client, config: MlopsConfig, fi
       }
     }
     await copyRowsIn(client, "mlops_feedback", ["line", "prediction_id", "label", "problems", "raw"], rows());
-    if (read === 0) throw usageError("INPUT_NO_ROWS", `${source.name} has no feedback rows.`, `Feedback files have the columns prediction_id and ${labelName}.`);
+    if (read === 0)
+      throw usageError("INPUT_NO_ROWS", `${source.name} has no feedback rows.`, `Feedback files have the columns prediction_id and ${labelName}.`);
 
     const unknown = await client.query(
       `UPDATE mlops_feedback f SET problems = $1 WHERE problems IS NULL AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.id = f.prediction_id)`,

@@ -4,7 +4,13 @@ import { DECIMAL } from "./values.js";
 
 /** Label pairs whose positive class is fixed by convention; the first of each is positive. */
 const CONVENTIONAL_PAIRS: ReadonlyArray<readonly [string, string]> = [
-  ["1", "0"], ["true", "false"], ["yes", "no"], ["y", "n"], ["positive", "negative"], ["pos", "neg"], ["t", "f"],
+  ["1", "0"],
+  ["true", "false"],
+  ["yes", "no"],
+  ["y", "n"],
+  ["positive", "negative"],
+  ["pos", "neg"],
+  ["t", "f"],
 ];
 
 const isNumberText = (text: string) => DECIMAL.test(text) && Number.isFinite(Number(text));
@@ -31,7 +37,11 @@ export function chooseLabel(profile: ColumnProfile, rowsSampled: number, warning
     if (value === undefined) return undefined;
     const key = classKey(value.trim());
     if (!counts.has(key)) {
-      throw usageError("LABEL_VALUE_NOT_FOUND", `--${option} ${JSON.stringify(value)} is not a value of label column "${profile.name}"; the sample holds ${seen.join(", ")}.`, "Pass one of the label's values.");
+      throw usageError(
+        "LABEL_VALUE_NOT_FOUND",
+        `--${option} ${JSON.stringify(value)} is not a value of label column "${profile.name}"; the sample holds ${seen.join(", ")}.`,
+        "Pass one of the label's values.",
+      );
     }
     return key;
   };
@@ -62,7 +72,10 @@ export function chooseLabel(profile: ColumnProfile, rowsSampled: number, warning
     );
   }
   if (strays.length > 0) {
-    const shown = strays.slice(0, 5).map(([value, count]) => `${JSON.stringify(value)} ×${count}`).join(", ");
+    const shown = strays
+      .slice(0, 5)
+      .map(([value, count]) => `${JSON.stringify(value)} ×${count}`)
+      .join(", ");
     warnings.push(
       `Label column "${profile.name}" also holds ${shown} (${strayRows} of ${profile.present} labelled rows): only ${JSON.stringify(pair[0])} and ${JSON.stringify(pair[1])} are classes; collect quarantines the other rows.`,
     );

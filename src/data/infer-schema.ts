@@ -2,7 +2,16 @@ import type { Feature } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import type { RawRow, RawValue } from "./types.js";
 import { chooseLabel } from "./infer-label.js";
-import { baseReport, distinctCounts, isNumeric, NUMERIC_TOLERANCE, type ColumnProfile, type ColumnReport, type InferOptions, type LabelClass } from "./column-profile.js";
+import {
+  baseReport,
+  distinctCounts,
+  isNumeric,
+  NUMERIC_TOLERANCE,
+  type ColumnProfile,
+  type ColumnReport,
+  type InferOptions,
+  type LabelClass,
+} from "./column-profile.js";
 
 export { distinctCounts, isNumeric, NUMERIC_TOLERANCE, type ColumnReport, type InferOptions, type LabelClass } from "./column-profile.js";
 import { DECIMAL, NON_FINITE, parseNumber, presentText } from "./values.js";
@@ -82,10 +91,18 @@ function classifyColumn(profile: ColumnProfile, rowsSampled: number, maxCategori
     let note = "observed range only: a sample's range is not written as bounds, as it would quarantine legitimate later values";
     const bad = badValues(profile);
     if (bad.length > 0) {
-      const shown = bad.slice(0, 5).map((b) => `${JSON.stringify(b.value)}${b.count > 1 ? ` ×${b.count}` : ""}`).join(", ");
+      const shown = bad
+        .slice(0, 5)
+        .map((b) => `${JSON.stringify(b.value)}${b.count > 1 ? ` ×${b.count}` : ""}`)
+        .join(", ");
       note = `numeric in ${profile.present - profile.nonNumeric} of ${profile.present} values; not numbers: ${shown}${bad.length > 5 ? ", …" : ""}`;
-      warnings.push(`Column "${profile.name}" is numeric, but ${profile.nonNumeric} sampled value${profile.nonNumeric === 1 ? " is" : "s are"} not a number (${shown}); collect quarantines those rows.`);
-      return { report: { ...numeric, badValues: bad.slice(0, 20), note }, feature: { name: profile.name, type: "numeric" as const, nullable: report.nullable } };
+      warnings.push(
+        `Column "${profile.name}" is numeric, but ${profile.nonNumeric} sampled value${profile.nonNumeric === 1 ? " is" : "s are"} not a number (${shown}); collect quarantines those rows.`,
+      );
+      return {
+        report: { ...numeric, badValues: bad.slice(0, 20), note },
+        feature: { name: profile.name, type: "numeric" as const, nullable: report.nullable },
+      };
     }
     return { report: { ...numeric, note }, feature: { name: profile.name, type: "numeric" as const, nullable: report.nullable } };
   }
@@ -108,7 +125,10 @@ const isValidName = (name: string) => VALID_NAME.test(name) && name.length <= MA
 export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>, options: InferOptions): Promise<InferredSchema> {
   const sampleSize = options.sampleSize ?? 10_000;
   const maxCategories = options.maxCategories ?? 50;
-  for (const [option, value] of [["sampleSize", sampleSize], ["maxCategories", maxCategories]] as const) {
+  for (const [option, value] of [
+    ["sampleSize", sampleSize],
+    ["maxCategories", maxCategories],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw usageError("INVALID_OPTION", `${option} must be a whole number of at least 1, not ${value}.`, "Pass a whole number of 1 or more.");
     }
@@ -118,7 +138,10 @@ export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>
     throw usageError("NO_ROWS", "There are no rows to infer from.", "Point at a file that holds a header and at least one row.");
   }
   const available = [...profiles.keys()];
-  for (const [option, column] of [["label", options.label], ["rowKey", options.rowKey]] as const) {
+  for (const [option, column] of [
+    ["label", options.label],
+    ["rowKey", options.rowKey],
+  ] as const) {
     if (column !== undefined && !profiles.has(column)) {
       throw usageError(
         option === "label" ? "LABEL_NOT_FOUND" : "ROW_KEY_NOT_FOUND",
@@ -129,7 +152,11 @@ export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>
     }
   }
   if (options.rowKey === options.label) {
-    throw usageError("ROW_KEY_IS_LABEL", `Column "${options.label}" cannot be both the label and the row key.`, "Pass another column with --row-key, or leave it out.");
+    throw usageError(
+      "ROW_KEY_IS_LABEL",
+      `Column "${options.label}" cannot be both the label and the row key.`,
+      "Pass another column with --row-key, or leave it out.",
+    );
   }
 
   const warnings: string[] = [];
@@ -162,7 +189,9 @@ export async function inferSchema(rows: AsyncIterable<RawRow> | Iterable<RawRow>
     );
   }
   if (features.length === 0) {
-    throw usageError("NO_FEATURES", "No column of the data can be a feature.", "See the column report for why each column was left out.", { columns });
+    throw usageError("NO_FEATURES", "No column of the data can be a feature.", "See the column report for why each column was left out.", {
+      columns,
+    });
   }
   return { features, label: chosen.label, ...(rowKey !== undefined ? { rowKey } : {}), rowsSampled, columns, warnings };
 }

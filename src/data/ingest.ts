@@ -36,7 +36,12 @@ const INGEST_LOCK = 0x6d6c6f70; // "mlop"
  * stored rows move to quarantine and none becomes training data. A killed process leaves
  * nothing, as the transaction never commits.
  */
-export async function ingestBatch(session: DatabaseSession, config: MlopsConfig, source: OpenedSource, options: IngestOptions): Promise<BatchSummary> {
+export async function ingestBatch(
+  session: DatabaseSession,
+  config: MlopsConfig,
+  source: OpenedSource,
+  options: IngestOptions,
+): Promise<BatchSummary> {
   const { client } = session;
   const started = new Date();
   const batch = new BatchAccount(config);
@@ -80,7 +85,11 @@ export async function ingestBatch(session: DatabaseSession, config: MlopsConfig,
     }
     await copyBinaryIn(client, "examples", EXAMPLE_COLUMNS, examples());
     if (batch.read === 0) {
-      throw usageError("INPUT_NO_ROWS", `${source.name} has no data rows${source.state.columns ? " (only a header)" : ""}.`, "Nothing to collect: check the export that produced it.");
+      throw usageError(
+        "INPUT_NO_ROWS",
+        `${source.name} has no data rows${source.state.columns ? " (only a header)" : ""}.`,
+        "Nothing to collect: check the export that produced it.",
+      );
     }
 
     const checksum = source.checksum();
@@ -97,13 +106,29 @@ export async function ingestBatch(session: DatabaseSession, config: MlopsConfig,
 
     const drift = reference && !rejected ? driftReport(reference.profile, reference.source, profile.binnedAgainstReference()!) : null;
     const finished = new Date();
-    const summary = batch.summary({ rejected, batchId, source, checksum, invalidShare, options, drift, reference: reference?.source, started, finished });
+    const summary = batch.summary({
+      rejected,
+      batchId,
+      source,
+      checksum,
+      invalidShare,
+      options,
+      drift,
+      reference: reference?.source,
+      started,
+      finished,
+    });
     const { status, batchId: _id, sameAs: _same, drift: _drift, ...report } = summary;
     await client.query(
       `UPDATE batches SET checksum = $2, status = $3, rows_read = $4, rows_accepted = $5, rows_quarantined = $6, rows_duplicate = $7,
               report = $8, drift = $9, finished_at = $10 WHERE id = $1`,
       [
-        batchId, checksum, status, summary.rows.read, summary.rows.stored, summary.rows.quarantined,
+        batchId,
+        checksum,
+        status,
+        summary.rows.read,
+        summary.rows.stored,
+        summary.rows.quarantined,
         summary.rows.duplicatesInBatch + summary.rows.duplicatesOfStored,
         JSON.stringify({ ...report, profile: rejected ? undefined : profile.profile() }),
         drift === null ? null : JSON.stringify(drift),
@@ -173,7 +198,13 @@ class BatchAccount {
    * Validates records and writes the valid, new ones into `rows`: CSV lines by the fast path
    * where it can, everything else through RowValidator. Invalid rows go to the quarantine spill.
    */
-  async take(records: SourceRecord[], state: FormatState, quarantine: QuarantineSpill, profile: ProfileAccumulator, rows: ExampleRows): Promise<void> {
+  async take(
+    records: SourceRecord[],
+    state: FormatState,
+    quarantine: QuarantineSpill,
+    profile: ProfileAccumulator,
+    rows: ExampleRows,
+  ): Promise<void> {
     for (const each of records) {
       this.read += 1;
       if (isCsvLine(each)) {

@@ -73,8 +73,7 @@ export function roundSignificant(value: number): number {
  */
 function binOf(e: Float64Array, v: number): number {
   if (e.length === DECILES.length) {
-    return +(e[0]! < v) + +(e[1]! < v) + +(e[2]! < v) + +(e[3]! < v) + +(e[4]! < v) + +(e[5]! < v) +
-      +(e[6]! < v) + +(e[7]! < v) + +(e[8]! < v);
+    return +(e[0]! < v) + +(e[1]! < v) + +(e[2]! < v) + +(e[3]! < v) + +(e[4]! < v) + +(e[5]! < v) + +(e[6]! < v) + +(e[7]! < v) + +(e[8]! < v);
   }
   let bin = 0;
   for (let i = 0; i < e.length; i++) bin += +(e[i]! < v);
@@ -261,10 +260,7 @@ export class ProfileAccumulator {
   private categoricalProfile(j: number): CategoricalProfile {
     const count = this.count[j]!;
     const counts = this.categoryCounts[j]!;
-    const shares = [...this.categorySlots[j]!].map(([category, slot]): [string, number] => [
-      category,
-      roundSignificant(counts[slot]! / count),
-    ]);
+    const shares = [...this.categorySlots[j]!].map(([category, slot]): [string, number] => [category, roundSignificant(counts[slot]! / count)]);
     const untracked = counts[UNTRACKED]!;
     if (untracked > 0) shares.push([OTHER_CATEGORY, roundSignificant(untracked / count)]);
     // fromEntries defines own properties, so even a category named "__proto__" survives.
@@ -281,9 +277,7 @@ export class ProfileAccumulator {
       const missing = this.missing[j]!;
       const known = this.referenceCategories[j];
       if (known === undefined) return { feature: feature.name, kind: "numeric", missing, counts: Array.from(counts) };
-      const byCategory: Record<string, number> = Object.fromEntries(
-        [...known].map(([category, index]) => [category, counts[index]!]),
-      );
+      const byCategory: Record<string, number> = Object.fromEntries([...known].map(([category, index]) => [category, counts[index]!]));
       byCategory[OTHER_CATEGORY] = counts[counts.length - 1]!;
       return { feature: feature.name, kind: "categorical", missing, counts: byCategory };
     });

@@ -87,9 +87,7 @@ function categoricalProfile(feature: { name: string; values: string[] }, drift: 
   return { name: feature.name, values: feature.values, cumulative, frequencies };
 }
 
-type Term =
-  | { kind: "linear" | "quadratic" | "wave"; a: number; weight: number }
-  | { kind: "interaction"; a: number; b: number; weight: number };
+type Term = { kind: "linear" | "quadratic" | "wave"; a: number; weight: number } | { kind: "interaction"; a: number; b: number; weight: number };
 
 /** Slow enough that a small network learns the wave from ten thousand rows. */
 const WAVE_FREQUENCY = 1.0;
@@ -137,8 +135,7 @@ function rule(terms: Term[], rawOffsets: number[], frequencies: number[]): Rule 
   const mean = rawOffsets.reduce((sum, o, k) => sum + o * (frequencies[k] ?? 0), 0);
   const offsets = Float64Array.from(rawOffsets, (o) => o - mean);
   const variance =
-    terms.reduce((sum, t) => sum + termVariance(t), 0) +
-    Array.from(offsets).reduce((sum, o, k) => sum + o * o * (frequencies[k] ?? 0), 0);
+    terms.reduce((sum, t) => sum + termVariance(t), 0) + Array.from(offsets).reduce((sum, o, k) => sum + o * o * (frequencies[k] ?? 0), 0);
   return { terms, offsets, spread: variance > 0 ? Math.sqrt(variance) : 1 };
 }
 
@@ -183,13 +180,15 @@ export function syntheticWorld(config: MlopsConfig, drift: number): SyntheticWor
   const before = rule(ruleTerms(indices, 1), rawOffsets, frequencies);
   // The drifted rule reads the features from the other end of the schema, so with enough
   // features it depends on columns the original rule ignored.
-  const after = rule(ruleTerms([...indices].reverse(), -1), rawOffsets.map((o) => -o), frequencies);
+  const after = rule(
+    ruleTerms([...indices].reverse(), -1),
+    rawOffsets.map((o) => -o),
+    frequencies,
+  );
   const norm = Math.hypot(1 - drift, drift);
   const z = new Float64Array(numeric.length);
   // Only the features some rule reads need standardising; the rest stay at zero.
-  const read = Int32Array.from(
-    new Set([...before.terms, ...after.terms].flatMap((t) => (t.kind === "interaction" ? [t.a, t.b] : [t.a]))),
-  );
+  const read = Int32Array.from(new Set([...before.terms, ...after.terms].flatMap((t) => (t.kind === "interaction" ? [t.a, t.b] : [t.a]))));
 
   return {
     numeric,

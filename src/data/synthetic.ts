@@ -4,13 +4,7 @@
 // and retraining have something real to react to.
 import type { MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
-import {
-  splitmix32,
-  syntheticWorld,
-  type CategoricalProfile,
-  type NumericProfile,
-  type SyntheticWorld,
-} from "./synthetic-rule.js";
+import { splitmix32, syntheticWorld, type CategoricalProfile, type NumericProfile, type SyntheticWorld } from "./synthetic-rule.js";
 import type { RawRow, RawValue } from "./types.js";
 
 export interface SyntheticOptions {
@@ -185,7 +179,7 @@ class RowSampler {
     for (let j = 0; j < numbers.length; j += 1) {
       const p = world.numeric[j] as NumericProfile;
       const drawn = Math.round((p.location + p.scale * (normals[j] as number)) * 1e4) / 1e4;
-      numbers[j] = drawn < p.min ? p.min : drawn > p.max ? p.max : drawn;
+      numbers[j] = drawn < p.min ? p.min : Math.min(drawn, p.max);
     }
     for (let j = 0; j < categories.length; j += 1) {
       const cumulative = (world.categorical[j] as CategoricalProfile).cumulative;
@@ -225,7 +219,8 @@ function worldFor(config: MlopsConfig, drift: number): SyntheticWorld {
  * gives them: numeric strings are read as numbers; missing or unreadable values count as average.
  */
 export function trueProbability(config: MlopsConfig, row: RawRow, drift: number): number {
-  if (!(drift >= 0 && drift <= 1)) throw usageError("SYNTHETIC_OPTIONS_INVALID", "drift must lie between 0 and 1.", "Pass --drift between 0 and 1, e.g. --drift 0.3.");
+  if (!(drift >= 0 && drift <= 1))
+    throw usageError("SYNTHETIC_OPTIONS_INVALID", "drift must lie between 0 and 1.", "Pass --drift between 0 and 1, e.g. --drift 0.3.");
   const world = worldFor(config, drift);
   const values = new Float64Array(world.numeric.length);
   world.numeric.forEach((profile, j) => {

@@ -3,8 +3,17 @@ import type { FeatureValue, LabelValue, RawRow, RawValue } from "./types.js";
 import { DECIMAL, fitsFloat32, NON_FINITE, parseNumber, presentText } from "./values.js";
 
 export type ProblemCode =
-  | "missing_column" | "missing_value" | "unknown_category" | "not_a_number" | "not_finite"
-  | "out_of_range" | "beyond_float32" | "bad_label" | "missing_row_key" | "malformed_record" | "batch_rejected";
+  | "missing_column"
+  | "missing_value"
+  | "unknown_category"
+  | "not_a_number"
+  | "not_finite"
+  | "out_of_range"
+  | "beyond_float32"
+  | "bad_label"
+  | "missing_row_key"
+  | "malformed_record"
+  | "batch_rejected";
 
 export interface RowProblem {
   /** The column at fault, or null for a problem with the whole row. */
@@ -137,7 +146,11 @@ export class RowValidator {
 
   private inRange(feature: Feature & { type: "numeric" }, number: number): number | RowProblem {
     if (!fitsFloat32(number)) {
-      return { field: feature.name, code: "beyond_float32", problem: `${number} is finite but beyond what a model can hold (float32 reaches about ±3.4e38)` };
+      return {
+        field: feature.name,
+        code: "beyond_float32",
+        problem: `${number} is finite but beyond what a model can hold (float32 reaches about ±3.4e38)`,
+      };
     }
     if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
       return {

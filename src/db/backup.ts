@@ -66,7 +66,10 @@ const tableFile = (table: string): string => `${table}.copy.gz`;
 
 /** `20261129T143501Z`: sorts by time, safe in any file system. */
 export function backupName(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 /** Complete backups in `dir`, newest first. Unfinished `.partial` folders are not backups. */
@@ -139,7 +142,12 @@ async function dumpTable(client: pg.ClientBase, table: TableShape, folder: strin
   const file = tableFile(table.name);
   const copy = client.query(copyTo(`COPY ${quoteIdent(table.name)} (${table.columns.map(quoteIdent).join(", ")}) TO STDOUT`));
   const bytes = meter();
-  await pipeline(copy, createGzip({ level: GZIP_LEVEL }), bytes, createWriteStream(path.join(folder, file), { flags: "wx", flush: true, mode: 0o600 }));
+  await pipeline(
+    copy,
+    createGzip({ level: GZIP_LEVEL }),
+    bytes,
+    createWriteStream(path.join(folder, file), { flags: "wx", flush: true, mode: 0o600 }),
+  );
   return { name: table.name, file, columns: table.columns, rows: copy.rowCount, bytes: bytes.bytes, sha256: bytes.sha256() };
 }
 
@@ -233,9 +241,13 @@ export function openBackup(folder: string): Backup {
   const name = path.basename(folder);
   const manifestPath = path.join(folder, "manifest.json");
   if (name.endsWith(PARTIAL_SUFFIX) || !existsSync(manifestPath)) {
-    throw usageError("BACKUP_INCOMPLETE", `${folder} is not a complete backup (it has no manifest.json).`, "Pick a complete backup, or make a new one with `mlops db backup`.");
+    throw usageError(
+      "BACKUP_INCOMPLETE",
+      `${folder} is not a complete backup (it has no manifest.json).`,
+      "Pick a complete backup, or make a new one with `mlops db backup`.",
+    );
   }
-  let parsed;
+  let parsed: ReturnType<typeof manifestSchema.safeParse>;
   try {
     parsed = manifestSchema.safeParse(JSON.parse(readFileSync(manifestPath, "utf8")));
   } catch (error) {
@@ -256,12 +268,21 @@ export function openBackup(folder: string): Backup {
   }
   for (const table of parsed.data.tables) {
     if (table.file !== tableFile(table.name)) {
-      throw usageError("BACKUP_INVALID", `${manifestPath}: table ${table.name} names the file ${table.file}.`, "The manifest was edited: restore from another backup.");
+      throw usageError(
+        "BACKUP_INVALID",
+        `${manifestPath}: table ${table.name} names the file ${table.file}.`,
+        "The manifest was edited: restore from another backup.",
+      );
     }
   }
   const missing = parsed.data.tables.filter((t) => !existsSync(path.join(folder, t.file))).map((t) => t.file);
   if (missing.length > 0) {
-    throw usageError("BACKUP_INCOMPLETE", `Backup ${name} lacks ${missing.join(", ")}.`, "Restore from another backup, or make a new one with `mlops db backup`.", { missing });
+    throw usageError(
+      "BACKUP_INCOMPLETE",
+      `Backup ${name} lacks ${missing.join(", ")}.`,
+      "Restore from another backup, or make a new one with `mlops db backup`.",
+      { missing },
+    );
   }
   return { name, path: folder, manifest: parsed.data };
 }
@@ -362,7 +383,11 @@ async function withMigrationSubset<T>(migrationsDir: string, names: string[], fn
   const known = new Set(readMigrations(migrationsDir).map((m) => m.name));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) {
-    throw usageError("BACKUP_NEWER_SCHEMA", `The backup was taken with migrations this mlops does not have: ${unknown.join(", ")}.`, "Restore it with the mlops version that made it (or a newer one).");
+    throw usageError(
+      "BACKUP_NEWER_SCHEMA",
+      `The backup was taken with migrations this mlops does not have: ${unknown.join(", ")}.`,
+      "Restore it with the mlops version that made it (or a newer one).",
+    );
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), "mlops-restore-migrations-"));
   try {
@@ -448,17 +473,25 @@ async function setReplicaRole(client: pg.ClientBase): Promise<void> {
  * Runs `fn` on a fresh database on the same server as `adminUrl`, dropped afterwards whatever
  * happens. template0, so nothing a site added to template1 makes the schema step refuse it.
  */
-export async function withScratchDatabase<T>(admin: pg.ClientBase, adminUrl: string, fn: (client: pg.Client, name: string) => Promise<T>): Promise<T> {
+export async function withScratchDatabase<T>(
+  admin: pg.ClientBase,
+  adminUrl: string,
+  fn: (client: pg.Client, name: string) => Promise<T>,
+): Promise<T> {
   const name = `mlops_restore_check_${randomBytes(6).toString("hex")}`;
   try {
     await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
   } catch (error) {
     if ((error as { code?: string }).code !== "42501") throw error;
-    throw new MlopsError("RESTORE_CANNOT_CREATE_DATABASE", `The database user may not create the scratch database a verification needs: ${(error as Error).message}`, {
-      exitCode: ExitCode.usage,
-      hint: "Grant it (ALTER ROLE <user> CREATEDB), or restore into an empty database you created with --target-url.",
-      cause: error,
-    });
+    throw new MlopsError(
+      "RESTORE_CANNOT_CREATE_DATABASE",
+      `The database user may not create the scratch database a verification needs: ${(error as Error).message}`,
+      {
+        exitCode: ExitCode.usage,
+        hint: "Grant it (ALTER ROLE <user> CREATEDB), or restore into an empty database you created with --target-url.",
+        cause: error,
+      },
+    );
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

@@ -208,8 +208,19 @@ async function createCluster(binDir: string, paths: ReturnType<typeof embeddedPa
     }
     const result = await runPgProgram(
       path.join(binDir, "initdb"),
-      ["-D", paths.dataDir, "-U", credentials.user, `--pwfile=${pwfile}`, "--auth=scram-sha-256", "-E", "UTF8",
-        "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C"],
+      [
+        "-D",
+        paths.dataDir,
+        "-U",
+        credentials.user,
+        `--pwfile=${pwfile}`,
+        "--auth=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale-provider=builtin",
+        "--builtin-locale=C.UTF-8",
+        "--locale=C",
+      ],
       runAs,
     );
     if (result.code !== 0) {
@@ -227,7 +238,10 @@ async function createCluster(binDir: string, paths: ReturnType<typeof embeddedPa
  * lines): the lines it marks as errors, else its last line.
  */
 export function initdbReason(output: string): string {
-  const lines = output.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const lines = output
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
   const errors = lines.filter((line) => /\b(error|fatal|panic):/i.test(line)).map((line) => line.replace(/^initdb:\s*(error|fatal):\s*/i, ""));
   return (errors.length > 0 ? errors : lines.slice(-1)).join("; ") || "initdb failed without saying why";
 }

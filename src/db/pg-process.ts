@@ -31,10 +31,14 @@ export async function locateBinaries(runAs: RunAs): Promise<{ binDir: string }> 
   if (runAs.uid === undefined || (await canRun(path.join(binDir, "pg_ctl"), runAs))) return { binDir };
   const cached = await cacheBinaries(path.dirname(binDir));
   if (!(await canRun(path.join(cached, "pg_ctl"), runAs))) {
-    throw new MlopsError("EMBEDDED_BINARIES_UNREACHABLE", `The embedded server's user "${runAs.user}" cannot run the PostgreSQL binaries, neither in ${binDir} nor in the copy at ${cached}.`, {
-      exitCode: ExitCode.unavailable,
-      hint: "Set MLOPS_SHARED_DIR to a folder every user can enter, run mlops as a normal user, or set DATABASE_URL.",
-    });
+    throw new MlopsError(
+      "EMBEDDED_BINARIES_UNREACHABLE",
+      `The embedded server's user "${runAs.user}" cannot run the PostgreSQL binaries, neither in ${binDir} nor in the copy at ${cached}.`,
+      {
+        exitCode: ExitCode.unavailable,
+        hint: "Set MLOPS_SHARED_DIR to a folder every user can enter, run mlops as a normal user, or set DATABASE_URL.",
+      },
+    );
   }
   return { binDir: cached };
 }
@@ -119,7 +123,9 @@ export function resolveRunAs(dataDir: string): RunAs {
 
 function userName(uid: number): string {
   try {
-    return execFileSync("id", ["-nu", String(uid)], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    return execFileSync("id", ["-nu", String(uid)], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     return String(uid);
   }

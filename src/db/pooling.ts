@@ -59,7 +59,10 @@ export async function checkedSessionTarget(target: DatabaseTarget, purpose: stri
  */
 export async function requireOneSession(client: pg.Client, target: DatabaseTarget, purpose: string): Promise<void> {
   const pid = async (c: pg.Client) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
-  const others = Array.from({ length: 2 }, () => new pg.Client({ connectionString: target.url, connectionTimeoutMillis: 5000, application_name: "mlops session check" }));
+  const others = Array.from(
+    { length: 2 },
+    () => new pg.Client({ connectionString: target.url, connectionTimeoutMillis: 5000, application_name: "mlops session check" }),
+  );
   try {
     for (const other of others) {
       other.on("error", () => undefined);

@@ -9,9 +9,6 @@ export type { PrismaClient };
  * Callers close it with `$disconnect()` in a finally block.
  */
 export async function createPrisma(target: DatabaseTarget): Promise<PrismaClient> {
-  const [{ PrismaClient: Client }, { PrismaPg }] = await Promise.all([
-    import("../generated/prisma/client.js"),
-    import("@prisma/adapter-pg"),
-  ]);
+  const [{ PrismaClient: Client }, { PrismaPg }] = await Promise.all([import("../generated/prisma/client.js"), import("@prisma/adapter-pg")]);
   return new Client({ adapter: new PrismaPg({ connectionString: target.url, application_name: "mlops" }) });
 }

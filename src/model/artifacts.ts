@@ -69,7 +69,12 @@ export const partialFolderOf = (dir: string, pid = process.pid) => path.join(pat
  * (`publishModelFolder`), so a complete `models/vN` is always one the registry knows; a killed
  * training leaves only a hidden folder, which the next `train` sweeps (registry/sweep.ts).
  */
-export async function writeModelFolder(tf: Tf, model: LayersModel, dir: string, manifest: Omit<Manifest, "files">): Promise<{ partial: string; manifest: Manifest }> {
+export async function writeModelFolder(
+  tf: Tf,
+  model: LayersModel,
+  dir: string,
+  manifest: Omit<Manifest, "files">,
+): Promise<{ partial: string; manifest: Manifest }> {
   const partial = partialFolderOf(dir);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true, mode: 0o700 });
@@ -130,7 +135,11 @@ const RESTORE_HINT = "Restore the model folder from a backup or retrain (`mlops 
 export async function readModelFiles(dir: string, registered?: { files?: Record<string, string> } & Record<string, unknown>): Promise<ModelFiles> {
   const manifestPath = path.join(dir, "manifest.json");
   if (!existsSync(manifestPath)) {
-    throw damaged("MODEL_FILES_MISSING", `No manifest.json in ${dir}.`, "The model folder is incomplete or was moved: retrain (`mlops train`) or restore the folder from a backup.");
+    throw damaged(
+      "MODEL_FILES_MISSING",
+      `No manifest.json in ${dir}.`,
+      "The model folder is incomplete or was moved: retrain (`mlops train`) or restore the folder from a backup.",
+    );
   }
   let manifest: Manifest;
   try {
@@ -143,16 +152,25 @@ export async function readModelFiles(dir: string, registered?: { files?: Record<
   const contents: Record<string, Buffer> = {};
   for (const file of MODEL_FILES) {
     const filePath = path.join(dir, file);
-    if (!existsSync(filePath)) throw damaged("MODEL_FILES_MISSING", `${filePath} is missing.`, "Retrain (`mlops train`) or restore the model folder.");
+    if (!existsSync(filePath))
+      throw damaged("MODEL_FILES_MISSING", `${filePath} is missing.`, "Retrain (`mlops train`) or restore the model folder.");
     contents[file] = await readFile(filePath);
     const actual = sha256(contents[file]!);
     if (actual !== expected[file]) {
       const against = registered ? "the registry" : "manifest.json";
-      throw damaged("MODEL_CHECKSUM_MISMATCH", `${filePath} does not match its checksum in ${against} (expected ${expected[file]?.slice(0, 12)}…, found ${actual.slice(0, 12)}…): the file was changed or damaged, so it is refused.`, RESTORE_HINT);
+      throw damaged(
+        "MODEL_CHECKSUM_MISMATCH",
+        `${filePath} does not match its checksum in ${against} (expected ${expected[file]?.slice(0, 12)}…, found ${actual.slice(0, 12)}…): the file was changed or damaged, so it is refused.`,
+        RESTORE_HINT,
+      );
     }
   }
   if (registered && stableJson(registered) !== stableJson(manifest)) {
-    throw damaged("MODEL_CHECKSUM_MISMATCH", `${manifestPath} differs from the manifest the registry stored for ${manifest.version ?? "this version"}: the folder was changed, so it is refused.`, RESTORE_HINT);
+    throw damaged(
+      "MODEL_CHECKSUM_MISMATCH",
+      `${manifestPath} differs from the manifest the registry stored for ${manifest.version ?? "this version"}: the folder was changed, so it is refused.`,
+      RESTORE_HINT,
+    );
   }
   try {
     const modelJson = JSON.parse(contents["model.json"]!.toString("utf8")) as ModelFiles["modelJson"];
@@ -164,7 +182,11 @@ export async function readModelFiles(dir: string, registered?: { files?: Record<
 }
 
 /** Reads a version folder (see readModelFiles) into a tfjs model. */
-export async function loadModelFolder(tf: Tf, dir: string, registered?: Record<string, unknown>): Promise<{ model: LayersModel; manifest: Manifest }> {
+export async function loadModelFolder(
+  tf: Tf,
+  dir: string,
+  registered?: Record<string, unknown>,
+): Promise<{ model: LayersModel; manifest: Manifest }> {
   const { manifest, modelJson, weights } = await readModelFiles(dir, registered);
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({

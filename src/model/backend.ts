@@ -42,7 +42,10 @@ export async function loadTf(requested?: string): Promise<{ tf: Tf; backend: Bac
         }
       } catch (error) {
         if (wanted === "wasm") {
-          throw new MlopsError("BACKEND_UNAVAILABLE", `The wasm backend did not start: ${(error as Error).message}`, { exitCode: ExitCode.usage, hint: "Use --backend cpu." });
+          throw new MlopsError("BACKEND_UNAVAILABLE", `The wasm backend did not start: ${(error as Error).message}`, {
+            exitCode: ExitCode.usage,
+            hint: "Use --backend cpu.",
+          });
         }
       }
     }

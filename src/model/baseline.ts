@@ -25,7 +25,11 @@ function fitRounded(inputs: Inputs, rows: Int32Array) {
  * folds (same seed) and refitted on all of them. Returned as a one-Dense-layer tfjs model so the
  * same artifacts and forward pass serve it.
  */
-export function trainBaseline(tf: Tf, inputs: Inputs, plan: { train: Int32Array; validation: Int32Array } | { rows: Int32Array; folds: number; seed: number }): BaselineFit {
+export function trainBaseline(
+  tf: Tf,
+  inputs: Inputs,
+  plan: { train: Int32Array; validation: Int32Array } | { rows: Int32Array; folds: number; seed: number },
+): BaselineFit {
   let threshold: number;
   let validation: ClassificationMetrics;
   let crossValidation: CrossValidation | null = null;
@@ -38,7 +42,12 @@ export function trainBaseline(tf: Tf, inputs: Inputs, plan: { train: Int32Array;
     for (let fold = 0; fold < plan.folds; fold += 1) {
       const kept = plan.rows.filter((_, i) => foldOf[i] !== fold);
       const held = Int32Array.from(foldOf.keys()).filter((i) => foldOf[i] === fold);
-      const probabilities = predictLogistic(fitRounded(inputs, kept), inputs.X, inputs.dim, held.map((i) => plan.rows[i]!));
+      const probabilities = predictLogistic(
+        fitRounded(inputs, kept),
+        inputs.X,
+        inputs.dim,
+        held.map((i) => plan.rows[i]!),
+      );
       held.forEach((i, j) => (outOfFold[i] = probabilities[j]!));
     }
     crossValidation = { epochs: 0, history: [], ...poolOutOfFold(y, foldOf, outOfFold, plan.folds) };

@@ -76,8 +76,14 @@ export async function crossValidate(
     const model = learner.create();
     try {
       await runEpochs(tf, {
-        model, inputs, train: Int32Array.from(kept, (i) => rows[i]!), validation: Int32Array.from(held, (i) => rows[i]!),
-        epochs, batchSize: learner.batchSize, random: seededRandom(seed + 1 + fold), fitTime,
+        model,
+        inputs,
+        train: Int32Array.from(kept, (i) => rows[i]!),
+        validation: Int32Array.from(held, (i) => rows[i]!),
+        epochs,
+        batchSize: learner.batchSize,
+        random: seededRandom(seed + 1 + fold),
+        fitTime,
         onEpoch: (record, probabilities) => {
           trainLoss[record.epoch - 1]! += record.loss / k;
           held.forEach((i, j) => (outOfFold[record.epoch - 1]![i] = probabilities![j]!));
@@ -89,7 +95,12 @@ export async function crossValidate(
     }
   }
 
-  const history: EpochRecord[] = outOfFold.map((p, e) => ({ epoch: e + 1, loss: trainLoss[e]!, valLoss: logLoss(y, p), valF1: bestF1Threshold(y, p).f1 }));
+  const history: EpochRecord[] = outOfFold.map((p, e) => ({
+    epoch: e + 1,
+    loss: trainLoss[e]!,
+    valLoss: logLoss(y, p),
+    valF1: bestF1Threshold(y, p).f1,
+  }));
   let best = history[0]!;
   for (const record of history) if (record.valLoss! < best.valLoss! - 1e-5) best = record;
   const chosen = outOfFold[best.epoch - 1]!;

@@ -24,7 +24,8 @@ const ACTIVATIONS = new Set<Activation>(["relu", "sigmoid", "linear", "tanh"]);
 export function denseLayersFromFiles(files: Pick<ModelFiles, "modelJson" | "weights">): DenseLayerWeights[] {
   const topology = files.modelJson.modelTopology as { class_name?: string; config?: { layers?: LayerSpec[] } };
   const specs = files.modelJson.weightsManifest[0]!.weights as WeightSpec[];
-  const refuse = (why: string) => usageError("MODEL_UNSUPPORTED", `model.json cannot be served: ${why}.`, "Retrain the version with this mlops (`mlops train`).");
+  const refuse = (why: string) =>
+    usageError("MODEL_UNSUPPORTED", `model.json cannot be served: ${why}.`, "Retrain the version with this mlops (`mlops train`).");
   if (topology?.class_name !== "Sequential" || !Array.isArray(topology.config?.layers)) refuse("it is not a Sequential model");
   const buffer = files.weights;
   let offset = 0;
@@ -32,8 +33,10 @@ export function denseLayersFromFiles(files: Pick<ModelFiles, "modelJson" | "weig
   const take = (name: string, shape: number[]): Float32Array => {
     const spec = specs[next++];
     const layerName = name.slice(0, name.lastIndexOf("/"));
-    if (!spec || !spec.name.startsWith(`${layerName}/`) || spec.dtype !== "float32" || spec.shape.join(",") !== shape.join(",")) {
-      throw refuse(`expected weights ${name} [${shape.join(", ")}] float32, found ${spec ? `${spec.name} [${spec.shape.join(", ")}] ${spec.dtype}` : "none"}`);
+    if (!spec?.name.startsWith(`${layerName}/`) || spec.dtype !== "float32" || spec.shape.join(",") !== shape.join(",")) {
+      throw refuse(
+        `expected weights ${name} [${shape.join(", ")}] float32, found ${spec ? `${spec.name} [${spec.shape.join(", ")}] ${spec.dtype}` : "none"}`,
+      );
     }
     const count = shape.reduce((a, b) => a * b, 1);
     if (offset + count * 4 > buffer.length) throw refuse(`weights.bin holds ${buffer.length} bytes, fewer than the weights need`);

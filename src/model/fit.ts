@@ -108,7 +108,7 @@ export interface EpochLoop {
   /** Rows scored after every epoch, if any. */
   validation?: Int32Array;
   /** Called after each epoch with the validation probabilities; returning true stops. */
-  onEpoch?: (record: EpochRecord, probabilities: Float32Array | null) => boolean | void;
+  onEpoch?: (record: EpochRecord, probabilities: Float32Array | null) => boolean | undefined;
   fitTime?: { samples: number; ms: number };
 }
 
@@ -122,7 +122,17 @@ export async function runEpochs(tf: Tf, loop: EpochLoop): Promise<number> {
   for (let epoch = 1; epoch <= loop.epochs; epoch += 1) {
     const order = shuffled(train, random);
     const t0 = Date.now();
-    const loss = await fitOneEpoch(tf, model, gatherRows(inputs.X, inputs.dim, order), Float32Array.from(labelsOf(inputs.labels, order)), order.length, inputs.dim, 1, batchSize, classWeight);
+    const loss = await fitOneEpoch(
+      tf,
+      model,
+      gatherRows(inputs.X, inputs.dim, order),
+      Float32Array.from(labelsOf(inputs.labels, order)),
+      order.length,
+      inputs.dim,
+      1,
+      batchSize,
+      classWeight,
+    );
     if (loop.fitTime) {
       loop.fitTime.ms += Date.now() - t0;
       loop.fitTime.samples += order.length;

@@ -35,8 +35,7 @@ export function denseLayersOf(model: LayersModel): DenseLayerWeights[] {
   }
   if (input.shape.length !== 2) {
     throw new Error(
-      `model "${model.name}" takes input of shape [${input.shape.join(", ")}]; ` +
-        "the forward pass supports flat rows of shape [batch, features]",
+      `model "${model.name}" takes input of shape [${input.shape.join(", ")}]; ` + "the forward pass supports flat rows of shape [batch, features]",
     );
   }
   const layers: DenseLayerWeights[] = [];
@@ -66,10 +65,9 @@ function chainFromInputToOutput(model: LayersModel, output: SymbolicTensor): Lay
     const layer = tensor.sourceLayer;
     const node = layer.inboundNodes[tensor.nodeIndex];
     const previous = node?.inputTensors[0];
-    if (!node || node.inputTensors.length !== 1 || !previous) {
+    if (node?.inputTensors.length !== 1 || !previous) {
       throw new Error(
-        `layer "${layer.name}" of model "${model.name}" does not take exactly one input; ` +
-          "the forward pass supports only a chain of layers",
+        `layer "${layer.name}" of model "${model.name}" does not take exactly one input; ` + "the forward pass supports only a chain of layers",
       );
     }
     chain.push(layer);
@@ -80,15 +78,13 @@ function chainFromInputToOutput(model: LayersModel, output: SymbolicTensor): Lay
 
 function readDense(layer: Layer): DenseLayerWeights {
   const config = layer.getConfig();
-  const activation = String(config["activation"] ?? "linear");
+  const activation = String(config.activation ?? "linear");
   if (!isActivation(activation)) {
-    throw new Error(
-      `layer "${layer.name}" uses activation "${activation}"; supported: ${ACTIVATIONS.join(", ")}`,
-    );
+    throw new Error(`layer "${layer.name}" uses activation "${activation}"; supported: ${ACTIVATIONS.join(", ")}`);
   }
   const [kernelTensor, biasTensor] = layer.getWeights();
   const [inputs, units] = kernelTensor?.shape ?? [];
-  if (!kernelTensor || kernelTensor.rank !== 2 || inputs === undefined || units === undefined) {
+  if (kernelTensor?.rank !== 2 || inputs === undefined || units === undefined) {
     throw new Error(`layer "${layer.name}" has no [inputs, units] kernel`);
   }
   // The weights are the layer's live variables: copy their values and never dispose them.
@@ -134,7 +130,7 @@ export class DenseForward {
     this.inputs = layers[0]!.inputs;
     this.#layerCount = layers.length;
 
-    let bytes = roundUpToFour(layers.length * TABLE_ENTRY_BYTES / 4) * 4;
+    let bytes = roundUpToFour((layers.length * TABLE_ENTRY_BYTES) / 4) * 4;
     this.#rowOffset = bytes;
     bytes += roundUpToFour(this.inputs) * 4;
     const placed = layers.map((layer) => {
@@ -162,16 +158,14 @@ export class DenseForward {
 
     denseModule ??= new WebAssembly.Module(DENSE_WASM);
     const instance = new WebAssembly.Instance(denseModule, { env: { memory }, math: { exp: Math.exp, tanh: Math.tanh } });
-    this.#run = instance.exports["forward"] as (table: number, layers: number, x: number) => number;
+    this.#run = instance.exports.forward as (table: number, layers: number, x: number) => number;
     this.row = new Float32Array(memory.buffer, this.#rowOffset, this.inputs);
   }
 
   /** Output of the last layer's first unit for one row (the probability). Allocation-free. */
   predictOne(x: Float32Array, offset = 0): number {
     if (!Number.isInteger(offset) || offset < 0 || offset + this.inputs > x.length) {
-      throw new RangeError(
-        `a row needs ${this.inputs} values from offset ${offset}, but the array holds ${x.length}`,
-      );
+      throw new RangeError(`a row needs ${this.inputs} values from offset ${offset}, but the array holds ${x.length}`);
     }
     return this.#predict(x, offset);
   }
@@ -179,9 +173,7 @@ export class DenseForward {
   /** For n rows packed in X (n*inputs), writes n probabilities into out (allocated if not given). */
   predictBatch(X: Float32Array, n: number, out: Float32Array = new Float32Array(n)): Float32Array {
     if (!Number.isInteger(n) || n < 0 || n * this.inputs > X.length) {
-      throw new RangeError(
-        `${n} rows of ${this.inputs} values need ${n * this.inputs} values, but X holds ${X.length}`,
-      );
+      throw new RangeError(`${n} rows of ${this.inputs} values need ${n * this.inputs} values, but X holds ${X.length}`);
     }
     if (out.length < n) throw new RangeError(`out holds ${out.length} values, fewer than ${n} rows`);
     for (let row = 0; row < n; row++) out[row] = this.#predict(X, row * this.inputs);

@@ -93,7 +93,14 @@ export async function fitWithEarlyStopping(
   const history: EpochRecord[] = [];
   let best = { loss: Infinity, epoch: 0, weights: [] as Tensor[] };
   const epochsRun = await runEpochs(tf, {
-    model, inputs, train, validation, epochs: learner.maxEpochs, batchSize: learner.batchSize, random: seededRandom(seed), fitTime,
+    model,
+    inputs,
+    train,
+    validation,
+    epochs: learner.maxEpochs,
+    batchSize: learner.batchSize,
+    random: seededRandom(seed),
+    fitTime,
     onEpoch: (record) => {
       history.push(record);
       onEpoch?.(record);
@@ -111,7 +118,15 @@ export async function fitWithEarlyStopping(
 }
 
 /** Trains for exactly `epochs` epochs on `rows` (the refit after cross-validation). */
-export async function fitFixedEpochs(tf: Tf, learner: Learner, inputs: Inputs, rows: Int32Array, epochs: number, seed: number, fitTime: { samples: number; ms: number }): Promise<LayersModel> {
+export async function fitFixedEpochs(
+  tf: Tf,
+  learner: Learner,
+  inputs: Inputs,
+  rows: Int32Array,
+  epochs: number,
+  seed: number,
+  fitTime: { samples: number; ms: number },
+): Promise<LayersModel> {
   const model = learner.create();
   await runEpochs(tf, { model, inputs, train: rows, epochs, batchSize: learner.batchSize, random: seededRandom(seed), fitTime });
   return model;

@@ -50,11 +50,7 @@ export function confusionAt(labels: Labels, probabilities: Probabilities, thresh
   return { tp, fp, tn: labels.length - tp - fp - fn, fn };
 }
 
-export function computeMetrics(
-  labels: Labels,
-  probabilities: Probabilities,
-  threshold: number,
-): ClassificationMetrics {
+export function computeMetrics(labels: Labels, probabilities: Probabilities, threshold: number): ClassificationMetrics {
   const confusion = confusionAt(labels, probabilities, threshold);
   const { tp, fp, tn, fn } = confusion;
   const rows = labels.length;

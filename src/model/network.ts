@@ -33,9 +33,23 @@ export function createAutoencoder(tf: Tf, shape: NetworkShape): LayersModel {
   for (const layer of encoder) model.add(layer);
   const mirrored = shape.hidden.slice(0, -1).reverse();
   mirrored.forEach((units, i) =>
-    model.add(tf.layers.dense({ units, activation: "relu", name: `decoder_${i}`, kernelInitializer: tf.initializers.glorotUniform({ seed: shape.seed + 100 + i }) })),
+    model.add(
+      tf.layers.dense({
+        units,
+        activation: "relu",
+        name: `decoder_${i}`,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: shape.seed + 100 + i }),
+      }),
+    ),
   );
-  model.add(tf.layers.dense({ units: shape.inputDim, activation: "linear", name: "reconstruction", kernelInitializer: tf.initializers.glorotUniform({ seed: shape.seed + 200 }) }));
+  model.add(
+    tf.layers.dense({
+      units: shape.inputDim,
+      activation: "linear",
+      name: "reconstruction",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: shape.seed + 200 }),
+    }),
+  );
   model.compile({ optimizer: tf.train.adam(shape.learningRate), loss: "meanSquaredError" });
   return model;
 }
@@ -45,7 +59,9 @@ export function createClassifier(tf: Tf, shape: NetworkShape): LayersModel {
   const model = tf.sequential({ name: "classifier" });
   model.add(tf.layers.inputLayer({ inputShape: [shape.inputDim] }));
   for (const layer of encoderLayers(tf, shape)) model.add(layer);
-  model.add(tf.layers.dense({ units: 1, activation: "sigmoid", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: shape.seed + 300 }) }));
+  model.add(
+    tf.layers.dense({ units: 1, activation: "sigmoid", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: shape.seed + 300 }) }),
+  );
   model.compile({ optimizer: tf.train.adam(shape.learningRate), loss: "binaryCrossentropy" });
   return model;
 }
@@ -59,7 +75,12 @@ export function transferEncoder(from: LayersModel, to: LayersModel, layers: numb
 export type EncoderWeights = Tensor[][];
 
 export function copyEncoder(from: LayersModel, layers: number): EncoderWeights {
-  return Array.from({ length: layers }, (_, i) => from.getLayer(`encoder_${i}`).getWeights().map((w) => w.clone()));
+  return Array.from({ length: layers }, (_, i) =>
+    from
+      .getLayer(`encoder_${i}`)
+      .getWeights()
+      .map((w) => w.clone()),
+  );
 }
 
 export function applyEncoder(weights: EncoderWeights, to: LayersModel): void {

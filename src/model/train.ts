@@ -93,7 +93,13 @@ export const DEFAULT_FOLDS = 5;
  * them. The test split is only scored. Every shuffle and fold comes from the seed, so the same
  * data, seed and backend give the same weights.
  */
-export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, options: TrainOptions, onProgress?: (p: TrainProgress) => void): Promise<TrainedModel> {
+export async function trainModel(
+  tf: Tf,
+  dataset: Dataset,
+  config: MlopsConfig,
+  options: TrainOptions,
+  onProgress?: (p: TrainProgress) => void,
+): Promise<TrainedModel> {
   const labelled = (split: number) => indicesWhere(dataset, (i) => dataset.splits[i] === split && dataset.labels[i]! >= 0);
   const trainIdx = labelled(SPLIT_CODE.train);
   const validationIdx = labelled(SPLIT_CODE.validation);
@@ -106,7 +112,8 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
   // Preprocessing sees only rows a model trains on: the training split, or with cross-validation
   // the training and validation splits (no labels are used, like the autoencoder's pretraining).
   const fitMask = new Uint8Array(dataset.rows);
-  for (let i = 0; i < dataset.rows; i += 1) if (dataset.splits[i] === SPLIT_CODE.train || (crossValidating && dataset.splits[i] === SPLIT_CODE.validation)) fitMask[i] = 1;
+  for (let i = 0; i < dataset.rows; i += 1)
+    if (dataset.splits[i] === SPLIT_CODE.train || (crossValidating && dataset.splits[i] === SPLIT_CODE.validation)) fitMask[i] = 1;
   const preprocess = fitPreprocess(config.features, dataset, fitMask);
   const inputs: Inputs = { X: transformColumns(preprocess, dataset), dim: preprocess.inputDim, labels: dataset.labels };
   const rowsPerStep = crossValidating ? Math.floor((fitRows.length * (folds - 1)) / folds) : fitRows.length;
@@ -132,7 +139,13 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
     const started = Date.now();
     if (crossValidating) {
       const cv = await crossValidate(tf, learner, inputs, fitRows, folds, seed, fitTime, (fold, r) =>
-        onProgress?.({ ...progress(stage, fold * learner.maxEpochs + r.epoch, folds * learner.maxEpochs, r.loss, started), epoch: r.epoch, epochs: learner.maxEpochs, fold: fold + 1, folds }),
+        onProgress?.({
+          ...progress(stage, fold * learner.maxEpochs + r.epoch, folds * learner.maxEpochs, r.loss, started),
+          epoch: r.epoch,
+          epochs: learner.maxEpochs,
+          fold: fold + 1,
+          folds,
+        }),
       );
       const model = await fitFixedEpochs(tf, learner, inputs, fitRows, cv.epochs, seed, fitTime);
       const validation = computeMetrics(labelsOf(inputs.labels, fitRows), cv.outOfFold, cv.threshold);
@@ -144,17 +157,52 @@ export async function trainModel(tf: Tf, dataset: Dataset, config: MlopsConfig, 
     const yValidation = labelsOf(inputs.labels, validationIdx);
     const probabilities = predict(tf, fit.model, gatherRows(inputs.X, inputs.dim, validationIdx), validationIdx.length, inputs.dim);
     const { threshold } = bestF1Threshold(yValidation, probabilities);
-    return candidate(learner.kind, fit.model, threshold, computeMetrics(yValidation, probabilities, threshold), { run: fit.epochsRun, best: fit.bestEpoch }, fit.history, null);
+    return candidate(
+      learner.kind,
+      fit.model,
+      threshold,
+      computeMetrics(yValidation, probabilities, threshold),
+      { run: fit.epochsRun, best: fit.bestEpoch },
+      fit.history,
+      null,
+    );
   };
-  const candidate = (kind: Candidate["kind"], model: LayersModel, threshold: number, validation: ClassificationMetrics, epochs: Candidate["epochs"], history: EpochRecord[], cv: Candidate["crossValidation"]): Candidate => {
-    const test = testIdx.length > 0 ? computeMetrics(labelsOf(inputs.labels, testIdx), predict(tf, model, gatherRows(inputs.X, inputs.dim, testIdx), testIdx.length, inputs.dim), threshold) : null;
+  const candidate = (
+    kind: Candidate["kind"],
+    model: LayersModel,
+    threshold: number,
+    validation: ClassificationMetrics,
+    epochs: Candidate["epochs"],
+    history: EpochRecord[],
+    cv: Candidate["crossValidation"],
+  ): Candidate => {
+    const test =
+      testIdx.length > 0
+        ? computeMetrics(
+            labelsOf(inputs.labels, testIdx),
+            predict(tf, model, gatherRows(inputs.X, inputs.dim, testIdx), testIdx.length, inputs.dim),
+            threshold,
+          )
+        : null;
     return { kind, model, threshold, validation, test, epochs, history, crossValidation: cv };
   };
 
   const network = await train(networkLearner(tf, shape, encoder, options.epochs, batchSize), options.seed + 1, classifierFit);
   encoder?.forEach((layer) => layer.forEach((w) => w.dispose()));
-  const fitted = trainBaseline(tf, inputs, crossValidating ? { rows: fitRows, folds, seed: options.seed + 1 } : { train: trainIdx, validation: validationIdx });
-  const baseline = candidate("baseline", fitted.model, fitted.threshold, fitted.validation, { run: 0, best: 0 }, [], fitted.crossValidation ? summaryOf(fitted.crossValidation) : null);
+  const fitted = trainBaseline(
+    tf,
+    inputs,
+    crossValidating ? { rows: fitRows, folds, seed: options.seed + 1 } : { train: trainIdx, validation: validationIdx },
+  );
+  const baseline = candidate(
+    "baseline",
+    fitted.model,
+    fitted.threshold,
+    fitted.validation,
+    { run: 0, best: 0 },
+    [],
+    fitted.crossValidation ? summaryOf(fitted.crossValidation) : null,
+  );
   const chosen = options.select === "best" && baseline.validation.f1 > network.validation.f1 ? baseline : network;
   if (chosen !== network) network.model.dispose();
   const { model: _n, ...networkSummary } = network;

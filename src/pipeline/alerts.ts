@@ -25,7 +25,12 @@ export async function sendAlerts(alerts: MlopsConfig["alerts"], run: Omit<RunRes
 async function postWebhook(url: string, body: string): Promise<NonNullable<AlertReport["webhook"]>> {
   const shown = redactUrl(url);
   try {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     await response.text();
     return { url: shown, ok: response.ok, detail: `HTTP ${response.status}` };
   } catch (error) {

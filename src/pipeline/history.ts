@@ -44,15 +44,29 @@ export interface RunDetail extends Omit<RunListing, "stages"> {
   pid: number;
   /** Why the run ended before its last stage, when it found nothing to do. */
   note: string | null;
-  stages: Array<{ stage: string; attempt: number; status: string; error: string | null; outputs: Record<string, unknown> | null; startedAt: string; durationMs: number | null }>;
+  stages: Array<{
+    stage: string;
+    attempt: number;
+    status: string;
+    error: string | null;
+    outputs: Record<string, unknown> | null;
+    startedAt: string;
+    durationMs: number | null;
+  }>;
 }
 
 /** What `mlops runs show ID` shows: one run with every stage attempt's outputs and error. */
 export async function runDetail(client: pg.ClientBase, id: number): Promise<RunDetail> {
-  const runs = await client.query("SELECT id, pipeline, status, trigger, hostname, pid, started_at, finished_at, error, outputs FROM pipeline_runs WHERE id = $1", [id]);
+  const runs = await client.query(
+    "SELECT id, pipeline, status, trigger, hostname, pid, started_at, finished_at, error, outputs FROM pipeline_runs WHERE id = $1",
+    [id],
+  );
   const r = runs.rows[0];
   if (!r) throw usageError("RUN_NOT_FOUND", `No run ${id}.`, "List the runs with `mlops runs`.");
-  const stages = await client.query("SELECT stage, attempt, status, error, outputs, started_at, finished_at FROM stage_runs WHERE run_id = $1 ORDER BY id", [id]);
+  const stages = await client.query(
+    "SELECT stage, attempt, status, error, outputs, started_at, finished_at FROM stage_runs WHERE run_id = $1 ORDER BY id",
+    [id],
+  );
   const duration = (started: Date, finished: Date | null) => (finished ? finished.getTime() - started.getTime() : null);
   return {
     id: r.id,

@@ -57,9 +57,22 @@ export async function runPipeline(project: Project, pipeline: string, trigger: "
     const status = failure === null ? "succeeded" : "failed";
     const outputs = Object.fromEntries(outcomes.filter((o) => o.outputs).map((o) => [o.stage, o.outputs]));
     await lock.query("UPDATE pipeline_runs SET status = $2, finished_at = now(), error = $3, outputs = $4 WHERE id = $1", [
-      runId, status, failure, JSON.stringify({ ...outputs, note: state.done ?? null }),
+      runId,
+      status,
+      failure,
+      JSON.stringify({ ...outputs, note: state.done ?? null }),
     ]);
-    const result: RunResult = { runId, pipeline, trigger, status, note: state.done ?? null, stages: outcomes, error: failure, durationMs: Date.now() - started, alerts: null };
+    const result: RunResult = {
+      runId,
+      pipeline,
+      trigger,
+      status,
+      note: state.done ?? null,
+      stages: outcomes,
+      error: failure,
+      durationMs: Date.now() - started,
+      alerts: null,
+    };
     if (status === "failed") result.alerts = await sendAlerts(project.config.alerts, result);
     return result;
   } finally {
@@ -67,16 +80,29 @@ export async function runPipeline(project: Project, pipeline: string, trigger: "
   }
 }
 
-async function runStage(project: Project, recorder: pg.Client, runId: number, stage: StageName, state: RunState, hooks: RunHooks): Promise<StageOutcome> {
+async function runStage(
+  project: Project,
+  recorder: pg.Client,
+  runId: number,
+  stage: StageName,
+  state: RunState,
+  hooks: RunHooks,
+): Promise<StageOutcome> {
   const { attempts, backoffMs } = project.config.retry;
   const sleep = hooks.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const started = Date.now();
   for (let attempt = 1; ; attempt += 1) {
     hooks.onStage?.(stage, attempt);
-    const row = await recorder.query<{ id: number }>("INSERT INTO stage_runs (run_id, stage, attempt, status) VALUES ($1, $2, $3, 'running') RETURNING id", [runId, stage, attempt]);
+    const row = await recorder.query<{ id: number }>(
+      "INSERT INTO stage_runs (run_id, stage, attempt, status) VALUES ($1, $2, $3, 'running') RETURNING id",
+      [runId, stage, attempt],
+    );
     try {
       const outputs = await withDatabase(project, (session) => STAGES[stage](project, session, state));
-      await recorder.query("UPDATE stage_runs SET status = 'succeeded', finished_at = now(), outputs = $2 WHERE id = $1", [row.rows[0]!.id, JSON.stringify(outputs)]);
+      await recorder.query("UPDATE stage_runs SET status = 'succeeded', finished_at = now(), outputs = $2 WHERE id = $1", [
+        row.rows[0]!.id,
+        JSON.stringify(outputs),
+      ]);
       return { stage, status: "succeeded", attempts: attempt, error: null, outputs, durationMs: Date.now() - started };
     } catch (error) {
       const message = redactSecrets(error instanceof Error ? error.message : String(error));

@@ -49,10 +49,16 @@ export function readSchedules(project: Project): Schedule[] {
   }
   if (problems.length > 0) {
     const what = problems.length === 1 ? "an invalid schedule" : `${problems.length} invalid schedules`;
-    throw usageError("SCHEDULE_INVALID", `${project.configPath} has ${what}:\n${problems.map((p) => `  - ${p}`).join("\n")}`, CRON_HINT, { problems });
+    throw usageError("SCHEDULE_INVALID", `${project.configPath} has ${what}:\n${problems.map((p) => `  - ${p}`).join("\n")}`, CRON_HINT, {
+      problems,
+    });
   }
   if (schedules.length === 0) {
-    throw usageError("NO_SCHEDULES", `${project.configPath} schedules no pipeline.`, `Add "schedules": { "data-collection": "@daily" } to mlops.config.json. ${CRON_HINT}`);
+    throw usageError(
+      "NO_SCHEDULES",
+      `${project.configPath} schedules no pipeline.`,
+      `Add "schedules": { "data-collection": "@daily" } to mlops.config.json. ${CRON_HINT}`,
+    );
   }
   return schedules;
 }
@@ -71,7 +77,10 @@ function cronProblem(cron: string): string | undefined {
 
 /** The most recent tick of `cron` at or before `at`. */
 export function previousTick(cron: string, at: Date): Date {
-  return cronParser.parseExpression(cron, { currentDate: new Date(at.getTime() + 1), tz: "UTC" }).prev().toDate();
+  return cronParser
+    .parseExpression(cron, { currentDate: new Date(at.getTime() + 1), tz: "UTC" })
+    .prev()
+    .toDate();
 }
 
 /** The first tick of `cron` after `at`. */
@@ -95,7 +104,11 @@ export interface OnceSummary {
  * database's clock decides, as it stamps every run, so machines with drifting clocks agree. Two
  * of these at once are safe: runPipeline's advisory lock refuses the second run of a pipeline.
  */
-export async function runDueSchedules(project: Project, schedules: Schedule[], onStart: (pipeline: string) => void = () => undefined): Promise<OnceSummary> {
+export async function runDueSchedules(
+  project: Project,
+  schedules: Schedule[],
+  onStart: (pipeline: string) => void = () => undefined,
+): Promise<OnceSummary> {
   const { now, lastRuns } = await withDatabase(project, async ({ client }) => {
     const clock = await client.query<{ now: Date }>("SELECT now() AS now");
     const last = await client.query<{ pipeline: string; last: Date }>(
@@ -168,7 +181,12 @@ export interface RunningScheduler {
  * schedule name within the minute; any scheduler's worker may take it. Jobs are never retried:
  * runPipeline already retries transient failures, and a refused run waits for the next tick.
  */
-export async function startScheduler(project: Project, schedules: Schedule[], events: SchedulerEvents, tuning: SchedulerTuning = {}): Promise<RunningScheduler> {
+export async function startScheduler(
+  project: Project,
+  schedules: Schedule[],
+  events: SchedulerEvents,
+  tuning: SchedulerTuning = {},
+): Promise<RunningScheduler> {
   const { pollingIntervalSeconds = 2, orphanCheckSeconds = 15, ...timing } = tuning;
   const target = await withDatabase(project, async (session) => session.target);
   // Runs hold their pipeline's advisory lock: refuse a transaction-mode pooler before taking work.

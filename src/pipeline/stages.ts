@@ -40,15 +40,31 @@ export const STAGES: Record<StageName, Stage> = {
   async collect(project, session) {
     const names = Object.keys(project.config.sources);
     if (names.length === 0) {
-      throw usageError("NO_SOURCES", "The data-collection pipeline has no sources to collect.", 'Name them under "sources" in mlops.config.json, e.g. "nightly": { "file": "exports/today.csv" }.');
+      throw usageError(
+        "NO_SOURCES",
+        "The data-collection pipeline has no sources to collect.",
+        'Name them under "sources" in mlops.config.json, e.g. "nightly": { "file": "exports/today.csv" }.',
+      );
     }
     const batches: Record<string, unknown> = {};
     for (const name of names) {
-      const summary = await ingestBatch(session, project.config, await openSource(namedSourceSpec(project, name), project.config), { maxInvalid: project.config.collect.maxInvalid, force: false });
+      const summary = await ingestBatch(session, project.config, await openSource(namedSourceSpec(project, name), project.config), {
+        maxInvalid: project.config.collect.maxInvalid,
+        force: false,
+      });
       if (summary.status === "rejected") {
-        throw usageError("BATCH_REJECTED", `Source "${name}": batch ${summary.batchId} was rejected (${(summary.invalidShare * 100).toFixed(1)}% invalid rows).`, "See `mlops data quarantine`.");
+        throw usageError(
+          "BATCH_REJECTED",
+          `Source "${name}": batch ${summary.batchId} was rejected (${(summary.invalidShare * 100).toFixed(1)}% invalid rows).`,
+          "See `mlops data quarantine`.",
+        );
       }
-      batches[name] = { status: summary.status, batchId: summary.batchId ?? summary.sameAs, stored: summary.rows.stored, drift: summary.drift?.verdict ?? null };
+      batches[name] = {
+        status: summary.status,
+        batchId: summary.batchId ?? summary.sameAs,
+        stored: summary.rows.stored,
+        drift: summary.drift?.verdict ?? null,
+      };
     }
     return { batches };
   },
@@ -68,10 +84,18 @@ export const STAGES: Record<StageName, Stage> = {
     const version = state.candidate ?? (await findVersion(session.client, "candidate")).version;
     state.candidate = version;
     const data: DataChoice =
-      state.data && state.data.kind !== "fresh" ? state.data : { kind: "test-split", ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }) };
+      state.data && state.data.kind !== "fresh"
+        ? state.data
+        : { kind: "test-split", ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }) };
     const result = await evaluateVersion(project, session, version, data);
     state.evaluations = { ...state.evaluations, candidate: result };
-    return { version, f1: result.metrics?.f1 ?? null, passed: result.gate.passed, verdict: result.gate.verdict, baseline: result.baseline?.version ?? null };
+    return {
+      version,
+      f1: result.metrics?.f1 ?? null,
+      passed: result.gate.passed,
+      verdict: result.gate.verdict,
+      baseline: result.baseline?.version ?? null,
+    };
   },
 
   /** Evaluates the active version on fresh labelled data; ends the run when all is well. */
@@ -98,10 +122,15 @@ export const STAGES: Record<StageName, Stage> = {
    */
   async "retrain-if-below"(project, session, state) {
     if (state.freshAfterBatch !== undefined) {
-      const fresh = await session.client.query<{ n: number }>("SELECT count(*)::int AS n FROM examples WHERE batch_id > $1 AND label IS NOT NULL", [state.freshAfterBatch]);
+      const fresh = await session.client.query<{ n: number }>("SELECT count(*)::int AS n FROM examples WHERE batch_id > $1 AND label IS NOT NULL", [
+        state.freshAfterBatch,
+      ]);
       if (fresh.rows[0]!.n < MIN_FRESH_ROWS) delete state.freshAfterBatch;
     }
-    return { window: state.freshAfterBatch === undefined ? "all data" : `batches after ${state.freshAfterBatch}`, ...(await STAGES.train(project, session, state)) };
+    return {
+      window: state.freshAfterBatch === undefined ? "all data" : `batches after ${state.freshAfterBatch}`,
+      ...(await STAGES.train(project, session, state)),
+    };
   },
 
   /** Promotes this run's candidate when its latest evaluation passed the gate; otherwise records why not. */

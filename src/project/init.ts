@@ -46,7 +46,11 @@ async function createOnce(file: string, content: string): Promise<FileAction> {
 async function ensureGitignore(root: string): Promise<FileAction> {
   const file = path.join(root, ".gitignore");
   if (!existsSync(file)) return createOnce(file, `${GITIGNORE_ENTRIES.join("\n")}\n`);
-  const lines = new Set(readFileSync(file, "utf8").split(/\r?\n/).map((line) => line.trim()));
+  const lines = new Set(
+    readFileSync(file, "utf8")
+      .split(/\r?\n/)
+      .map((line) => line.trim()),
+  );
   const missing = GITIGNORE_ENTRIES.filter((entry) => !lines.has(entry) && !lines.has(entry.replace(/\/$/, "")));
   if (missing.length === 0) return "exists";
   await appendFile(file, `\n${missing.join("\n")}\n`);

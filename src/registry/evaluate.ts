@@ -48,7 +48,12 @@ export interface EvaluationResult {
  * configured threshold and, when another version is active, not worse than it by more than the
  * configured margin on the same rows. The result is stored as an evaluation.
  */
-export async function evaluateVersion(project: Project, session: DatabaseSession, ref: string | undefined, data: DataChoice): Promise<EvaluationResult> {
+export async function evaluateVersion(
+  project: Project,
+  session: DatabaseSession,
+  ref: string | undefined,
+  data: DataChoice,
+): Promise<EvaluationResult> {
   const { client } = session;
   const active = await activeVersion(client);
   const version = await findVersion(client, ref ?? (active ? "active" : "latest"));
@@ -56,18 +61,38 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
   const { tf } = await loadTf();
   const gateConfig = project.config.gate;
   const source =
-    data.kind === "file" ? `file ${data.file}` : data.kind === "test-split" ? `test split${data.afterBatch === undefined ? "" : ` of batches after ${data.afterBatch}`}` : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
+    data.kind === "file"
+      ? `file ${data.file}`
+      : data.kind === "test-split"
+        ? `test split${data.afterBatch === undefined ? "" : ` of batches after ${data.afterBatch}`}`
+        : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
 
   if (dataset.rows === 0) {
     const checks = [{ name: "data", passed: false, value: 0, limit: null, detail: `no labelled rows in ${source}` }];
-    return { version: version.version, dataSource: data.kind, rows: 0, metrics: null, baseline: null, logisticRegression: null, delta: null, gate: { passed: false, verdict: "no-data", checks }, evaluationId: null };
+    return {
+      version: version.version,
+      dataSource: data.kind,
+      rows: 0,
+      metrics: null,
+      baseline: null,
+      logisticRegression: null,
+      delta: null,
+      gate: { passed: false, verdict: "no-data", checks },
+      evaluationId: null,
+    };
   }
   const { metrics, logisticRegression } = await scoreVersion(tf, project, version, dataset);
   let baseline: EvaluationResult["baseline"] = null;
   if (active && active.id !== version.id) baseline = { version: active.version, metrics: (await scoreVersion(tf, project, active, dataset)).metrics };
 
   const checks: GateCheck[] = [
-    { name: "f1", passed: metrics.f1 >= gateConfig.f1Threshold, value: metrics.f1, limit: gateConfig.f1Threshold, detail: `F1 ${metrics.f1.toFixed(4)} ${metrics.f1 >= gateConfig.f1Threshold ? ">=" : "<"} ${gateConfig.f1Threshold}` },
+    {
+      name: "f1",
+      passed: metrics.f1 >= gateConfig.f1Threshold,
+      value: metrics.f1,
+      limit: gateConfig.f1Threshold,
+      detail: `F1 ${metrics.f1.toFixed(4)} ${metrics.f1 >= gateConfig.f1Threshold ? ">=" : "<"} ${gateConfig.f1Threshold}`,
+    },
   ];
   if (baseline) {
     const floor = baseline.metrics.f1 - gateConfig.maxRegression;
@@ -79,7 +104,13 @@ export async function evaluateVersion(project: Project, session: DatabaseSession
       detail: `F1 ${metrics.f1.toFixed(4)} vs active ${baseline.version} ${baseline.metrics.f1.toFixed(4)} (may be worse by at most ${gateConfig.maxRegression})`,
     });
   } else {
-    checks.push({ name: "baseline", passed: true, value: null, limit: null, detail: active ? `${version.version} is the active version` : "no active version to compare with" });
+    checks.push({
+      name: "baseline",
+      passed: true,
+      value: null,
+      limit: null,
+      detail: active ? `${version.version} is the active version` : "no active version to compare with",
+    });
   }
   const passed = checks.every((c) => c.passed);
   const gate = { passed, verdict: passed ? ("passed" as const) : ("failed" as const), checks };
@@ -123,7 +154,19 @@ async function scoreVersion(tf: Tf, project: Project, version: VersionRow, datas
     const metrics = computeMetrics(labels, probabilities, manifest.threshold);
     const base = manifest.baseline;
     const logisticRegression = base
-      ? { metrics: computeMetrics(labels, predictLogistic(base.weights, x, dim, Int32Array.from({ length: dataset.rows }, (_, i) => i)), base.threshold), kept: manifest.selected === "baseline" }
+      ? {
+          metrics: computeMetrics(
+            labels,
+            predictLogistic(
+              base.weights,
+              x,
+              dim,
+              Int32Array.from({ length: dataset.rows }, (_, i) => i),
+            ),
+            base.threshold,
+          ),
+          kept: manifest.selected === "baseline",
+        }
       : null;
     return { metrics, logisticRegression };
   } finally {
@@ -135,7 +178,11 @@ async function scoreVersion(tf: Tf, project: Project, version: VersionRow, datas
 async function evaluationData(project: Project, client: pg.ClientBase, version: VersionRow, data: DataChoice): Promise<Dataset> {
   const config = project.config;
   if (data.kind === "test-split") {
-    return loadDataset(client, config, { splits: ["test"], labelledOnly: true, ...(data.afterBatch === undefined ? {} : { afterBatch: data.afterBatch }) });
+    return loadDataset(client, config, {
+      splits: ["test"],
+      labelledOnly: true,
+      ...(data.afterBatch === undefined ? {} : { afterBatch: data.afterBatch }),
+    });
   }
   if (data.kind === "fresh") {
     const fresh = await loadDataset(client, config, { afterBatch: version.dataFingerprint.maxBatchId, labelledOnly: true });
@@ -145,7 +192,11 @@ async function evaluationData(project: Project, client: pg.ClientBase, version: 
         WHERE p.created_at > $1 ORDER BY f.prediction_id, f.id DESC`,
       [version.createdAt],
     );
-    return appendRows(fresh, config, feedback.rows.map((r) => ({ row: r.features, label: r.label })));
+    return appendRows(
+      fresh,
+      config,
+      feedback.rows.map((r) => ({ row: r.features, label: r.label })),
+    );
   }
   const validator = new RowValidator(config);
   const source = await openSource({ kind: "file", path: data.file });

@@ -63,7 +63,11 @@ function safeUser(): string {
 export async function promoteVersion(client: pg.ClientBase, request: PromoteRequest): Promise<PromotionResult> {
   const actor = request.actor ?? defaultActor();
   if (request.force && !request.reason?.trim()) {
-    throw usageError("REASON_REQUIRED", "--force needs --reason: overriding the gate is recorded with why.", `mlops promote ${request.rollback ? "--rollback" : (request.version ?? "<version>")} --force --reason "hotfix approved by the on-call"`);
+    throw usageError(
+      "REASON_REQUIRED",
+      "--force needs --reason: overriding the gate is recorded with why.",
+      `mlops promote ${request.rollback ? "--rollback" : (request.version ?? "<version>")} --force --reason "hotfix approved by the on-call"`,
+    );
   }
   await client.query("BEGIN");
   try {
@@ -84,11 +88,15 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
         });
       }
       if (!evaluation.passed) {
-        throw new MlopsError("PROMOTE_REFUSED", `${target.version} failed the gate in its latest evaluation (F1 ${evaluation.f1.toFixed(4)} on ${evaluation.dataSource} data).`, {
-          exitCode: ExitCode.gateFailed,
-          hint: "Train a better candidate, or override with --force --reason \"...\" (recorded in the history).",
-          details: { evaluation },
-        });
+        throw new MlopsError(
+          "PROMOTE_REFUSED",
+          `${target.version} failed the gate in its latest evaluation (F1 ${evaluation.f1.toFixed(4)} on ${evaluation.dataSource} data).`,
+          {
+            exitCode: ExitCode.gateFailed,
+            hint: 'Train a better candidate, or override with --force --reason "..." (recorded in the history).',
+            details: { evaluation },
+          },
+        );
       }
     }
     const action = request.rollback ? "rollback" : request.force ? "force" : "promote";
@@ -97,9 +105,19 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
       [current?.id ?? null, target.id, action, actor, request.reason?.trim() || null, evaluation?.id ?? null],
     );
     await client.query("SELECT pg_notify($1, $2)", [MODEL_CHANNEL, target.version]);
-    const listeners = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'mlops serve listener'");
+    const listeners = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'mlops serve listener'",
+    );
     await client.query("COMMIT");
-    return { action, from: current?.version ?? null, to: target.version, evaluation, reason: request.reason?.trim() || null, actor, serversNotified: listeners.rows[0]!.n };
+    return {
+      action,
+      from: current?.version ?? null,
+      to: target.version,
+      evaluation,
+      reason: request.reason?.trim() || null,
+      actor,
+      serversNotified: listeners.rows[0]!.n,
+    };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
@@ -112,13 +130,18 @@ async function verifyFiles(root: string, target: VersionRow): Promise<void> {
     await readModelFiles(path.resolve(root, target.path), target.manifest);
   } catch (error) {
     if (!(error instanceof MlopsError)) throw error;
-    throw new MlopsError("PROMOTE_REFUSED", `${target.version} cannot be promoted: ${error.message}`, { exitCode: ExitCode.usage, hint: error.hint ?? "Restore the model folder or retrain.", cause: error });
+    throw new MlopsError("PROMOTE_REFUSED", `${target.version} cannot be promoted: ${error.message}`, {
+      exitCode: ExitCode.usage,
+      hint: error.hint ?? "Restore the model folder or retrain.",
+      cause: error,
+    });
   }
 }
 
 /** The version that was active before the current one (the previous history entry's target). */
 async function previousVersion(client: pg.ClientBase, currentId: number | undefined) {
-  if (currentId === undefined) throw usageError("NOTHING_TO_ROLL_BACK", "No version is active, so there is nothing to roll back.", "Promote one first.");
+  if (currentId === undefined)
+    throw usageError("NOTHING_TO_ROLL_BACK", "No version is active, so there is nothing to roll back.", "Promote one first.");
   const result = await client.query<{ version: string }>(
     `SELECT v.version FROM promotions p JOIN model_versions v ON v.id = p.to_version_id
       WHERE p.to_version_id <> $1 ORDER BY p.id DESC LIMIT 1`,
@@ -141,7 +164,11 @@ export async function promotionHistory(prisma: PrismaClient, limit = 100): Promi
   const rows = await prisma.promotion.findMany({
     orderBy: { id: "desc" },
     take: limit,
-    include: { fromVersion: { select: { version: true } }, toVersion: { select: { version: true } }, evaluation: { select: { id: true, f1: true, passed: true } } },
+    include: {
+      fromVersion: { select: { version: true } },
+      toVersion: { select: { version: true } },
+      evaluation: { select: { id: true, f1: true, passed: true } },
+    },
   });
   return rows.map((r) => ({
     id: r.id,

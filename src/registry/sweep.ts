@@ -21,7 +21,9 @@ export async function sweepModelFolders(client: pg.ClientBase, root: string, mod
   const swept = { removed: [] as string[], recovered: [] as string[] };
   if (!existsSync(modelsDir)) return swept;
   const entries = readdirSync(modelsDir);
-  const { rows } = await client.query<{ version: string; path: string; files: Record<string, string> | null }>("SELECT version, path, manifest -> 'files' AS files FROM model_versions");
+  const { rows } = await client.query<{ version: string; path: string; files: Record<string, string> | null }>(
+    "SELECT version, path, manifest -> 'files' AS files FROM model_versions",
+  );
   const registered = new Map(rows.map((r) => [r.version, r]));
   for (const name of entries) {
     const full = path.join(modelsDir, name);
@@ -50,7 +52,10 @@ export async function sweepModelFolders(client: pg.ClientBase, root: string, mod
 async function holdsFiles(dir: string, files: Record<string, string> | null): Promise<boolean> {
   try {
     const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as { files?: Record<string, string> };
-    return files !== null && JSON.stringify(manifest.files) === JSON.stringify(Object.fromEntries(Object.keys(manifest.files ?? {}).map((k) => [k, files[k]])));
+    return (
+      files !== null &&
+      JSON.stringify(manifest.files) === JSON.stringify(Object.fromEntries(Object.keys(manifest.files ?? {}).map((k) => [k, files[k]])))
+    );
   } catch {
     return false;
   }

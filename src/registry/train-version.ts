@@ -53,7 +53,12 @@ export interface TrainVersionResult {
  * next time); a kill between registration and rename leaves a registered version whose complete
  * hidden folder the next `train` renames into place.
  */
-export async function trainVersion(project: Project, session: DatabaseSession, options: TrainVersionOptions, onProgress?: (p: TrainProgress | { stage: "loading" | "saving" }) => void): Promise<TrainVersionResult> {
+export async function trainVersion(
+  project: Project,
+  session: DatabaseSession,
+  options: TrainVersionOptions,
+  onProgress?: (p: TrainProgress | { stage: "loading" | "saving" }) => void,
+): Promise<TrainVersionResult> {
   const started = Date.now();
   const modelsDir = path.join(project.root, project.config.model.dir);
   const swept = await sweepModelFolders(session.client, project.root, modelsDir);
@@ -70,9 +75,15 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
   const { id, version } = await reserveVersion(session.client);
   const dir = path.join(modelsDir, version);
   const dataFingerprint = fingerprintOf(dataset);
-  const crossValidation: Manifest["crossValidation"] = trained.strategy === "cross-validation"
-    ? { folds: trained.folds!, rows: trained.rows.train + trained.rows.validation, network: trained.network.crossValidation!, baseline: trained.baseline.crossValidation! }
-    : null;
+  const crossValidation: Manifest["crossValidation"] =
+    trained.strategy === "cross-validation"
+      ? {
+          folds: trained.folds!,
+          rows: trained.rows.train + trained.rows.validation,
+          network: trained.network.crossValidation!,
+          baseline: trained.baseline.crossValidation!,
+        }
+      : null;
   const manifest: Omit<Manifest, "files"> = {
     version,
     createdAt: new Date().toISOString(),
@@ -80,8 +91,13 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
     backend,
     seed: options.seed,
     hyperparameters: {
-      hidden: options.hidden, epochs: options.epochs, pretrainEpochs: options.pretrain ? options.pretrainEpochs : 0,
-      batchSize: options.batchSize, effectiveBatchSize: trained.effectiveBatchSize, learningRate: options.learningRate, pretrain: options.pretrain,
+      hidden: options.hidden,
+      epochs: options.epochs,
+      pretrainEpochs: options.pretrain ? options.pretrainEpochs : 0,
+      batchSize: options.batchSize,
+      effectiveBatchSize: trained.effectiveBatchSize,
+      learningRate: options.learningRate,
+      pretrain: options.pretrain,
       select: options.select ?? "network",
     },
     featureSchema: project.config.features,
@@ -91,7 +107,11 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
     selected: trained.selected,
     strategy: trained.strategy,
     metrics: { ...trained.metrics, epochs: trained.epochs, rows: trained.rows },
-    network: { validationF1: trained.network.validation.f1, threshold: trained.network.threshold, metrics: { validation: trained.network.validation, test: trained.network.test } },
+    network: {
+      validationF1: trained.network.validation.f1,
+      threshold: trained.network.threshold,
+      metrics: { validation: trained.network.validation, test: trained.network.test },
+    },
     baseline: baselineSection(trained),
     crossValidation,
     history: trained.history,
@@ -127,7 +147,12 @@ export async function trainVersion(project: Project, session: DatabaseSession, o
     strategy: trained.strategy,
     metrics: trained.metrics,
     network: { validationF1: networkF1, testF1: trained.network.test?.f1 ?? null, threshold: trained.network.threshold },
-    baseline: { kind: "logistic-regression", validationF1: baselineF1, testF1: trained.baseline.test?.f1 ?? null, threshold: trained.baseline.threshold },
+    baseline: {
+      kind: "logistic-regression",
+      validationF1: baselineF1,
+      testF1: trained.baseline.test?.f1 ?? null,
+      threshold: trained.baseline.threshold,
+    },
     baselineNotice:
       trained.selected === "network" && baselineF1 > networkF1 + BASELINE_NOTICE_MARGIN
         ? `The logistic-regression baseline beats the network on ${scoredOn} F1 (${baselineF1.toFixed(3)} against ${networkF1.toFixed(3)}): consider --select best (or "select": "best" under "model").`

@@ -66,7 +66,7 @@ export async function activeVersion(client: pg.ClientBase): Promise<VersionRow |
 
 /** Resolves `active`, `latest`, `candidate` (the newest version that is not active) or a version name. */
 export async function findVersion(client: pg.ClientBase, ref: string): Promise<VersionRow> {
-  let result;
+  let result: pg.QueryResult;
   if (ref === "active") {
     const active = await activeVersion(client);
     if (!active) throw usageError("NO_ACTIVE_VERSION", "No version is active yet.", "Promote one: `mlops promote <version>` (see `mlops models`).");
@@ -82,8 +82,17 @@ export async function findVersion(client: pg.ClientBase, ref: string): Promise<V
     // Every version but the active one is a candidate, so with no candidate and an active version
     // the only version there is is the active one.
     const active = ref === "candidate" ? await activeVersion(client) : undefined;
-    if (active) throw usageError("NO_CANDIDATE", `There is no candidate: the only trained version, ${active.version}, is active.`, "Train a candidate with `mlops train`, or evaluate the active one with `--model active`.");
-    throw usageError("VERSION_NOT_FOUND", ref === "latest" || ref === "candidate" ? "There is no trained version yet." : `No version named "${ref}".`, "List versions with `mlops models`; train one with `mlops train`.");
+    if (active)
+      throw usageError(
+        "NO_CANDIDATE",
+        `There is no candidate: the only trained version, ${active.version}, is active.`,
+        "Train a candidate with `mlops train`, or evaluate the active one with `--model active`.",
+      );
+    throw usageError(
+      "VERSION_NOT_FOUND",
+      ref === "latest" || ref === "candidate" ? "There is no trained version yet." : `No version named "${ref}".`,
+      "List versions with `mlops models`; train one with `mlops train`.",
+    );
   }
   return toRow(result.rows[0]);
 }
@@ -116,6 +125,9 @@ export async function listVersions(client: pg.ClientBase): Promise<VersionListin
     trainingRows: r.data_fingerprint?.rows ?? 0,
     validationF1: r.metrics?.validation?.f1 ?? null,
     testF1: r.metrics?.test?.f1 ?? null,
-    lastEvaluation: r.eval_f1 === null ? null : { f1: r.eval_f1, passed: r.passed, dataSource: r.data_source, rows: r.row_count, at: (r.eval_at as Date).toISOString() },
+    lastEvaluation:
+      r.eval_f1 === null
+        ? null
+        : { f1: r.eval_f1, passed: r.passed, dataSource: r.data_source, rows: r.row_count, at: (r.eval_at as Date).toISOString() },
   }));
 }

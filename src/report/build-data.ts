@@ -78,7 +78,11 @@ async function readOverview(client: pg.ClientBase, lineage: ReportData["lineage"
   const totals = await client.query<{ quarantined: string; feedback: string }>(
     "SELECT (SELECT count(*) FROM quarantined_rows) AS quarantined, (SELECT count(*) FROM feedback) AS feedback",
   );
-  const lastBatch = (await client.query("SELECT id, started_at, status, rows_accepted, drift ->> 'verdict' AS drift FROM batches WHERE source_kind <> 'feedback' ORDER BY id DESC LIMIT 1")).rows[0];
+  const lastBatch = (
+    await client.query(
+      "SELECT id, started_at, status, rows_accepted, drift ->> 'verdict' AS drift FROM batches WHERE source_kind <> 'feedback' ORDER BY id DESC LIMIT 1",
+    )
+  ).rows[0];
   const lastRun = (await client.query("SELECT id, pipeline, status, started_at FROM pipeline_runs ORDER BY id DESC LIMIT 1")).rows[0];
   const signoffs = await client.query<{ signed: string; by: string | null; at: Date | null }>(
     `SELECT count(DISTINCT item_id) AS signed, (array_agg(signed_by ORDER BY id DESC))[1] AS by, max(created_at) AS at FROM checklist_signoffs`,
@@ -87,13 +91,28 @@ async function readOverview(client: pg.ClientBase, lineage: ReportData["lineage"
   const promotedAt = activeRow ? lineage.promotions.filter((p) => p.to === activeRow.version).at(-1)?.at : undefined;
   const lastEvaluation = activeRow ? lineage.evaluations.filter((e) => e.version === activeRow.version).at(-1) : undefined;
   return {
-    activeVersion: activeRow ? { version: activeRow.version, since: promotedAt ?? activeRow.createdAt, testF1: activeRow.test?.f1 ?? null, lastEvaluationF1: lastEvaluation?.scores.f1 ?? null } : null,
+    activeVersion: activeRow
+      ? {
+          version: activeRow.version,
+          since: promotedAt ?? activeRow.createdAt,
+          testF1: activeRow.test?.f1 ?? null,
+          lastEvaluationF1: lastEvaluation?.scores.f1 ?? null,
+        }
+      : null,
     versions: lineage.versions.length,
     rows,
     quarantined: Number(totals.rows[0]!.quarantined),
     feedback: Number(totals.rows[0]!.feedback),
     predictions,
-    lastBatch: lastBatch ? { id: lastBatch.id, at: (lastBatch.started_at as Date).toISOString(), status: lastBatch.status, rowsAccepted: lastBatch.rows_accepted, drift: lastBatch.drift } : null,
+    lastBatch: lastBatch
+      ? {
+          id: lastBatch.id,
+          at: (lastBatch.started_at as Date).toISOString(),
+          status: lastBatch.status,
+          rowsAccepted: lastBatch.rows_accepted,
+          drift: lastBatch.drift,
+        }
+      : null,
     lastRun: lastRun ? { id: lastRun.id, pipeline: lastRun.pipeline, status: lastRun.status, at: (lastRun.started_at as Date).toISOString() } : null,
     checklist: {
       manualItems: Object.values(DEFINITIONS).filter((d) => d.kind === "manual").length,

@@ -11,11 +11,21 @@ export interface ExampleCounts {
  * three times.
  */
 export async function readExampleCounts(client: pg.ClientBase): Promise<ExampleCounts> {
-  const result = await client.query<{ batch_id: number; split: "train" | "validation" | "test"; n: string; labelled: string; positive: string | null }>(
-    "SELECT batch_id, split, count(*) AS n, count(label) AS labelled, sum(label) AS positive FROM examples GROUP BY 1, 2",
-  );
+  const result = await client.query<{
+    batch_id: number;
+    split: "train" | "validation" | "test";
+    n: string;
+    labelled: string;
+    positive: string | null;
+  }>("SELECT batch_id, split, count(*) AS n, count(label) AS labelled, sum(label) AS positive FROM examples GROUP BY 1, 2");
   return {
-    rows: result.rows.map((r) => ({ batchId: r.batch_id, split: r.split, rows: Number(r.n), labelled: Number(r.labelled), positive: Number(r.positive ?? 0) })),
+    rows: result.rows.map((r) => ({
+      batchId: r.batch_id,
+      split: r.split,
+      rows: Number(r.n),
+      labelled: Number(r.labelled),
+      positive: Number(r.positive ?? 0),
+    })),
   };
 }
 

@@ -21,7 +21,8 @@ export function section(id: string, title: string, howToRead: string, body: stri
 }
 
 /** A chart the page script draws into (see page-script.ts), with its caption. */
-export const chart = (name: string, caption: string, className = "") => `<figure class="${className}"><div class="chart" data-chart="${name}"></div><figcaption>${esc(caption)}</figcaption></figure>`;
+export const chart = (name: string, caption: string, className = "") =>
+  `<figure class="${className}"><div class="chart" data-chart="${name}"></div><figcaption>${esc(caption)}</figcaption></figure>`;
 
 /** Shown where a section has nothing yet: what is missing and the command that fills it. */
 export const empty = (text: string, command?: string) => `<p class="empty">${esc(text)}${command ? ` <code>${esc(command)}</code>` : ""}</p>`;

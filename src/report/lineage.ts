@@ -51,7 +51,13 @@ export async function readLineage(client: pg.ClientBase, activeId: number | null
       at: (r.created_at as Date).toISOString(),
       dataSource: r.data_source,
       passed: r.passed,
-      scores: { f1: r.f1, rocAuc: typeof r.roc_auc === "number" ? r.roc_auc : null, precision: Number(r.precision ?? 0), recall: Number(r.recall ?? 0), rows: r.row_count },
+      scores: {
+        f1: r.f1,
+        rocAuc: typeof r.roc_auc === "number" ? r.roc_auc : null,
+        precision: Number(r.precision ?? 0),
+        recall: Number(r.recall ?? 0),
+        rows: r.row_count,
+      },
     })),
     promotions: promotions.rows.map((r) => ({
       at: (r.created_at as Date).toISOString(),

@@ -6,7 +6,14 @@ import type { ReportData } from "./types.js";
 
 export const SECTIONS = ["overview", "lineage", "version", "data", "traffic", "runs"] as const;
 
-const NAV: Record<(typeof SECTIONS)[number], string> = { overview: "Overview", lineage: "Lineage", version: "Version detail", data: "Data and drift", traffic: "Live traffic", runs: "Runs" };
+const NAV: Record<(typeof SECTIONS)[number], string> = {
+  overview: "Overview",
+  lineage: "Lineage",
+  version: "Version detail",
+  data: "Data and drift",
+  traffic: "Live traffic",
+  runs: "Runs",
+};
 
 export interface PageOptions {
   /** The live dashboard reloads itself this often (seconds); the file never does. */

@@ -12,7 +12,11 @@ export function renderReportMarkdown(d: ReportData): string {
   const o = d.overview;
   const v = o.verdict;
   const icon = v.status === "healthy" ? "✅" : v.status === "empty" ? "ℹ️" : "⚠️";
-  const lines = [`## mlops report`, "", `${icon} **${v.status === "healthy" ? "Healthy" : v.status === "empty" ? "Nothing here yet" : "Needs attention"}.** ${v.reasons.join(" ")}`];
+  const lines = [
+    `## mlops report`,
+    "",
+    `${icon} **${v.status === "healthy" ? "Healthy" : v.status === "empty" ? "Nothing here yet" : "Needs attention"}.** ${v.reasons.join(" ")}`,
+  ];
   if (v.nextSteps.length) lines.push("", `Next: ${v.nextSteps.map((s) => `\`${s}\``).join(", ")}`);
   lines.push(
     "",
@@ -30,7 +34,13 @@ export function renderReportMarkdown(d: ReportData): string {
   if (versions.length) {
     const lastEval = new Map(d.lineage.evaluations.map((e) => [e.version, e]));
     const live = new Map(d.traffic.feedback.map((f) => [f.version, f]));
-    lines.push("", "### Lineage", "", "| version | trained | test F1 | ROC AUC | precision | recall | last evaluation | live F1 |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    lines.push(
+      "",
+      "### Lineage",
+      "",
+      "| version | trained | test F1 | ROC AUC | precision | recall | last evaluation | live F1 |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
     for (const row of versions) {
       const e = lastEval.get(row.version);
       const f = live.get(row.version);
@@ -43,7 +53,10 @@ export function renderReportMarkdown(d: ReportData): string {
   const promotions = d.lineage.promotions.slice(-5).reverse();
   if (promotions.length) {
     lines.push("", "### Recent promotions", "");
-    for (const p of promotions) lines.push(`- ${p.at.slice(0, 16).replace("T", " ")} ${p.action} ${p.from ?? "-"} -> ${p.to} by ${cell(p.actor)}${p.reason ? `: ${cell(p.reason)}` : ""}`);
+    for (const p of promotions)
+      lines.push(
+        `- ${p.at.slice(0, 16).replace("T", " ")} ${p.action} ${p.from ?? "-"} -> ${p.to} by ${cell(p.actor)}${p.reason ? `: ${cell(p.reason)}` : ""}`,
+      );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -3,25 +3,54 @@ import type { ReportData, VersionDetail } from "./types.js";
 
 export function overviewSection(d: ReportData): string {
   const o = d.overview;
-  const card = (label: string, value: string, note = "") => `<div class="card"><div class="label">${esc(label)}</div><div class="value">${value}</div><div class="note">${note}</div></div>`;
+  const card = (label: string, value: string, note = "") =>
+    `<div class="card"><div class="label">${esc(label)}</div><div class="value">${value}</div><div class="note">${note}</div></div>`;
   const active = o.activeVersion;
   const cards = [
     card("Active version", active ? esc(active.version) : "none", active ? `since ${esc(when(active.since))}` : "nothing is served"),
     card("Gate", `F1 &ge; ${esc(d.gate.f1Threshold)}`, `at most ${esc(d.gate.maxRegression)} worse than the active version`),
-    card("Rows stored", int(o.rows.total), `${int(o.rows.train)} train, ${int(o.rows.validation)} validation, ${int(o.rows.test)} test; ${int(o.quarantined)} quarantined`),
-    card("Last batch", o.lastBatch ? `#${o.lastBatch.id}` : "none", o.lastBatch ? `${esc(when(o.lastBatch.at))}, ${esc(o.lastBatch.status)}, ${int(o.lastBatch.rowsAccepted)} rows, drift: ${esc(o.lastBatch.drift ?? "not compared")}` : ""),
-    card("Last run", o.lastRun ? `#${o.lastRun.id} ${esc(o.lastRun.status)}` : "none", o.lastRun ? `${esc(o.lastRun.pipeline)}, ${esc(when(o.lastRun.at))}` : "mlops run &lt;pipeline&gt;"),
-    card("Checklist", `${int(o.checklist.signed)} of ${int(o.checklist.manualItems)} signed`, o.checklist.lastSignedBy ? `last by ${esc(o.checklist.lastSignedBy)}, ${esc(when(o.checklist.lastSignedAt))}` : "manual items: mlops checklist sign"),
+    card(
+      "Rows stored",
+      int(o.rows.total),
+      `${int(o.rows.train)} train, ${int(o.rows.validation)} validation, ${int(o.rows.test)} test; ${int(o.quarantined)} quarantined`,
+    ),
+    card(
+      "Last batch",
+      o.lastBatch ? `#${o.lastBatch.id}` : "none",
+      o.lastBatch
+        ? `${esc(when(o.lastBatch.at))}, ${esc(o.lastBatch.status)}, ${int(o.lastBatch.rowsAccepted)} rows, drift: ${esc(o.lastBatch.drift ?? "not compared")}`
+        : "",
+    ),
+    card(
+      "Last run",
+      o.lastRun ? `#${o.lastRun.id} ${esc(o.lastRun.status)}` : "none",
+      o.lastRun ? `${esc(o.lastRun.pipeline)}, ${esc(when(o.lastRun.at))}` : "mlops run &lt;pipeline&gt;",
+    ),
+    card(
+      "Checklist",
+      `${int(o.checklist.signed)} of ${int(o.checklist.manualItems)} signed`,
+      o.checklist.lastSignedBy
+        ? `last by ${esc(o.checklist.lastSignedBy)}, ${esc(when(o.checklist.lastSignedAt))}`
+        : "manual items: mlops checklist sign",
+    ),
     card("Predictions logged", `${d.traffic.sampledShare === null ? "" : "&asymp; "}${int(o.predictions)}`, `${int(o.feedback)} feedback labels`),
     card("Versions", int(o.versions), active?.lastEvaluationF1 !== null && active ? `active: last evaluation F1 ${f3(active.lastEvaluationF1)}` : ""),
   ];
-  const next = o.verdict.nextSteps.length ? `<p class="next">Next: ${o.verdict.nextSteps.map((s) => `<code>${esc(s)}</code>`).join(" &middot; ")}</p>` : "";
-  return section("overview", "Overview", "The verdict sums up the checks below; each card is one number the toolkit keeps, with where it comes from.", `<div class="cards">${cards.join("")}</div>${next}`);
+  const next = o.verdict.nextSteps.length
+    ? `<p class="next">Next: ${o.verdict.nextSteps.map((s) => `<code>${esc(s)}</code>`).join(" &middot; ")}</p>`
+    : "";
+  return section(
+    "overview",
+    "Overview",
+    "The verdict sums up the checks below; each card is one number the toolkit keeps, with where it comes from.",
+    `<div class="cards">${cards.join("")}</div>${next}`,
+  );
 }
 
 export function lineageSection(d: ReportData): string {
   const { versions, promotions, evaluations } = d.lineage;
-  if (versions.length === 0) return section("lineage", "Lineage", "Every trained version's scores over time.", empty("No version is trained yet:", "mlops train"));
+  if (versions.length === 0)
+    return section("lineage", "Lineage", "Every trained version's scores over time.", empty("No version is trained yet:", "mlops train"));
   const lastEval = new Map(evaluations.map((e) => [e.version, e]));
   const rows = [...versions].reverse().map((v) => {
     const e = lastEval.get(v.version);
@@ -38,7 +67,20 @@ export function lineageSection(d: ReportData): string {
     ];
   });
   const history = promotions.length
-    ? table(["when", "action", "from", "to", "by", "reason"], [...promotions].reverse().map((p) => [esc(when(p.at)), `<span class="action-${esc(p.action)}">${esc(p.action)}</span>`, esc(p.from ?? "-"), esc(p.to), esc(p.actor), esc(p.reason ?? "")]), "compact")
+    ? table(
+        ["when", "action", "from", "to", "by", "reason"],
+        [...promotions]
+          .reverse()
+          .map((p) => [
+            esc(when(p.at)),
+            `<span class="action-${esc(p.action)}">${esc(p.action)}</span>`,
+            esc(p.from ?? "-"),
+            esc(p.to),
+            esc(p.actor),
+            esc(p.reason ?? ""),
+          ]),
+        "compact",
+      )
     : empty("No promotion yet:", "mlops promote");
   return section(
     "lineage",
@@ -50,7 +92,13 @@ export function lineageSection(d: ReportData): string {
 
 export function versionSection(d: ReportData): string {
   const v = d.versionDetail;
-  if (!v) return section("version", "Version detail", "How the chosen version behaves on its held-out test split.", empty("No version to show yet:", "mlops train"));
+  if (!v)
+    return section(
+      "version",
+      "Version detail",
+      "How the chosen version behaves on its held-out test split.",
+      empty("No version to show yet:", "mlops train"),
+    );
   const confusion = v.test
     ? `<table class="confusion"><thead><tr><th></th><th>predicted positive</th><th>predicted negative</th></tr></thead><tbody>
 <tr><th>actual positive</th><td class="good">${int(v.test.confusion.tp)}<small>true positives</small></td><td class="bad">${int(v.test.confusion.fn)}<small>missed</small></td></tr>
@@ -74,14 +122,23 @@ export function versionSection(d: ReportData): string {
 function baselineTable(v: VersionDetail): string {
   if (!v.baseline) return empty("Baseline comparison: not recorded for this version.");
   const m = v.baseline.metrics as Record<string, number | null | undefined>;
-  return `<h3>Baseline (${esc(v.baseline.kind)})</h3>${table(["", "F1", "precision", "recall", "ROC AUC"], [
-    ["baseline", f3(m.f1 ?? v.baseline.validationF1), f3(m.precision), f3(m.recall), f3(m.rocAuc)],
-    [esc(v.version), f3(v.test?.f1), f3(v.test?.precision), f3(v.test?.recall), f3(v.test?.rocAuc)],
-  ], "compact")}`;
+  return `<h3>Baseline (${esc(v.baseline.kind)})</h3>${table(
+    ["", "F1", "precision", "recall", "ROC AUC"],
+    [
+      ["baseline", f3(m.f1 ?? v.baseline.validationF1), f3(m.precision), f3(m.recall), f3(m.rocAuc)],
+      [esc(v.version), f3(v.test?.f1), f3(v.test?.precision), f3(v.test?.recall), f3(v.test?.rocAuc)],
+    ],
+    "compact",
+  )}`;
 }
 
 function crossValidation(v: VersionDetail): string {
-  const cv = v.crossValidation as { folds?: Array<Record<string, number>>; mean?: Record<string, number>; std?: Record<string, number>; f1?: { mean?: number; std?: number } } | null;
+  const cv = v.crossValidation as {
+    folds?: Array<Record<string, number>>;
+    mean?: Record<string, number>;
+    std?: Record<string, number>;
+    f1?: { mean?: number; std?: number };
+  } | null;
   if (!cv) return empty("Cross-validation: not recorded for this version.");
   const folds = Array.isArray(cv.folds) ? cv.folds : [];
   const rows = folds.map((f, i) => [String(i + 1), f3(f.f1), f3(f.precision), f3(f.recall), f3(f.rocAuc)]);
@@ -92,9 +149,19 @@ function crossValidation(v: VersionDetail): string {
 
 export function dataSection(d: ReportData): string {
   const { batches, topReasons, drift } = d.data;
-  if (batches.length === 0) return section("data", "Data", "Rows per batch, label rate and drift.", empty(d.since.from ? "No batch in this range." : "No data yet:", "mlops seed 10000 (or mlops collect --file data.csv)"));
+  if (batches.length === 0)
+    return section(
+      "data",
+      "Data",
+      "Rows per batch, label rate and drift.",
+      empty(d.since.from ? "No batch in this range." : "No data yet:", "mlops seed 10000 (or mlops collect --file data.csv)"),
+    );
   const reasons = topReasons.length
-    ? table(["field", "problem", "rows"], topReasons.map((r) => [esc(r.field ?? "(row)"), esc(r.problem), int(r.rows)]), "compact")
+    ? table(
+        ["field", "problem", "rows"],
+        topReasons.map((r) => [esc(r.field ?? "(row)"), esc(r.problem), int(r.rows)]),
+        "compact",
+      )
     : empty("No row was quarantined.");
   const heatmap = drift.batches.length
     ? `<figure><div class="heatmap" data-chart="drift"><canvas></canvas><div class="tip"></div></div><figcaption>PSI per feature (rows) and batch (columns): <span class="sw stable"></span> below ${drift.moderate} stable <span class="sw moderate"></span> ${drift.moderate} to ${drift.significant} moderate <span class="sw drift"></span> ${drift.significant} and above drift <span class="sw none"></span> not compared</figcaption></figure>`
@@ -109,9 +176,29 @@ export function dataSection(d: ReportData): string {
 
 export function trafficSection(d: ReportData): string {
   const t = d.traffic;
-  if (t.total === 0) return section("traffic", "Live traffic", "What the server answered, from the prediction log.", empty(d.since.from ? "No prediction was logged in this range." : "No prediction has been logged yet: serve the active version and send requests:", "mlops serve"));
+  if (t.total === 0)
+    return section(
+      "traffic",
+      "Live traffic",
+      "What the server answered, from the prediction log.",
+      empty(
+        d.since.from ? "No prediction was logged in this range." : "No prediction has been logged yet: serve the active version and send requests:",
+        "mlops serve",
+      ),
+    );
   const feedback = t.feedback.length
-    ? table(["version", "feedback labels", "live F1", "precision", "recall", "accuracy"], t.feedback.map((f) => [esc(f.version), int(f.labelled), `<span class="${f.f1 >= d.gate.f1Threshold ? "pass" : "fail"}">${f3(f.f1)}</span>`, f3(f.precision), f3(f.recall), f3(f.accuracy)]), "compact")
+    ? table(
+        ["version", "feedback labels", "live F1", "precision", "recall", "accuracy"],
+        t.feedback.map((f) => [
+          esc(f.version),
+          int(f.labelled),
+          `<span class="${f.f1 >= d.gate.f1Threshold ? "pass" : "fail"}">${f3(f.f1)}</span>`,
+          f3(f.precision),
+          f3(f.recall),
+          f3(f.accuracy),
+        ]),
+        "compact",
+      )
     : empty("No feedback labels yet: attach true labels to logged predictions with", "mlops collect --feedback labels.csv");
   return section(
     "traffic",
@@ -122,8 +209,23 @@ export function trafficSection(d: ReportData): string {
 }
 
 export function runsSection(d: ReportData): string {
-  if (d.runs.length === 0) return section("runs", "Runs", "Pipeline runs over time.", empty("No pipeline run yet:", "mlops run validation-deployment (or mlops scheduler)"));
-  const failed = d.runs.filter((r) => r.status === "failed").slice(-5).reverse();
-  const failures = failed.length ? `<h3>Latest failures</h3>${table(["run", "pipeline", "started", "error"], failed.map((r) => [`#${r.id}`, esc(r.pipeline), esc(when(r.startedAt)), esc(r.error ?? "")]), "compact")}` : "";
-  return section("runs", "Runs", "Each dot is one pipeline run at the time it started, one row per pipeline: green succeeded, red failed, grey still running.", `${chart("runs", `${int(d.runs.length)} runs`)}${failures}`);
+  if (d.runs.length === 0)
+    return section("runs", "Runs", "Pipeline runs over time.", empty("No pipeline run yet:", "mlops run validation-deployment (or mlops scheduler)"));
+  const failed = d.runs
+    .filter((r) => r.status === "failed")
+    .slice(-5)
+    .reverse();
+  const failures = failed.length
+    ? `<h3>Latest failures</h3>${table(
+        ["run", "pipeline", "started", "error"],
+        failed.map((r) => [`#${r.id}`, esc(r.pipeline), esc(when(r.startedAt)), esc(r.error ?? "")]),
+        "compact",
+      )}`
+    : "";
+  return section(
+    "runs",
+    "Runs",
+    "Each dot is one pipeline run at the time it started, one row per pipeline: green succeeded, red failed, grey still running.",
+    `${chart("runs", `${int(d.runs.length)} runs`)}${failures}`,
+  );
 }

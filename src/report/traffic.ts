@@ -38,7 +38,18 @@ export async function readTraffic(client: pg.ClientBase, from: Date | null, now:
   // Ids are UUIDv7, ordered by time: the primary key finds the oldest row without a scan. It
   // only chooses the bucket; without --since every row counts.
   const first = from ?? ((await client.query("SELECT created_at FROM predictions ORDER BY id LIMIT 1")).rows[0]?.created_at as Date | undefined);
-  const empty: Traffic = { bucket: "hour", total: 0, sampledShare: null, versions: [], times: [], counts: [], p50: [], p99: [], positiveShare: [], feedback: [] };
+  const empty: Traffic = {
+    bucket: "hour",
+    total: 0,
+    sampledShare: null,
+    versions: [],
+    times: [],
+    counts: [],
+    p50: [],
+    p99: [],
+    positiveShare: [],
+    feedback: [],
+  };
   if (!first) return empty;
   // reltuples is PostgreSQL's own estimate of the table's rows (-1 before the first ANALYZE).
   const estimate = Number((await client.query("SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'predictions'::regclass")).rows[0]?.n ?? 0);
@@ -57,7 +68,9 @@ export async function readTraffic(client: pg.ClientBase, from: Date | null, now:
     [from, LOG_MIN, LOG_MAX],
   );
   await client.query("RESET work_mem");
-  const names = new Map((await client.query<{ id: number; version: string }>("SELECT id, version FROM model_versions")).rows.map((r) => [r.id, r.version]));
+  const names = new Map(
+    (await client.query<{ id: number; version: string }>("SELECT id, version FROM model_versions")).rows.map((r) => [r.id, r.version]),
+  );
   const times = [...new Set(rows.rows.map((r) => Number(r.t)))].sort((a, b) => a - b);
   const timeIndex = new Map(times.map((t, i) => [t, i]));
   const versionIds = [...new Set(rows.rows.map((r) => r.version_id))].sort((a, b) => a - b);
@@ -121,6 +134,13 @@ async function readFeedbackScores(client: pg.ClientBase, from: Date): Promise<Tr
   return result.rows.map((r) => {
     const { tp, fp, fn, tn } = r as { tp: number; fp: number; fn: number; tn: number };
     const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
-    return { version: r.version, labelled: tp + fp + fn + tn, f1: ratio(2 * tp, 2 * tp + fp + fn), precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fn), accuracy: ratio(tp + tn, tp + fp + fn + tn) };
+    return {
+      version: r.version,
+      labelled: tp + fp + fn + tn,
+      f1: ratio(2 * tp, 2 * tp + fp + fn),
+      precision: ratio(tp, tp + fp),
+      recall: ratio(tp, tp + fn),
+      accuracy: ratio(tp + tn, tp + fp + fn + tn),
+    };
   });
 }

@@ -46,7 +46,15 @@ export interface Scores {
 }
 
 export interface Lineage {
-  versions: Array<{ version: string; createdAt: string; active: boolean; trainingRows: number; threshold: number; validation: Scores | null; test: Scores | null }>;
+  versions: Array<{
+    version: string;
+    createdAt: string;
+    active: boolean;
+    trainingRows: number;
+    threshold: number;
+    validation: Scores | null;
+    test: Scores | null;
+  }>;
   evaluations: Array<{ version: string; at: string; dataSource: string; passed: boolean; scores: Scores }>;
   promotions: Array<{ at: string; action: string; from: string | null; to: string; actor: string; reason: string | null }>;
 }
@@ -84,7 +92,17 @@ export interface VersionDetail {
 }
 
 export interface DataSection {
-  batches: Array<{ id: number; at: string; status: string; source: string; stored: number; quarantined: number; duplicate: number; labelRate: number | null; drift: string | null }>;
+  batches: Array<{
+    id: number;
+    at: string;
+    status: string;
+    source: string;
+    stored: number;
+    quarantined: number;
+    duplicate: number;
+    labelRate: number | null;
+    drift: string | null;
+  }>;
   topReasons: Array<{ field: string | null; problem: string; rows: number }>;
   drift: {
     features: string[];

@@ -12,7 +12,10 @@ export function verdictOf(report: Omit<ReportData, "overview"> & { overview: Omi
     return {
       status: "empty",
       reasons: ["This project has no data and no model yet."],
-      nextSteps: ["mlops up (seed synthetic data, train, evaluate, promote and serve in one command)", "or: mlops collect --file your-data.csv, then mlops train"],
+      nextSteps: [
+        "mlops up (seed synthetic data, train, evaluate, promote and serve in one command)",
+        "or: mlops collect --file your-data.csv, then mlops train",
+      ],
     };
   }
   const reasons: string[] = [];
@@ -27,12 +30,16 @@ export function verdictOf(report: Omit<ReportData, "overview"> & { overview: Omi
   } else {
     const measured = active.lastEvaluationF1 ?? active.testF1;
     if (measured !== null && measured < gate.f1Threshold) {
-      reasons.push(`Active ${active.version} scored F1 ${f3(measured)} on its ${active.lastEvaluationF1 === null ? "test split" : "last evaluation"}, below the gate ${gate.f1Threshold}.`);
+      reasons.push(
+        `Active ${active.version} scored F1 ${f3(measured)} on its ${active.lastEvaluationF1 === null ? "test split" : "last evaluation"}, below the gate ${gate.f1Threshold}.`,
+      );
       nextSteps.push("mlops run validation-deployment (retrains and promotes a candidate that passes)");
     }
     const live = traffic.feedback.find((f) => f.version === active.version);
     if (live && live.labelled >= 100 && live.f1 < gate.f1Threshold) {
-      reasons.push(`Live F1 of ${active.version} from ${live.labelled.toLocaleString("en-US")} feedback labels is ${f3(live.f1)}, below the gate ${gate.f1Threshold}.`);
+      reasons.push(
+        `Live F1 of ${active.version} from ${live.labelled.toLocaleString("en-US")} feedback labels is ${f3(live.f1)}, below the gate ${gate.f1Threshold}.`,
+      );
       nextSteps.push("mlops evaluate (on fresh data and feedback), then mlops run validation-deployment");
     }
   }
@@ -51,7 +58,9 @@ export function verdictOf(report: Omit<ReportData, "overview"> & { overview: Omi
   const f1 = active?.lastEvaluationF1 ?? active?.testF1;
   return {
     status: "healthy",
-    reasons: [`Active ${active!.version}${f1 === null || f1 === undefined ? "" : ` scores F1 ${f3(f1)} (gate ${gate.f1Threshold})`}; no drift in the last batch; no failed run.`],
+    reasons: [
+      `Active ${active!.version}${f1 === null || f1 === undefined ? "" : ` scores F1 ${f3(f1)} (gate ${gate.f1Threshold})`}; no drift in the last batch; no failed run.`,
+    ],
     nextSteps: overview.predictions === 0 ? ["mlops serve (the server logs every prediction; traffic appears here)"] : [],
   };
 }

@@ -35,7 +35,13 @@ const curveCache = new Map<string, Scored>();
  * precision-recall and calibration curves from scoring its test split with the served forward
  * pass, per-epoch training history, baseline and cross-validation where the manifest has them.
  */
-export async function readVersionDetail(project: Project, client: pg.ClientBase, ref: string, activeId: number | null, counts: ExampleCounts): Promise<VersionDetail> {
+export async function readVersionDetail(
+  project: Project,
+  client: pg.ClientBase,
+  ref: string,
+  activeId: number | null,
+  counts: ExampleCounts,
+): Promise<VersionDetail> {
   const version = await findVersion(client, ref);
   const manifest = version.manifest as Record<string, unknown>;
   const metrics = (manifest.metrics ?? {}) as Record<string, unknown>;
@@ -52,8 +58,17 @@ export async function readVersionDetail(project: Project, client: pg.ClientBase,
     test: test && confusion ? { ...test, confusion } : null,
     curves,
     curvesNote: note,
-    history: history && (history.pretrain?.length || history.classifier?.length) ? { pretrain: history.pretrain ?? [], classifier: history.classifier ?? [] } : null,
-    baseline: baseline ? { kind: String(baseline.kind ?? "baseline"), validationF1: typeof baseline.validationF1 === "number" ? baseline.validationF1 : null, metrics: baseline.metrics ?? {} } : null,
+    history:
+      history && (history.pretrain?.length || history.classifier?.length)
+        ? { pretrain: history.pretrain ?? [], classifier: history.classifier ?? [] }
+        : null,
+    baseline: baseline
+      ? {
+          kind: String(baseline.kind ?? "baseline"),
+          validationF1: typeof baseline.validationF1 === "number" ? baseline.validationF1 : null,
+          metrics: baseline.metrics ?? {},
+        }
+      : null,
     crossValidation: (manifest.crossValidation as Record<string, unknown> | undefined) ?? null,
   };
 }
@@ -88,7 +103,12 @@ async function scoredCurves(project: Project, client: pg.ClientBase, version: Ve
   return result;
 }
 
-async function scoreTestSplit(project: Project, client: pg.ClientBase, version: VersionRow, batches: Set<number>): Promise<{ curves: VersionDetail["curves"]; note: string | null }> {
+async function scoreTestSplit(
+  project: Project,
+  client: pg.ClientBase,
+  version: VersionRow,
+  batches: Set<number>,
+): Promise<{ curves: VersionDetail["curves"]; note: string | null }> {
   const dataset = await loadDataset(client, project.config, { splits: ["test"], labelledOnly: true, maxRows: CURVE_ROWS });
   const keep: number[] = [];
   for (let i = 0; i < dataset.rows; i += 1) if (batches.has(dataset.batches[i]!)) keep.push(i);

@@ -15,14 +15,28 @@ export function summariseSections(d: ReportData): SectionSummary[] {
   const v = d.versionDetail;
   return [
     { id: "overview", summary: `${d.overview.verdict.status}: ${d.overview.verdict.reasons.join(" ")}`, empty: false },
-    { id: "lineage", summary: `${d.lineage.versions.length} versions, ${d.lineage.evaluations.length} evaluations, ${d.lineage.promotions.length} promotions`, empty: d.lineage.versions.length === 0 },
+    {
+      id: "lineage",
+      summary: `${d.lineage.versions.length} versions, ${d.lineage.evaluations.length} evaluations, ${d.lineage.promotions.length} promotions`,
+      empty: d.lineage.versions.length === 0,
+    },
     {
       id: "version",
-      summary: v ? `${v.version}: curves ${v.curves ? `from ${v.curves.rows} test rows` : `not drawn (${v.curvesNote})`}, training history ${v.history ? "recorded" : "not recorded"}, baseline ${v.baseline ? v.baseline.kind : "not recorded"}` : "no version",
+      summary: v
+        ? `${v.version}: curves ${v.curves ? `from ${v.curves.rows} test rows` : `not drawn (${v.curvesNote})`}, training history ${v.history ? "recorded" : "not recorded"}, baseline ${v.baseline ? v.baseline.kind : "not recorded"}`
+        : "no version",
       empty: v === null,
     },
-    { id: "data", summary: `${d.data.batches.length} batches, ${d.data.drift.features.length} features in the drift heatmap`, empty: d.data.batches.length === 0 },
-    { id: "traffic", summary: `${d.traffic.total} predictions by ${d.traffic.bucket}, feedback for ${d.traffic.feedback.length} versions`, empty: d.traffic.total === 0 },
+    {
+      id: "data",
+      summary: `${d.data.batches.length} batches, ${d.data.drift.features.length} features in the drift heatmap`,
+      empty: d.data.batches.length === 0,
+    },
+    {
+      id: "traffic",
+      summary: `${d.traffic.total} predictions by ${d.traffic.bucket}, feedback for ${d.traffic.feedback.length} versions`,
+      empty: d.traffic.total === 0,
+    },
     { id: "runs", summary: `${d.runs.length} runs`, empty: d.runs.length === 0 },
   ];
 }

@@ -21,7 +21,10 @@ export function cachedProbe(pool: pg.Pool): () => Promise<ProbeState> {
   return () => {
     if (Date.now() - last.at < 1000) return Promise.resolve(last);
     pending ??= activeVersionName(pool)
-      .then((active) => ({ up: true, active }), () => ({ up: false, active: undefined }))
+      .then(
+        (active) => ({ up: true, active }),
+        () => ({ up: false, active: undefined }),
+      )
       .then((state) => {
         last = { ...state, at: Date.now() };
         pending = undefined;

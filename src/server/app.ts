@@ -1,15 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { AppOptions, ModelHolder, ServerContext } from "./context.js";
-import type { MlopsConfig } from "../config/schema.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
-import { createMetrics, type ServerMetrics } from "./metrics.js";
+import { createMetrics } from "./metrics.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerOpenInference } from "./routes/open-inference.js";
 import { registerPredict } from "./routes/predict.js";
-import type { PredictionLogWriter } from "./prediction-log.js";
-import type { ServingModel } from "./serving-model.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -24,7 +21,9 @@ const BEARER = /^Bearer\s+(\S.*)$/i;
  * Builds the prediction server without listening, so tests drive it with `inject`. The model is
  * loaded by `reload()` (at start, on POST /reload-model, and on promotion notices).
  */
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; holder: ModelHolder; reload: () => Promise<{ previous: string | null; current: string }> }> {
+export async function buildApp(
+  options: AppOptions,
+): Promise<{ app: FastifyInstance; holder: ModelHolder; reload: () => Promise<{ previous: string | null; current: string }> }> {
   const limits = options.config.serve;
   const app = Fastify({
     logger: false,
@@ -48,7 +47,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // /v2/models/mlops/infer) is a 405 too, not a 404.
   const routePatterns: Array<{ method: string; pattern: RegExp }> = [];
   app.addHook("onRoute", (route) => {
-    const pattern = new RegExp(`^${route.url.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`);
+    const pattern = new RegExp(
+      `^${route.url
+        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        .replace(/:[^/]+/g, "[^/]+")
+        .replace(/\*/g, ".*")}$`,
+    );
     for (const method of [route.method].flat()) routePatterns.push({ method, pattern });
   });
   // JSON only: anything else is 415 Unsupported Media Type rather than a confusing 400.
@@ -67,7 +71,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     parseJson(request, body as string, done);
   });
   const holder: ModelHolder = { current: undefined };
-  const metrics = createMetrics(() => options.log, () => holder.current?.version);
+  const metrics = createMetrics(
+    () => options.log,
+    () => holder.current?.version,
+  );
   const expectedKey = options.apiKey ? createHash("sha256").update(options.apiKey).digest() : undefined;
 
   const context: ServerContext = {
@@ -82,9 +89,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       const given = typeof header === "string" ? createHash("sha256").update(header).digest() : undefined;
       // Equal-length digests compared in constant time: the key never leaks through timing.
       if (expectedKey && given && timingSafeEqual(expectedKey, given)) return true;
-      void reply
-        .code(expectedKey ? 401 : 403)
-        .send({ error: expectedKey ? "missing or wrong API key (X-API-Key: <key> or Authorization: Bearer <key>)" : "MLOPS_API_KEY is not set on the server, so this endpoint is disabled" });
+      void reply.code(expectedKey ? 401 : 403).send({
+        error: expectedKey
+          ? "missing or wrong API key (X-API-Key: <key> or Authorization: Bearer <key>)"
+          : "MLOPS_API_KEY is not set on the server, so this endpoint is disabled",
+      });
       return false;
     },
   };
@@ -103,7 +112,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
 
   await app.register(import("@fastify/swagger"), {
     openapi: {
-      info: { title: "mlops prediction server", version: TOOLKIT_VERSION, description: "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard)." },
+      info: {
+        title: "mlops prediction server",
+        version: TOOLKIT_VERSION,
+        description:
+          "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard).",
+      },
       components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
     },
   });
@@ -117,7 +131,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.setNotFoundHandler((request, reply) => {
     const url = request.url.split("?")[0]!;
     const methods = [...new Set(routePatterns.filter((route) => route.method !== "HEAD" && route.pattern.test(url)).map((route) => route.method))];
-    if (methods.length > 0) return reply.code(405).header("allow", methods.join(", ")).send({ error: `${request.method} is not allowed here; use ${methods.join(" or ")}` });
+    if (methods.length > 0)
+      return reply
+        .code(405)
+        .header("allow", methods.join(", "))
+        .send({ error: `${request.method} is not allowed here; use ${methods.join(" or ")}` });
     return reply.code(404).send({ error: `no route ${request.method} ${request.url}` });
   });
 
@@ -141,40 +159,52 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       model_loaded: model !== undefined,
       model_version: model?.version ?? null,
       ...(active !== undefined ? { active_version: active } : {}),
-      ...(mismatch ? { problem: `the registry's active version is ${active ?? "none"} but this server has ${model?.version ?? "nothing"} loaded (the reload failed: see the server's log, fix the version, then POST /reload-model or promote again)` } : {}),
+      ...(mismatch
+        ? {
+            problem: `the registry's active version is ${active ?? "none"} but this server has ${model?.version ?? "nothing"} loaded (the reload failed: see the server's log, fix the version, then POST /reload-model or promote again)`,
+          }
+        : {}),
       database,
       uptime_s: Math.round((Date.now() - context.startedAt) / 1000),
     });
   });
 
-  app.get("/model-info", { schema: { summary: "The served version: metrics, threshold, schema, training data, backend" } }, async (_request, reply) => {
-    const model = holder.current;
-    if (!model) return reply.code(503).send({ error: "no model is loaded" });
-    const m = model.manifest;
-    return {
-      version: model.version,
-      created: m.createdAt,
-      loaded_at: model.loadedAt,
-      threshold: model.threshold,
-      metrics: m.metrics,
-      feature_schema: m.featureSchema,
-      label: m.label,
-      training_data: m.dataFingerprint,
-      backend: m.backend,
-      hyperparameters: m.hyperparameters,
-      toolkit_version: m.toolkitVersion,
-    };
-  });
+  app.get(
+    "/model-info",
+    { schema: { summary: "The served version: metrics, threshold, schema, training data, backend" } },
+    async (_request, reply) => {
+      const model = holder.current;
+      if (!model) return reply.code(503).send({ error: "no model is loaded" });
+      const m = model.manifest;
+      return {
+        version: model.version,
+        created: m.createdAt,
+        loaded_at: model.loadedAt,
+        threshold: model.threshold,
+        metrics: m.metrics,
+        feature_schema: m.featureSchema,
+        label: m.label,
+        training_data: m.dataFingerprint,
+        backend: m.backend,
+        hyperparameters: m.hyperparameters,
+        toolkit_version: m.toolkitVersion,
+      };
+    },
+  );
 
-  app.post("/reload-model", { schema: { summary: "Reload the active version from the database (API key)", security: [{ apiKey: [] }] } }, async (request, reply) => {
-    if (!context.requireKey(request, reply)) return reply;
-    try {
-      const result = await reload();
-      return { previous_version: result.previous, model_version: result.current };
-    } catch (error) {
-      return reply.code(409).send({ error: `reload failed, still serving ${holder.current?.version ?? "nothing"}: ${(error as Error).message}` });
-    }
-  });
+  app.post(
+    "/reload-model",
+    { schema: { summary: "Reload the active version from the database (API key)", security: [{ apiKey: [] }] } },
+    async (request, reply) => {
+      if (!context.requireKey(request, reply)) return reply;
+      try {
+        const result = await reload();
+        return { previous_version: result.previous, model_version: result.current };
+      } catch (error) {
+        return reply.code(409).send({ error: `reload failed, still serving ${holder.current?.version ?? "nothing"}: ${(error as Error).message}` });
+      }
+    },
+  );
 
   app.get("/metrics", { schema: { summary: "Prometheus metrics" } }, async (_request, reply) => {
     reply.header("content-type", metrics.registry.contentType);

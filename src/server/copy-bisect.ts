@@ -51,7 +51,12 @@ export async function copyBisecting(tuples: Buffer, copy: (part: Buffer) => Prom
       if (!refusedData(error)) {
         const left = [[lo, hi] as [number, number], ...stack.reverse()];
         const remaining = Buffer.concat(left.map(([a, b]) => tuples.subarray(bounds[a], bounds[b])));
-        throw new BisectInterrupted(error, result, remaining, left.reduce((n, [a, b]) => n + b - a, 0));
+        throw new BisectInterrupted(
+          error,
+          result,
+          remaining,
+          left.reduce((n, [a, b]) => n + b - a, 0),
+        );
       }
       if (hi - lo === 1) {
         result.rejected.push(Buffer.from(part));

@@ -30,18 +30,20 @@ export function parseInstances(body: unknown, config: MlopsConfig, maxBatch: num
   const record = body as Record<string, unknown>;
   const errors: FieldError[] = [];
   for (const key in record) {
-    if (key !== "features" && key !== "instances" && key !== "request_id") errors.push({ instance: 0, field: key, problem: "unknown field of the body (expected features or instances, and request_id)" });
+    if (key !== "features" && key !== "instances" && key !== "request_id")
+      errors.push({ instance: 0, field: key, problem: "unknown field of the body (expected features or instances, and request_id)" });
   }
   const idError = requestIdError(record.request_id, "request_id");
   if (idError) errors.push(idError);
-  if (("features" in record) === ("instances" in record)) {
+  if ("features" in record === "instances" in record) {
     errors.push({ instance: 0, field: "(body)", problem: 'expected exactly one of "features" or "instances"' });
     return { errors };
   }
   const batch = "instances" in record;
   const items = batch ? record.instances : [record.features];
   if (!Array.isArray(items) || items.length === 0) errors.push({ instance: 0, field: "instances", problem: "expected a non-empty array" });
-  else if (items.length > maxBatch) errors.push({ instance: 0, field: "instances", problem: `at most ${maxBatch} instances per request, got ${items.length}` });
+  else if (items.length > maxBatch)
+    errors.push({ instance: 0, field: "instances", problem: `at most ${maxBatch} instances per request, got ${items.length}` });
   else {
     const rows = new Array<Record<string, unknown>>(items.length);
     let trimmed = false;
@@ -131,15 +133,32 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
       if (!feature.nullable) errors.push({ instance: index, field: feature.name, problem: "null, but the feature is not nullable" });
     } else if (feature.type === "numeric") {
       const number = typeof value === "number" ? value : typeof value === "string" && DECIMAL.test(value.trim()) ? Number(value) : NaN;
-      if (typeof value !== "number" && typeof value !== "string") errors.push({ instance: index, field: feature.name, problem: `expected a number, got ${typeof value}` });
-      else if (!Number.isFinite(number)) errors.push({ instance: index, field: feature.name, problem: `not a finite number: ${typeof value === "number" ? String(value) : JSON.stringify(value)}` });
+      if (typeof value !== "number" && typeof value !== "string")
+        errors.push({ instance: index, field: feature.name, problem: `expected a number, got ${typeof value}` });
+      else if (!Number.isFinite(number))
+        errors.push({
+          instance: index,
+          field: feature.name,
+          problem: `not a finite number: ${typeof value === "number" ? String(value) : JSON.stringify(value)}`,
+        });
       else if (number > FLOAT32_MAX || number < -FLOAT32_MAX) {
-        errors.push({ instance: index, field: feature.name, problem: `${number} is beyond the model's number range (float32, at most about 3.4e38 in magnitude)` });
+        errors.push({
+          instance: index,
+          field: feature.name,
+          problem: `${number} is beyond the model's number range (float32, at most about 3.4e38 in magnitude)`,
+        });
       } else if ((feature.min !== undefined && number < feature.min) || (feature.max !== undefined && number > feature.max)) {
         errors.push({ instance: index, field: feature.name, problem: `${number} is outside [${feature.min ?? "-inf"}, ${feature.max ?? "inf"}]` });
       }
     } else if (typeof value !== "string" || !feature.values.includes(value)) {
-      const shown = typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : String(value);
+      const shown =
+        typeof value === "string"
+          ? JSON.stringify(value)
+          : Array.isArray(value)
+            ? "an array"
+            : typeof value === "object"
+              ? "an object"
+              : String(value);
       errors.push({ instance: index, field: feature.name, problem: `unknown category ${shown} (allowed: ${feature.values.join(", ")})` });
     }
   }
@@ -158,7 +177,12 @@ export function nonFiniteInputs(preprocess: PreprocessParams, x: Float32Array, r
     let offset = r * dim;
     for (const feature of preprocess.features) {
       if (feature.type === "numeric") {
-        if (!Number.isFinite(x[offset]!)) (errors ??= []).push({ instance: r, field: feature.name, problem: "too large in magnitude for the model: its standardised value overflows float32" });
+        if (!Number.isFinite(x[offset]!))
+          (errors ??= []).push({
+            instance: r,
+            field: feature.name,
+            problem: "too large in magnitude for the model: its standardised value overflows float32",
+          });
         offset += feature.indicator ? 2 : 1;
       } else offset += feature.values.length + 1;
     }

@@ -27,7 +27,12 @@ export function createMetrics(log: () => PredictionLogWriter | undefined, modelV
     buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
   });
   const batchSizes = batchSize.series();
-  const reloads = new Counter({ name: "mlops_model_reloads_total", help: "Model reloads by result.", labelNames: ["result"] as const, registers: [registry] });
+  const reloads = new Counter({
+    name: "mlops_model_reloads_total",
+    help: "Model reloads by result.",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: "mlops_prediction_log_queue",
     help: "Predictions buffered in memory, not yet written to the database.",
@@ -135,12 +140,17 @@ abstract class RequestMetric<S> {
   }
 
   async get() {
-    const values = [...this.#series.values()].flatMap((bySecond) => [...bySecond.values()]).flatMap(({ labels, series }) => this.export(labels, series));
+    const values = [...this.#series.values()]
+      .flatMap((bySecond) => [...bySecond.values()])
+      .flatMap(({ labels, series }) => this.export(labels, series));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   protected abstract create(): S;
-  protected abstract export(labels: Record<string, string>, series: S): Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
+  protected abstract export(
+    labels: Record<string, string>,
+    series: S,
+  ): Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
 }
 
 class RequestCounter extends RequestMetric<{ count: number }> {

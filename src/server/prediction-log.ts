@@ -125,7 +125,7 @@ export class PredictionLogWriter {
 
   /** Bisects refused tuples; the rows refused alone go to the rejected file and are counted. */
   private async writeBisecting(tuples: Buffer, copy: (part: Buffer) => Promise<void>): Promise<number> {
-    let result;
+    let result: Awaited<ReturnType<typeof copyBisecting>>;
     try {
       result = await copyBisecting(tuples, copy);
     } catch (error) {
@@ -145,7 +145,9 @@ export class PredictionLogWriter {
     const file = `${this.spillFile}.rejected`;
     await this.fileOp(() => appendDurably(file, Buffer.concat(tuples)));
     this.stats.rejected += tuples.length;
-    this.options.onNote?.(`PostgreSQL refused ${tuples.length} row(s) (${reason ?? "no reason given"}); set aside in ${path.basename(file)}, every other row was written`);
+    this.options.onNote?.(
+      `PostgreSQL refused ${tuples.length} row(s) (${reason ?? "no reason given"}); set aside in ${path.basename(file)}, every other row was written`,
+    );
   }
 
   private async connection(): Promise<pg.Client> {
@@ -188,7 +190,12 @@ export class PredictionLogWriter {
   }
 
   private async replayFiles(client?: pg.Client): Promise<number> {
-    const result = await replaySpillFiles(this.options.spillDir, SPILL_SUFFIX, () => (client ? Promise.resolve(client) : this.connection()), (note) => this.options.onNote?.(note));
+    const result = await replaySpillFiles(
+      this.options.spillDir,
+      SPILL_SUFFIX,
+      () => (client ? Promise.resolve(client) : this.connection()),
+      (note) => this.options.onNote?.(note),
+    );
     this.stats.written += result.replayed;
     this.stats.rejected += result.rejected;
     return result.replayed;

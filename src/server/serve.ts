@@ -12,7 +12,6 @@ import { activeVersionName, cachedProbe } from "./active-version.js";
 import { listenForPromotions } from "./promotion-listener.js";
 import { loadServingModel } from "./serving-model.js";
 
-
 export interface ServeOptions {
   host: string;
   port: number;
@@ -32,7 +31,13 @@ export interface ServeOptions {
  */
 export async function serve(project: Project, options: ServeOptions): Promise<void> {
   const target = await prepareDatabase(project);
-  const pool = new pg.Pool({ connectionString: target.url, max: 3, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, application_name: "mlops serve" });
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: 3,
+    connectionTimeoutMillis: 2000,
+    idleTimeoutMillis: 10_000,
+    application_name: "mlops serve",
+  });
   pool.on("error", () => undefined);
   const ref = options.model ?? "active";
   const probe = cachedProbe(pool);
@@ -107,7 +112,10 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
-  options.onReady?.({ url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`, modelVersion: holder.current?.version ?? null });
+  options.onReady?.({
+    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
+    modelVersion: holder.current?.version ?? null,
+  });
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -35,7 +35,10 @@ export async function loadServingModel(project: Project, client: pg.ClientBase, 
   const forward = new DenseForward(denseLayersFromFiles(files));
   const dim = manifest.preprocess.inputDim;
   if (forward.inputs !== dim) {
-    throw new MlopsError("MODEL_INCONSISTENT", `${version.version}: the network takes ${forward.inputs} inputs but its preprocessing makes ${dim}.`, { exitCode: ExitCode.usage, hint: "Retrain the version (`mlops train`)." });
+    throw new MlopsError("MODEL_INCONSISTENT", `${version.version}: the network takes ${forward.inputs} inputs but its preprocessing makes ${dim}.`, {
+      exitCode: ExitCode.usage,
+      hint: "Retrain the version (`mlops train`).",
+    });
   }
   const reference = manifest.forwardReference ?? (await tfjsReference(project, version.path, version.manifest, dim));
   const x = Float32Array.from(reference.inputs.flat());
@@ -43,14 +46,21 @@ export async function loadServingModel(project: Project, client: pg.ClientBase, 
   let worst = 0;
   reference.outputs.forEach((expected, i) => (worst = Math.max(worst, Math.abs(expected - actual[i]!))));
   if (!(worst <= MAX_FORWARD_ERROR)) {
-    throw new MlopsError("MODEL_INCONSISTENT", `${version.version}: the forward pass differs from tfjs by ${worst} on the reference rows.`, { exitCode: ExitCode.failure, hint: "Report this with the model folder." });
+    throw new MlopsError("MODEL_INCONSISTENT", `${version.version}: the forward pass differs from tfjs by ${worst} on the reference rows.`, {
+      exitCode: ExitCode.failure,
+      hint: "Report this with the model folder.",
+    });
   }
   return { version: version.version, versionId: version.id, manifest, forward, threshold: manifest.threshold, loadedAt: new Date().toISOString() };
 }
 
 /** For versions without stored reference rows: tfjs's outputs on seeded random rows, computed now. */
 async function tfjsReference(project: Project, relative: string, registered: Record<string, unknown>, dim: number) {
-  const [{ loadTf }, { loadModelFolder }, { forwardReference }] = await Promise.all([import("../model/backend.js"), import("../model/artifacts.js"), import("../model/manifest-sections.js")]);
+  const [{ loadTf }, { loadModelFolder }, { forwardReference }] = await Promise.all([
+    import("../model/backend.js"),
+    import("../model/artifacts.js"),
+    import("../model/manifest-sections.js"),
+  ]);
   const { tf } = await loadTf();
   const { model } = await loadModelFolder(tf, path.resolve(project.root, relative), registered);
   try {

@@ -41,7 +41,9 @@ export async function replaySpillFiles(
           // skipped as duplicates and the refused ones found again.
           await appendDurably(`${file}.rejected`, Buffer.concat(result.rejected));
           total.rejected += result.rejected.length;
-          note(`${name}: PostgreSQL refused ${result.rejected.length} row(s) (${result.reason ?? "no reason given"}); set aside in ${name}.rejected, the other rows were replayed`);
+          note(
+            `${name}: PostgreSQL refused ${result.rejected.length} row(s) (${result.reason ?? "no reason given"}); set aside in ${name}.rejected, the other rows were replayed`,
+          );
         }
       } catch (error) {
         if (!refusedData(error)) throw error;

@@ -51,7 +51,9 @@ describe("mlops db backup and db restore on the embedded database", () => {
   });
 
   it("exits 3 naming the table whose file was changed", async () => {
-    const newest = readdirSync(path.join(project.dir, ".mlops", "backups")).sort().at(-1)!;
+    const newest = readdirSync(path.join(project.dir, ".mlops", "backups"))
+      .sort()
+      .at(-1)!;
     writeFileSync(path.join(project.dir, ".mlops", "backups", newest, "batches.copy.gz"), gzipSync(""));
     const result = await runCli(["db", "restore", newest, "--verify"], { cwd: project.dir });
     expect(result.code).toBe(3);

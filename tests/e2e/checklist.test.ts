@@ -116,18 +116,26 @@ describe("mlops checklist", () => {
     const weights = readFileSync(path.join(folder, "weights.bin"));
     rmSync(path.join(folder, "weights.bin"));
     let report = await checklist("--only", "First Training");
-    expect(item(report, "Model saved to `models/` directory")).toMatchObject({ status: "fail", evidence: expect.stringContaining("weights.bin is missing") });
+    expect(item(report, "Model saved to `models/` directory")).toMatchObject({
+      status: "fail",
+      evidence: expect.stringContaining("weights.bin is missing"),
+    });
     const corrupted = Buffer.from(weights);
     corrupted[0] = corrupted[0]! ^ 0xff;
     writeFileSync(path.join(folder, "weights.bin"), corrupted);
     report = await checklist("--only", "Model Validation");
-    expect(item(report, "Model loaded successfully")).toMatchObject({ status: "fail", evidence: expect.stringContaining("does not match its checksum") });
+    expect(item(report, "Model loaded successfully")).toMatchObject({
+      status: "fail",
+      evidence: expect.stringContaining("does not match its checksum"),
+    });
     writeFileSync(path.join(folder, "weights.bin"), weights);
     expect(failing(await checklist("--only", "Model Training"))).toEqual([]);
   });
 
   it("names the failing items for a weak API key and a missing backup", async () => {
-    const weak = json<Report>(await runCli(["checklist", "--url", url, "--json", "--only", "Pre-Deployment"], { cwd: project.dir, env: { MLOPS_API_KEY: "admin" } }));
+    const weak = json<Report>(
+      await runCli(["checklist", "--url", url, "--json", "--only", "Pre-Deployment"], { cwd: project.dir, env: { MLOPS_API_KEY: "admin" } }),
+    );
     expect(item(weak, "Changed default Airflow admin password")).toMatchObject({ status: "fail", evidence: expect.stringContaining("weak") });
     const backups = path.join(project.dir, ".mlops", "backups");
     for (const entry of readdirSync(backups)) rmSync(path.join(backups, entry), { recursive: true });

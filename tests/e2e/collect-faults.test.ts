@@ -43,16 +43,29 @@ describe("numbers beyond float32", () => {
     writeFileSync(file("wide.csv"), `${lines.join("\n")}\n`);
     const csv = json<Summary>(await mlops("collect", "--file", file("wide.csv"), "--json"));
     expect(csv).toMatchObject({ status: "accepted", rows: { read: 100, stored: 98, quarantined: 2 } });
-    expect(csv.topReasons.filter((r) => r.code === "beyond_float32").map((r) => r.field).sort()).toEqual(["x01", "x05"]);
+    expect(
+      csv.topReasons
+        .filter((r) => r.code === "beyond_float32")
+        .map((r) => r.field)
+        .sort(),
+    ).toEqual(["x01", "x05"]);
 
     const header = (await seededCsv("json-source.csv", 40, 102))[0]!.split(",");
-    const rows = readFileSync(file("json-source.csv"), "utf8").trim().split("\n").slice(1).map((line) => {
-      const values = line.split(",");
-      return Object.fromEntries(header.map((name, i) => [name, /^x\d\d$/.test(name) ? Number(values[i]) : values[i]]));
-    });
+    const rows = readFileSync(file("json-source.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => {
+        const values = line.split(",");
+        return Object.fromEntries(header.map((name, i) => [name, /^x\d\d$/.test(name) ? Number(values[i]) : values[i]]));
+      });
     writeFileSync(file("huge.jsonl"), rows.map((row, i) => JSON.stringify(i === 2 ? { ...row, x07: 1e39 } : row)).join("\n"));
     const jsonl = json<Summary>(await mlops("collect", "--file", file("huge.jsonl"), "--json"));
-    expect(jsonl).toMatchObject({ status: "accepted", rows: { read: 40, quarantined: 1 }, topReasons: [{ field: "x07", code: "beyond_float32", count: 1 }] });
+    expect(jsonl).toMatchObject({
+      status: "accepted",
+      rows: { read: 40, quarantined: 1 },
+      topReasons: [{ field: "x07", code: "beyond_float32", count: 1 }],
+    });
   });
 });
 
@@ -110,7 +123,10 @@ describe("feedback", () => {
     );
     const ids = ["44444444-4444-4444-8444-444444444444", "55555555-5555-4555-8555-555555555555", "66666666-6666-4666-8666-666666666666"];
     for (const id of ids) {
-      await client.query("INSERT INTO predictions (id, version_id, features, probability, label, latency_ms, created_at) VALUES ($1, $2, '{}', 0.7, 1, 1, now())", [id, version.rows[0].id]);
+      await client.query(
+        "INSERT INTO predictions (id, version_id, features, probability, label, latency_ms, created_at) VALUES ($1, $2, '{}', 0.7, 1, 1, now())",
+        [id, version.rows[0].id],
+      );
     }
     writeFileSync(file("labels.csv"), `prediction_id,label\n${ids[0]},1\n${ids[1]},0\n${ids[2]},1\n`);
     expect(json(await mlops("collect", "--feedback", file("labels.csv"), "--json"))).toMatchObject({ status: "accepted", attached: 3 });
@@ -150,14 +166,16 @@ describe("backups", () => {
 
 /** The server's processes: the postmaster and its children, by /proc. */
 function serverProcesses(postmaster: number): number[] {
-  const children = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster;
-    } catch {
-      return false;
-    }
-  });
+  const children = readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster;
+      } catch {
+        return false;
+      }
+    });
   return [postmaster, ...children.map(Number)];
 }
 
@@ -166,13 +184,18 @@ describe("the database going away", () => {
     await seededCsv("big.csv", 150_000, 104);
     const status = json<{ server: { pid: number } }>(await mlops("db", "status", "--json"));
     const watcher = await connectProject(project.dir);
-    const child = spawn(process.execPath, [CLI, "collect", "--file", file("big.csv")], { cwd: project.dir, env: { ...process.env, DATABASE_URL: "", CI: "true" } });
+    const child = spawn(process.execPath, [CLI, "collect", "--file", file("big.csv")], {
+      cwd: project.dir,
+      env: { ...process.env, DATABASE_URL: "", CI: "true" },
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
     // Killed only once the rows are on their way, so the collect is surely mid-way.
     for (let tries = 0; tries < 600; tries++) {
-      const copying = await watcher.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'COPY%examples%' AND pid <> pg_backend_pid()");
+      const copying = await watcher.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'COPY%examples%' AND pid <> pg_backend_pid()",
+      );
       if (copying.rows[0].n > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -206,7 +229,9 @@ describe("the user's own data", () => {
       expect(config.features).toContainEqual({ name: "tenure_months", type: "numeric", nullable: false });
       expect(config.label).toEqual({ name: "churned", positive: "yes", negative: "no" });
 
-      const inferred = json<{ warnings: string[]; label: unknown }>(await run("schema", "infer", "churn.csv", "--label", "churned", "--positive", "no", "--negative", "yes", "--json"));
+      const inferred = json<{ warnings: string[]; label: unknown }>(
+        await run("schema", "infer", "churn.csv", "--label", "churned", "--positive", "no", "--negative", "yes", "--json"),
+      );
       expect(inferred.label).toEqual({ name: "churned", positive: "no", negative: "yes" });
       expect(inferred.warnings.join("\n")).toContain('"abc"');
       expect(inferred.warnings.join("\n")).toContain('"maybe" ×1');

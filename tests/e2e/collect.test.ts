@@ -81,7 +81,10 @@ describe("mlops collect from files", () => {
       const summary = json<Summary>(await mlops("collect", "--file", fixture(name), "--json"));
       expect(summary, name).toMatchObject({ status: "accepted", rows: { read: 200, duplicatesOfStored: 200 } });
     }
-    const stdin = await runCli(["collect", "--file", "-", "--force", "--json"], { cwd: project.dir, input: readFileSync(fixture("sample-200.csv"), "utf8") });
+    const stdin = await runCli(["collect", "--file", "-", "--force", "--json"], {
+      cwd: project.dir,
+      input: readFileSync(fixture("sample-200.csv"), "utf8"),
+    });
     expect(json<Summary>(stdin)).toMatchObject({ status: "accepted", rows: { read: 200 } });
   });
 
@@ -90,7 +93,11 @@ describe("mlops collect from files", () => {
     expect(summary.status).toBe("accepted");
     expect(summary.rows.quarantined).toBe(5);
     expect(summary.topReasons.map((r) => `${r.field}:${r.code}`).sort()).toEqual([
-      "label:bad_label", "null:malformed_record", "segment:unknown_category", "x01:not_a_number", "x06:not_finite",
+      "label:bad_label",
+      "null:malformed_record",
+      "segment:unknown_category",
+      "x01:not_a_number",
+      "x06:not_finite",
     ]);
     const quarantine = json<{ rows: Array<{ batchId: number; reasons: Array<{ field: string; problem: string }> }> }>(
       await mlops("data", "quarantine", "--batch", String(summary.batchId), "--json"),
@@ -169,11 +176,20 @@ describe("mlops collect from files", () => {
 describe("mlops collect from a URL, a query and feedback", () => {
   it("reads CSV, JSON arrays and JSON Lines over HTTP and names HTTP failures", async () => {
     const csv = readFileSync(fixture("sample-200.csv"), "utf8");
-    const rows = readFileSync(fixture("sample-200.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const rows = readFileSync(fixture("sample-200.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const server = await serveRoutes({
       "/export.csv": { body: csv },
       "/api/rows": { type: "application/json", body: JSON.stringify(rows.slice(0, 50)) },
-      "/stream": { type: "application/x-ndjson", body: rows.slice(50, 80).map((r) => JSON.stringify(r)).join("\n") },
+      "/stream": {
+        type: "application/x-ndjson",
+        body: rows
+          .slice(50, 80)
+          .map((r) => JSON.stringify(r))
+          .join("\n"),
+      },
       "/broken": { status: 500, body: "oops" },
     });
     try {
@@ -235,7 +251,10 @@ describe("feedback", () => {
     expect(json(result)).toMatchObject({ read: 5, attached: 2, quarantined: 3 });
     const stored = await client.query("SELECT prediction_id, label FROM feedback ORDER BY label DESC");
     await client.end();
-    expect(stored.rows).toEqual([{ prediction_id: ids[0], label: 1 }, { prediction_id: ids[1], label: 0 }]);
+    expect(stored.rows).toEqual([
+      { prediction_id: ids[0], label: 1 },
+      { prediction_id: ids[1], label: 0 },
+    ]);
   });
 });
 
@@ -251,7 +270,10 @@ describe("schema inference", () => {
       const init = await runCli(["init", "--from", fixture("sample-200.csv"), "--label", "label"], { cwd: own.dir });
       expect(init.code, init.stderr).toBe(0);
       const config = JSON.parse(readFileSync(path.join(own.dir, "mlops.config.json"), "utf8"));
-      expect(config.features.find((f: { name: string }) => f.name === "segment")).toMatchObject({ type: "categorical", values: ["a", "b", "c", "d"] });
+      expect(config.features.find((f: { name: string }) => f.name === "segment")).toMatchObject({
+        type: "categorical",
+        values: ["a", "b", "c", "d"],
+      });
       const collect = await runCli(["collect", "--file", fixture("sample-200.csv"), "--json"], { cwd: own.dir });
       expect(json<Summary>(collect)).toMatchObject({ status: "accepted", rows: { stored: 200 } });
       const noLabel = await runCli(["schema", "infer", fixture("sample-200.csv"), "--label", "churn"], { cwd: own.dir });

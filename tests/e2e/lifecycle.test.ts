@@ -16,10 +16,37 @@ interface Run {
   alerts: { webhook: { ok: boolean } | null; command: { ok: boolean } | null } | null;
 }
 
-const row = { x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3, x11: 1, x12: 2, x13: 3, x14: 4, x15: 5, x16: 6, x17: 7, x18: 8, x19: 9, x20: 10, segment: "b", channel: "app" };
+const row = {
+  x01: 1,
+  x02: -2,
+  x03: 3.5,
+  x04: 0,
+  x05: 10,
+  x06: -7,
+  x07: 2,
+  x08: 1,
+  x09: 0.5,
+  x10: 3,
+  x11: 1,
+  x12: 2,
+  x13: 3,
+  x14: 4,
+  x15: 5,
+  x16: 6,
+  x17: 7,
+  x18: 8,
+  x19: 9,
+  x20: 10,
+  segment: "b",
+  channel: "app",
+};
 
 async function modelVersionServed(url: string): Promise<string> {
-  const response = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: row }) });
+  const response = await fetch(`${url}/predict`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ features: row }),
+  });
   return ((await response.json()) as { model_version: string }).model_version;
 }
 
@@ -75,7 +102,9 @@ describe("the whole loop against real PostgreSQL", () => {
     expect(refused.stderr).toContain("failed the gate");
     const rollback = json<{ action: string; to: string }>(await mlops("promote", "--rollback", "--json"));
     expect(rollback).toMatchObject({ action: "rollback", to: "v1" });
-    const forced = json<{ action: string; to: string; reason: string }>(await mlops("promote", "v2", "--force", "--reason", "back to the retrained one", "--json"));
+    const forced = json<{ action: string; to: string; reason: string }>(
+      await mlops("promote", "v2", "--force", "--reason", "back to the retrained one", "--json"),
+    );
     expect(forced).toMatchObject({ action: "force", to: "v2", reason: "back to the retrained one" });
     expect((await mlops("promote", "v1", "--force")).code).toBe(2);
   });
@@ -98,7 +127,10 @@ describe("the whole loop against real PostgreSQL", () => {
     } finally {
       await hook.close();
     }
-    const [first, second] = await Promise.all([mlops("run", "training", "--json"), new Promise((r) => setTimeout(r, 1500)).then(() => mlops("run", "training"))]);
+    const [first, second] = await Promise.all([
+      mlops("run", "training", "--json"),
+      new Promise((r) => setTimeout(r, 1500)).then(() => mlops("run", "training")),
+    ]);
     expect(first.code, first.stderr).toBe(0);
     expect(second.code).toBe(3);
     expect(second.stderr).toContain("already running");
@@ -109,8 +141,15 @@ describe("the whole loop against real PostgreSQL", () => {
       mlops("promote", "v3", "--force", "--reason", "race b", "--json"),
     ]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    const history = json<{ history: Array<{ id: number; from: string; to: string; reason: string | null }> }>(await mlops("promote", "--history", "--json")).history;
-    expect(history.slice(0, 2).map((h) => h.reason).sort()).toEqual(["race a", "race b"]);
+    const history = json<{ history: Array<{ id: number; from: string; to: string; reason: string | null }> }>(
+      await mlops("promote", "--history", "--json"),
+    ).history;
+    expect(
+      history
+        .slice(0, 2)
+        .map((h) => h.reason)
+        .sort(),
+    ).toEqual(["race a", "race b"]);
     // Serialised: the later row starts from where the earlier one ended.
     expect(history[0]!.from).toBe(history[1]!.to);
     const active = json<{ versions: Array<{ version: string; active: boolean }> }>(await mlops("models", "--json")).versions.filter((v) => v.active);

@@ -26,7 +26,11 @@ interface Trained {
 /** Runs train in a child that SIGKILLs itself at a named point (MLOPS_TEST_KILL_AT). */
 function trainKilledAt(point: string): Promise<NodeJS.Signals | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, "train", ...QUICK, "--json"], { cwd: project.dir, env: { ...process.env, DATABASE_URL: "", MLOPS_TEST_KILL_AT: point }, stdio: "ignore" });
+    const child = spawn(process.execPath, [CLI, "train", ...QUICK, "--json"], {
+      cwd: project.dir,
+      env: { ...process.env, DATABASE_URL: "", MLOPS_TEST_KILL_AT: point },
+      stdio: "ignore",
+    });
     child.on("exit", (_code, signal) => resolve(signal));
   });
 }
@@ -56,7 +60,11 @@ describe("training on small data", () => {
     expect(manifest.history.pretrain).toEqual([{ epoch: 1, loss: expect.any(Number) }]);
     expect(manifest.history.classifier).toHaveLength(3);
     expect(manifest.history.classifier[2]).toEqual({ epoch: 3, loss: expect.any(Number), valLoss: expect.any(Number), valF1: expect.any(Number) });
-    expect(manifest.baseline).toMatchObject({ kind: "logistic-regression", validationF1: trained.baseline.validationF1, metrics: { validation: { f1: trained.baseline.validationF1 } } });
+    expect(manifest.baseline).toMatchObject({
+      kind: "logistic-regression",
+      validationF1: trained.baseline.validationF1,
+      metrics: { validation: { f1: trained.baseline.validationF1 } },
+    });
     expect(manifest.crossValidation.network.foldScores).toHaveLength(5);
     expect(manifest.crossValidation.network.f1).toEqual({ mean: expect.any(Number), std: expect.any(Number) });
     expect(manifest.crossValidation.baseline.rocAuc.mean).toBeGreaterThan(0.5);
@@ -65,7 +73,10 @@ describe("training on small data", () => {
 
     const evaluated = await mlops("evaluate", "--model", trained.version, "--split", "test", "--json");
     expect([0, 3]).toContain(evaluated.code);
-    expect(json<{ logisticRegression: { metrics: { f1: number }; kept: boolean } }>(evaluated).logisticRegression).toMatchObject({ kept: false, metrics: { f1: expect.any(Number) } });
+    expect(json<{ logisticRegression: { metrics: { f1: number }; kept: boolean } }>(evaluated).logisticRegression).toMatchObject({
+      kept: false,
+      metrics: { f1: expect.any(Number) },
+    });
   }, 600_000);
 
   it("keeps the baseline with --select best when it scores higher, and serves it through the same files", async () => {
@@ -77,7 +88,9 @@ describe("training on small data", () => {
     expect(trained.selected).toBe("baseline");
     const modelJson = JSON.parse(readFileSync(path.join(models(), trained.version, "model.json"), "utf8"));
     expect(modelJson.modelTopology.config.layers.filter((l: { class_name: string }) => l.class_name === "Dense")).toHaveLength(1);
-    const evaluated = json<{ logisticRegression: { kept: boolean } }>(await mlops("evaluate", "--model", trained.version, "--split", "test", "--json"));
+    const evaluated = json<{ logisticRegression: { kept: boolean } }>(
+      await mlops("evaluate", "--model", trained.version, "--split", "test", "--json"),
+    );
     expect(evaluated.logisticRegression.kept).toBe(true);
 
     const noticed = await mlops("train", "--epochs", "1", "--no-pretrain", "--hidden", "1", "--learning-rate", "0.00001");
@@ -91,8 +104,35 @@ describe("the registry and the model files", () => {
     expect((await mlops("promote", trained.version, "--force", "--reason", "serve test")).code).toBe(0);
     const server = await startServe(project.dir, ["--workers", "1"], { NODE_OPTIONS: `--import=${BLOCK_TFJS}` });
     try {
-      const features = { x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3, x11: 1, x12: 2, x13: 3, x14: 4, x15: 5, x16: 6, x17: 7, x18: 8, x19: 9, x20: 10, segment: "b", channel: "app" };
-      const response = await fetch(`${server.url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features }) });
+      const features = {
+        x01: 1,
+        x02: -2,
+        x03: 3.5,
+        x04: 0,
+        x05: 10,
+        x06: -7,
+        x07: 2,
+        x08: 1,
+        x09: 0.5,
+        x10: 3,
+        x11: 1,
+        x12: 2,
+        x13: 3,
+        x14: 4,
+        x15: 5,
+        x16: 6,
+        x17: 7,
+        x18: 8,
+        x19: 9,
+        x20: 10,
+        segment: "b",
+        channel: "app",
+      };
+      const response = await fetch(`${server.url}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ features }),
+      });
       expect(response.status, server.stderr()).toBe(200);
       expect((await response.json()).model_version).toBe(trained.version);
     } finally {

@@ -33,7 +33,13 @@ function parseCsv(text: string, delimiter = ","): Array<Record<string, string>> 
 
 beforeAll(async () => {
   project = tempProject("mlops-predict-");
-  for (const args of [["init"], ["seed", "3000", "--seed", "1"], ["train", "--epochs", "3", "--pretrain-epochs", "1"], ["promote", "--force", "--reason", "test"], ["seed", "60", "--seed", "7", "--out", "in.csv"]]) {
+  for (const args of [
+    ["init"],
+    ["seed", "3000", "--seed", "1"],
+    ["train", "--epochs", "3", "--pretrain-epochs", "1"],
+    ["promote", "--force", "--reason", "test"],
+    ["seed", "60", "--seed", "7", "--out", "in.csv"],
+  ]) {
     const result = await mlops(args);
     expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
   }
@@ -55,7 +61,14 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     const result = await mlops(["predict", "--file", "in.csv", "--out", "out.csv", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     const summary = json<Summary>(result);
-    expect(summary).toMatchObject({ status: "scored", rows: { read: 60, scored: 60, rejected: 0 }, output: file("out.csv"), rejects: null, logged: 0, model: { version: "v1" } });
+    expect(summary).toMatchObject({
+      status: "scored",
+      rows: { read: 60, scored: 60, rejected: 0 },
+      output: file("out.csv"),
+      rejects: null,
+      logged: 0,
+      model: { version: "v1" },
+    });
     expect(summary.model.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(summary.seconds).toBeGreaterThan(0);
     const manifest = JSON.parse(readFileSync(file("models/v1/manifest.json"), "utf8"));
@@ -67,7 +80,11 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     reference = parseCsv(text);
     expect(reference).toHaveLength(60);
     const input = readFileSync(file("in.csv"), "utf8").trimEnd().split("\n").slice(1);
-    text.trimEnd().split("\n").slice(1).forEach((line, i) => expect(line.startsWith(`${input[i]},`)).toBe(true));
+    text
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .forEach((line, i) => expect(line.startsWith(`${input[i]},`)).toBe(true));
     for (const row of reference) {
       const p = Number(row.probability);
       expect(p).toBeGreaterThanOrEqual(0);
@@ -95,9 +112,18 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     for (const [args, input] of cases) {
       const result = await mlops(["predict", ...args, "--out", "each.jsonl"], input);
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
-      const out = readFileSync(file("each.jsonl"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
-      expect(out.map((o) => o.probability), args.join(" ")).toEqual(reference.map((r) => Number(r.probability)));
-      expect(out[0]).toMatchObject({ x01: args[1] === "in.jsonl" || args[1] === "in.json" ? Number(rows[0]!.x01) : rows[0]!.x01, model_version: "v1" });
+      const out = readFileSync(file("each.jsonl"), "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(
+        out.map((o) => o.probability),
+        args.join(" "),
+      ).toEqual(reference.map((r) => Number(r.probability)));
+      expect(out[0]).toMatchObject({
+        x01: args[1] === "in.jsonl" || args[1] === "in.json" ? Number(rows[0]!.x01) : rows[0]!.x01,
+        model_version: "v1",
+      });
     }
   });
 
@@ -119,7 +145,9 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     const split = json<Summary>(await mlops(["predict", "--split", "test", "--out", "split.csv", "--json"]));
     const stored = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM examples WHERE split = 'test'");
     expect(split.rows).toEqual({ read: stored.rows[0]!.n, scored: stored.rows[0]!.n, rejected: 0 });
-    expect(readFileSync(file("split.csv"), "utf8").split("\n", 1)[0]).toBe("x01,x02,x03,x04,x05,x06,x07,x08,x09,x10,x11,x12,x13,x14,x15,x16,x17,x18,x19,x20,segment,channel,label,probability,predicted_label,model_version");
+    expect(readFileSync(file("split.csv"), "utf8").split("\n", 1)[0]).toBe(
+      "x01,x02,x03,x04,x05,x06,x07,x08,x09,x10,x11,x12,x13,x14,x15,x16,x17,x18,x19,x20,segment,channel,label,probability,predicted_label,model_version",
+    );
 
     const batch = json<Summary>(await mlops(["predict", "--batch", "1", "--out", "batch.csv", "--json"]));
     const inBatch = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM examples WHERE batch_id = 1");
@@ -132,8 +160,20 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     const status = json<{ url: string }>(await mlops(["db", "status", "--json"]));
     const { password } = JSON.parse(readFileSync(file(".mlops/credentials.json"), "utf8")) as { password: string };
     const url = status.url.replace("***", encodeURIComponent(password));
-    const columns = header.filter((h) => h !== "label").map((h) => `features->>'${h}' AS ${h}`).join(", ");
-    const query = await mlops(["predict", "--query", `SELECT ${columns} FROM examples WHERE split = 'test' ORDER BY batch_id, row_number`, "--from-db", url, "--out", "query.csv", "--json"]);
+    const columns = header
+      .filter((h) => h !== "label")
+      .map((h) => `features->>'${h}' AS ${h}`)
+      .join(", ");
+    const query = await mlops([
+      "predict",
+      "--query",
+      `SELECT ${columns} FROM examples WHERE split = 'test' ORDER BY batch_id, row_number`,
+      "--from-db",
+      url,
+      "--out",
+      "query.csv",
+      "--json",
+    ]);
     expect(query.code, query.stderr).toBe(0);
     const fromQuery = parseCsv(readFileSync(file("query.csv"), "utf8"));
     expect(fromQuery.map((r) => r.probability)).toEqual(parseCsv(readFileSync(file("split.csv"), "utf8")).map((r) => r.probability));
@@ -149,7 +189,10 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     const lines = readFileSync(file("in.csv"), "utf8").trimEnd().split("\n");
     const bad = [...lines];
     bad[1] = bad[1]!.replace(/^[^,]*/, "abc"); // x01 not a number
-    bad[2] = bad[2]!.split(",").map((v, i) => (header[i] === "segment" ? "zzz" : v)).join(","); // unknown category
+    bad[2] = bad[2]!
+      .split(",")
+      .map((v, i) => (header[i] === "segment" ? "zzz" : v))
+      .join(","); // unknown category
     bad[3] = "1,2,3"; // wrong field count
     writeFileSync(file("bad.csv"), `${bad.join("\n")}\n`);
     const result = await mlops(["predict", "--file", "bad.csv", "--out", "bad-out.csv", "--rejects", "rejects.csv", "--max-invalid", "2%", "--json"]);
@@ -192,7 +235,13 @@ describe("mlops predict", { timeout: 300_000 }, () => {
       expect(stored.label).toBe(Number(row.predicted_label));
       expect(stored.features.x01).toBe(Number(row.x01));
     }
-    writeFileSync(file("feedback.csv"), `prediction_id,label\n${out.slice(0, 10).map((r) => `${r.prediction_id},${r.label}`).join("\n")}\n`);
+    writeFileSync(
+      file("feedback.csv"),
+      `prediction_id,label\n${out
+        .slice(0, 10)
+        .map((r) => `${r.prediction_id},${r.label}`)
+        .join("\n")}\n`,
+    );
     const feedback = await mlops(["collect", "--feedback", "feedback.csv", "--json"]);
     expect(feedback.code, feedback.stderr).toBe(0);
     expect(json(feedback)).toMatchObject({ attached: 10 });
@@ -202,14 +251,26 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     const server = await startServe(project.dir, ["--no-log-predictions"]);
     try {
       for (const [i, row] of rows.entries()) {
-        const features = Object.fromEntries(Object.entries(row).filter(([k]) => k !== "label").map(([k, v]) => [k, k.startsWith("x") ? Number(v) : v]));
-        const response = await fetch(`${server.url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features }) });
+        const features = Object.fromEntries(
+          Object.entries(row)
+            .filter(([k]) => k !== "label")
+            .map(([k, v]) => [k, k.startsWith("x") ? Number(v) : v]),
+        );
+        const response = await fetch(`${server.url}/predict`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ features }),
+        });
         const body = (await response.json()) as { probability: number; model_version: string };
         expect(body.model_version).toBe("v1");
-        expect(Object.is(body.probability, Number(reference[i]!.probability)), `row ${i}: ${body.probability} vs ${reference[i]!.probability}`).toBe(true);
+        expect(Object.is(body.probability, Number(reference[i]!.probability)), `row ${i}: ${body.probability} vs ${reference[i]!.probability}`).toBe(
+          true,
+        );
       }
       // The checklist counts it: "Model loaded successfully" includes mlops predict matching the server.
-      const report = json<{ items: Array<{ text: string; status: string; evidence: string }> }>(await mlops(["checklist", "--url", server.url, "--only", "Model Validation", "--json"]));
+      const report = json<{ items: Array<{ text: string; status: string; evidence: string }> }>(
+        await mlops(["checklist", "--url", server.url, "--only", "Model Validation", "--json"]),
+      );
       const loaded = report.items.find((item) => item.text === "Model loaded successfully")!;
       expect(loaded.status, loaded.evidence).toBe("pass");
       expect(loaded.evidence).toContain("the same bits as POST /predict");
@@ -228,14 +289,28 @@ describe("mlops predict", { timeout: 300_000 }, () => {
       writeFileSync(file("keyed.csv"), `${keyed.join("\n")}\n`);
       const result = await mlops(["predict", "--file", "keyed.csv", "--out", "keyed-out.csv", "--rejects", "keyed-rejects.jsonl", "--log", "--json"]);
       expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(readFileSync(file("keyed-rejects.jsonl"), "utf8").trimEnd())).toMatchObject({ line: 2, customer_id: "c1", reasons: [{ field: "x01", code: "not_a_number" }] });
+      expect(JSON.parse(readFileSync(file("keyed-rejects.jsonl"), "utf8").trimEnd())).toMatchObject({
+        line: 2,
+        customer_id: "c1",
+        reasons: [{ field: "x01", code: "not_a_number" }],
+      });
       const out = parseCsv(readFileSync(file("keyed-out.csv"), "utf8"));
       expect(out[0]!.customer_id).toBe("c2");
       const stored = await db.query<{ request_id: string }>("SELECT request_id FROM predictions WHERE id = $1", [out[0]!.prediction_id]);
       expect(stored.rows[0]!.request_id).toBe("c2");
 
       writeFileSync(file("keep.csv"), "old\n");
-      writeFileSync(file("no-x05.csv"), `${keyed.map((line) => line.split(",").filter((_, i) => i !== 5).join(",")).join("\n")}\n`);
+      writeFileSync(
+        file("no-x05.csv"),
+        `${keyed
+          .map((line) =>
+            line
+              .split(",")
+              .filter((_, i) => i !== 5)
+              .join(","),
+          )
+          .join("\n")}\n`,
+      );
       const failed = await mlops(["predict", "--file", "no-x05.csv", "--out", "keep.csv"]);
       expect(failed.code).toBe(2);
       expect(failed.stderr).toContain("has no column for x05");

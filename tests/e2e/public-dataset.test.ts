@@ -2,7 +2,15 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alwaysPositiveF1, boostedTrees, fitEncoder, logisticRegression, scoreOnSplits, type Example, type FeatureSpec } from "../helpers/baselines.js";
+import {
+  alwaysPositiveF1,
+  boostedTrees,
+  fitEncoder,
+  logisticRegression,
+  scoreOnSplits,
+  type Example,
+  type FeatureSpec,
+} from "../helpers/baselines.js";
 import { connectProject, json, runCli, tempProject } from "../helpers/cli.js";
 
 /** Daily weather in Seattle and New York, 2012-2015 (NOAA via vega-datasets): is this day Seattle's? */

@@ -27,8 +27,28 @@ interface Answer {
 }
 
 const row = {
-  x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3,
-  x11: 1, x12: 2, x13: 3, x14: 4, x15: 5, x16: 6, x17: 7, x18: 8, x19: 9, x20: 10, segment: "b", channel: "app",
+  x01: 1,
+  x02: -2,
+  x03: 3.5,
+  x04: 0,
+  x05: 10,
+  x06: -7,
+  x07: 2,
+  x08: 1,
+  x09: 0.5,
+  x10: 3,
+  x11: 1,
+  x12: 2,
+  x13: 3,
+  x14: 4,
+  x15: 5,
+  x16: 6,
+  x17: 7,
+  x18: 8,
+  x19: 9,
+  x20: 10,
+  segment: "b",
+  channel: "app",
 };
 
 /** One request after another to one replica, about 50 a second, until `stop.done`. */
@@ -36,7 +56,11 @@ async function steadyLoad(replica: number, url: string, answers: Answer[], stop:
   while (!stop.done) {
     const sentAt = Date.now();
     try {
-      const response = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: row }) });
+      const response = await fetch(`${url}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ features: row }),
+      });
       const body = (await response.json()) as { model_version?: string };
       answers.push({ replica, sentAt, status: response.status, version: body.model_version ?? null });
     } catch {
@@ -111,7 +135,10 @@ describe("three mlops serve replicas on one database", () => {
         const during = answers.filter((a) => a.replica === replica && a.sentAt >= change.at && a.sentAt < until);
         const firstNew = during.findIndex((a) => a.version === change.to);
         expect(firstNew, `replica ${replica} never answered ${change.to}`).toBeGreaterThanOrEqual(0);
-        expect(during.slice(firstNew).filter((a) => a.version !== change.to), `replica ${replica} went back after ${change.to}`).toEqual([]);
+        expect(
+          during.slice(firstNew).filter((a) => a.version !== change.to),
+          `replica ${replica} went back after ${change.to}`,
+        ).toEqual([]);
         const lag = during[firstNew]!.sentAt - change.at;
         lags.push(lag);
       }

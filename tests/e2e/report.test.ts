@@ -40,7 +40,8 @@ beforeAll(async () => {
   expect(sent.status, sent.stderr).toBe(0);
   client = await connectProject(project.dir);
   // The server logs off the request path: wait until its buffer reached the table.
-  for (let i = 0; i < 100 && Number((await client.query("SELECT count(*) AS n FROM predictions")).rows[0].n) < 40; i += 1) await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 100 && Number((await client.query("SELECT count(*) AS n FROM predictions")).rows[0].n) < 40; i += 1)
+    await new Promise((r) => setTimeout(r, 200));
   await ok("collect", "--feedback", "feedback.csv");
 }, 900_000);
 
@@ -57,7 +58,16 @@ describe("ReportData", () => {
   });
 
   it("agrees with what models --json prints", async () => {
-    const { versions } = json<{ versions: Array<{ version: string; active: boolean; trainingRows: number; validationF1: number; testF1: number; lastEvaluation: { f1: number; passed: boolean } | null }> }>(await ok("models", "--json"));
+    const { versions } = json<{
+      versions: Array<{
+        version: string;
+        active: boolean;
+        trainingRows: number;
+        validationF1: number;
+        testF1: number;
+        lastEvaluation: { f1: number; passed: boolean } | null;
+      }>;
+    }>(await ok("models", "--json"));
     expect(data.lineage.versions.map((v) => v.version).sort()).toEqual(versions.map((v) => v.version).sort());
     for (const listed of versions) {
       const row = data.lineage.versions.find((v) => v.version === listed.version)!;
@@ -65,14 +75,21 @@ describe("ReportData", () => {
       expect(row.validation?.f1).toBe(listed.validationF1);
       expect(row.test?.f1).toBe(listed.testF1);
       const last = data.lineage.evaluations.filter((e) => e.version === listed.version).at(-1);
-      expect(last ? { f1: last.scores.f1, passed: last.passed } : null).toEqual(listed.lastEvaluation && { f1: listed.lastEvaluation.f1, passed: listed.lastEvaluation.passed });
+      expect(last ? { f1: last.scores.f1, passed: last.passed } : null).toEqual(
+        listed.lastEvaluation && { f1: listed.lastEvaluation.f1, passed: listed.lastEvaluation.passed },
+      );
     }
     expect(data.overview.activeVersion?.version).toBe(versions.find((v) => v.active)?.version);
     expect(data.lineage.promotions).toMatchObject([{ action: "force", to: "v1", actor: "tester", reason: "report test" }]);
   });
 
   it("agrees with what data --json prints", async () => {
-    const listed = json<{ examples: { total: number; bySplit: Record<string, { positive: number; negative: number; unlabelled: number }> }; quarantined: number; feedback: number; batches: Array<{ id: number; sourceKind: string; rowsAccepted: number; rowsQuarantined: number; rowsDuplicate: number; drift: string | null }> }>(await ok("data", "--json"));
+    const listed = json<{
+      examples: { total: number; bySplit: Record<string, { positive: number; negative: number; unlabelled: number }> };
+      quarantined: number;
+      feedback: number;
+      batches: Array<{ id: number; sourceKind: string; rowsAccepted: number; rowsQuarantined: number; rowsDuplicate: number; drift: string | null }>;
+    }>(await ok("data", "--json"));
     expect(data.overview.rows.total).toBe(listed.examples.total);
     for (const split of ["train", "validation", "test"] as const) {
       const c = listed.examples.bySplit[split]!;
@@ -83,9 +100,19 @@ describe("ReportData", () => {
     const reported = new Map(data.data.batches.map((b) => [b.id, b]));
     // Feedback batches hold labels for logged predictions, not rows: the report leaves them out.
     expect(listed.batches.some((b) => b.sourceKind === "feedback")).toBe(true);
-    expect([...reported.keys()].sort()).toEqual(listed.batches.filter((b) => b.sourceKind !== "feedback").map((b) => b.id).sort());
+    expect([...reported.keys()].sort()).toEqual(
+      listed.batches
+        .filter((b) => b.sourceKind !== "feedback")
+        .map((b) => b.id)
+        .sort(),
+    );
     for (const batch of listed.batches.filter((b) => b.sourceKind !== "feedback")) {
-      expect(reported.get(batch.id), `batch ${batch.id}`).toMatchObject({ stored: batch.rowsAccepted, quarantined: batch.rowsQuarantined, duplicate: batch.rowsDuplicate, drift: batch.drift });
+      expect(reported.get(batch.id), `batch ${batch.id}`).toMatchObject({
+        stored: batch.rowsAccepted,
+        quarantined: batch.rowsQuarantined,
+        duplicate: batch.rowsDuplicate,
+        drift: batch.drift,
+      });
     }
     // The drifted batch is in the heatmap, with a significant PSI somewhere.
     const drifted = listed.batches.find((b) => b.drift === "drift")!;
@@ -103,9 +130,17 @@ describe("ReportData", () => {
     expect(data.traffic.total).toBe(40);
     expect(data.traffic.counts.flat().reduce((a, b) => a + b, 0)).toBe(40);
     expect(data.traffic.versions).toEqual(["v1"]);
-    const feedback = readFileSync(path.join(project.dir, "feedback.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
-    const predicted = new Map((await client.query<{ id: string; label: number }>("SELECT id, label FROM predictions")).rows.map((r) => [r.id, r.label]));
-    let tp = 0, fp = 0, fn = 0;
+    const feedback = readFileSync(path.join(project.dir, "feedback.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
+    const predicted = new Map(
+      (await client.query<{ id: string; label: number }>("SELECT id, label FROM predictions")).rows.map((r) => [r.id, r.label]),
+    );
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     for (const [id, label] of feedback) {
       const p = predicted.get(id!);
       if (p === 1 && label === "1") tp++;
@@ -130,7 +165,13 @@ describe("ReportData", () => {
 
 describe("mlops report", () => {
   it("writes one self-contained file (0600) and says what it holds", async () => {
-    const result = json<{ file: string; bytes: number; format: string; sections: Array<{ id: string; empty: boolean }>; verdict: { status: string } }>(await ok("report", "--json"));
+    const result = json<{
+      file: string;
+      bytes: number;
+      format: string;
+      sections: Array<{ id: string; empty: boolean }>;
+      verdict: { status: string };
+    }>(await ok("report", "--json"));
     expect(result.file).toBe(path.join(project.dir, "mlops-report.html"));
     expect(statSync(result.file).size).toBe(result.bytes);
     expect(statSync(result.file).mode & 0o777).toBe(0o600);

@@ -80,7 +80,9 @@ describe.skipIf(!isRoot)("root in a private folder (needs root: only root can ru
     expect((await runCli(["db", "restore", "--verify", "--json"], { cwd: dir, env: env(), cli })).code).toBe(0);
 
     expect(json(await runCli(["db", "stop", "--json"], { cwd: dir, env: env(), cli }))).toEqual({ embedded: true, stopped: true });
-    expect(json(await runCli(["db", "status", "--json"], { cwd: dir, env: env(), cli }))).toMatchObject({ server: { running: false, dataDir: recorded } });
+    expect(json(await runCli(["db", "status", "--json"], { cwd: dir, env: env(), cli }))).toMatchObject({
+      server: { running: false, dataDir: recorded },
+    });
     // Started again from the recorded place, with the data it had.
     const again = await runCli(["db", "start", "--json"], { cwd: dir, env: env(), cli });
     expect(json(again)).toMatchObject({ action: "started" });

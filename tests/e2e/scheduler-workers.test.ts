@@ -34,15 +34,17 @@ function startWorker(): (typeof workers)[number] {
 }
 
 const runs = async () =>
-  (await client.query<{ id: number; status: string; pid: number; error: string | null; finished_at: Date | null }>(
-    "SELECT id, status, pid, error, finished_at FROM pipeline_runs WHERE pipeline = 'collect-every-minute' ORDER BY id",
-  )).rows;
+  (
+    await client.query<{ id: number; status: string; pid: number; error: string | null; finished_at: Date | null }>(
+      "SELECT id, status, pid, error, finished_at FROM pipeline_runs WHERE pipeline = 'collect-every-minute' ORDER BY id",
+    )
+  ).rows;
 
 beforeAll(async () => {
   db = await createScratchDatabase();
   client = await connect(db.url);
   project = tempProject("mlops-workers-");
-  source = http.createServer((request, response) => {
+  source = http.createServer((_request, response) => {
     requests.total += 1;
     requests.open += 1;
     requests.mostAtOnce = Math.max(requests.mostAtOnce, requests.open);
@@ -78,7 +80,11 @@ describe("two mlops scheduler workers", () => {
   it("run each due run once; a worker killed mid-run has its run marked failed by the other", { timeout: 330_000 }, async () => {
     const pair = [startWorker(), startWorker()];
     // Generous: on a loaded machine two Node processes and pg-boss take a while to start.
-    for (const deadline = Date.now() + 90_000; !pair.every((w) => w.stderr().includes("Scheduler running")); await new Promise((r) => setTimeout(r, 200))) {
+    for (
+      const deadline = Date.now() + 90_000;
+      !pair.every((w) => w.stderr().includes("Scheduler running"));
+      await new Promise((r) => setTimeout(r, 200))
+    ) {
       if (Date.now() > deadline) throw new Error(`the schedulers did not start:\n${pair.map((w) => w.stderr()).join("\n---\n")}`);
     }
 

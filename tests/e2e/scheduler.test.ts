@@ -45,7 +45,10 @@ describe("mlops scheduler", () => {
 
   it("prints its schedules when started and exits 0 on SIGTERM", async () => {
     writeSchedules({ noop: "30 2 * * *" });
-    const child = spawn(process.execPath, [CLI, "scheduler", "--json"], { cwd: project.dir, env: { ...process.env, DATABASE_URL: db.url, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [CLI, "scheduler", "--json"], {
+      cwd: project.dir,
+      env: { ...process.env, DATABASE_URL: db.url, NO_COLOR: "1" },
+    });
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -12,8 +12,28 @@ const versions: string[] = [];
 const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
 
 const row = {
-  x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3,
-  x11: 1, x12: 2, x13: 3, x14: 4, x15: 5, x16: 6, x17: 7, x18: 8, x19: 9, x20: 10, segment: "b", channel: "app",
+  x01: 1,
+  x02: -2,
+  x03: 3.5,
+  x04: 0,
+  x05: 10,
+  x06: -7,
+  x07: 2,
+  x08: 1,
+  x09: 0.5,
+  x10: 3,
+  x11: 1,
+  x12: 2,
+  x13: 3,
+  x14: 4,
+  x15: 5,
+  x16: 6,
+  x17: 7,
+  x18: 8,
+  x19: 9,
+  x20: 10,
+  segment: "b",
+  channel: "app",
 };
 
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -30,7 +50,11 @@ async function fire(url: string, n: number, prefix: string): Promise<string[]> {
   const answered: string[] = [];
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const response = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: row, request_id: `${prefix}-${i}` }) });
+      const response = await fetch(`${url}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ features: row, request_id: `${prefix}-${i}` }),
+      });
       if (response.status === 200) answered.push(`${prefix}-${i}`);
       await response.text();
     }),
@@ -45,7 +69,8 @@ beforeAll(async () => {
   project = tempProject();
   expect((await mlops("init")).code).toBe(0);
   expect((await mlops("seed", "2000", "--seed", "1")).code).toBe(0);
-  for (let i = 0; i < 2; i += 1) versions.push(json<{ version: string }>(await mlops("train", "--epochs", "2", "--pretrain-epochs", "1", "--json")).version);
+  for (let i = 0; i < 2; i += 1)
+    versions.push(json<{ version: string }>(await mlops("train", "--epochs", "2", "--pretrain-epochs", "1", "--json")).version);
   expect((await mlops("promote", versions[0]!, "--force", "--reason", "test")).code).toBe(0);
 });
 afterAll(async () => project?.cleanup());
@@ -80,7 +105,8 @@ describe("a SIGKILL while the database is down", () => {
 
 describe("a replica whose listening connection is lost", () => {
   const health = async (url: string) => (await fetch(`${url}/health`)).json() as Promise<{ model_version: string; status: string }>;
-  const reloads = async (url: string) => Number(/^mlops_model_reloads_total\{result="ok"\} (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+  const reloads = async (url: string) =>
+    Number(/^mlops_model_reloads_total\{result="ok"\} (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
   let debug = () => "";
   async function waitFor(url: string, version: string): Promise<number> {
     const started = Date.now();
@@ -98,7 +124,10 @@ describe("a replica whose listening connection is lost", () => {
   // Straight into the registry, with no NOTIFY, right after the listener was cut (it retries
   // after 2 s): only the comparison on reconnect can see it.
   const promoteDirectly = async (version: string, action: string) => {
-    await db.query("INSERT INTO promotions (to_version_id, action, actor) SELECT id, $2, 'test' FROM model_versions WHERE version = $1", [version, action]);
+    await db.query("INSERT INTO promotions (to_version_id, action, actor) SELECT id, $2, 'test' FROM model_versions WHERE version = $1", [
+      version,
+      action,
+    ]);
   };
 
   it("re-subscribes, catches up with promotions and rollbacks made meanwhile, and reloads only when the version changed", async () => {

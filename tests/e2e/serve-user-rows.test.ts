@@ -14,7 +14,9 @@ function churnTable(rows: number): string {
   for (let i = 0; i < rows; i += 1) {
     const tenure = (i * 7) % 72;
     const plan = PLANS[i % 3]!;
-    lines.push(`C${String(100000 + i)},${tenure},${(20 + ((i * 13) % 80)).toFixed(2)},${plan},"note ${i * 31}, free text",${tenure < 20 ? "yes" : "no"}`);
+    lines.push(
+      `C${String(100000 + i)},${tenure},${(20 + ((i * 13) % 80)).toFixed(2)},${plan},"note ${i * 31}, free text",${tenure < 20 ? "yes" : "no"}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -36,7 +38,8 @@ afterAll(async () => project?.cleanup());
 describe("/predict with the user's own rows", () => {
   it("accepts the row key, the ignored column and the label, and still refuses a truly unknown field", async () => {
     const { child, url } = await startServe(project.dir);
-    const post = (features: object) => fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features }) });
+    const post = (features: object) =>
+      fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features }) });
     const row = { customer_id: "C100007", tenure_months: 49, monthly_fee: 11.0, plan: "plus", support_note: "note 217, free text", churned: "no" };
     const answered = await post(row);
     expect(answered.status, await answered.clone().text()).toBe(200);

@@ -18,8 +18,28 @@ async function predictionCount(): Promise<number> {
 const startServer = (args: string[]) => startServe(project.dir, args);
 
 const row = {
-  x01: 1, x02: -2, x03: 3.5, x04: 0, x05: 10, x06: -7, x07: 2, x08: 1, x09: 0.5, x10: 3,
-  x11: 1, x12: 2, x13: 3, x14: 4, x15: 5, x16: 6, x17: 7, x18: 8, x19: 9, x20: 10, segment: "b", channel: "app",
+  x01: 1,
+  x02: -2,
+  x03: 3.5,
+  x04: 0,
+  x05: 10,
+  x06: -7,
+  x07: 2,
+  x08: 1,
+  x09: 0.5,
+  x10: 3,
+  x11: 1,
+  x12: 2,
+  x13: 3,
+  x14: 4,
+  x15: 5,
+  x16: 6,
+  x17: 7,
+  x18: 8,
+  x19: 9,
+  x20: 10,
+  segment: "b",
+  channel: "app",
 };
 
 async function fire(url: string, n: number): Promise<number> {
@@ -27,7 +47,11 @@ async function fire(url: string, n: number): Promise<number> {
   await Promise.all(
     Array.from({ length: n }, async () => {
       try {
-        const response = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: row }) });
+        const response = await fetch(`${url}/predict`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ features: row }),
+        });
         if (response.status === 200) ok += 1;
         await response.text();
       } catch {

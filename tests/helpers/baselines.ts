@@ -92,7 +92,12 @@ export function boostedTrees(X: Row[], y: number[], { rounds = 300, learningRate
     const p = score.map(sigmoid);
     const g = p.map((pi, i) => y[i]! - pi);
     const h = p.map((pi) => pi * (1 - pi));
-    const tree = grow(X.map((_, i) => i), depth, g, h);
+    const tree = grow(
+      X.map((_, i) => i),
+      depth,
+      g,
+      h,
+    );
     trees.push(tree);
     X.forEach((x, i) => (score[i]! += learningRate * leafOf(tree, x)));
   }
@@ -127,8 +132,7 @@ export function boostedTrees(X: Row[], y: number[], { rounds = 300, learningRate
 }
 
 const sum = (rows: number[], values: number[]) => rows.reduce((s, i) => s + values[i]!, 0);
-const leafOf = (tree: Tree, x: Row): number =>
-  "leaf" in tree ? tree.leaf : leafOf(x[tree.feature]! <= tree.threshold ? tree.left : tree.right, x);
+const leafOf = (tree: Tree, x: Row): number => ("leaf" in tree ? tree.leaf : leafOf(x[tree.feature]! <= tree.threshold ? tree.left : tree.right, x));
 
 export interface BaselineScore {
   threshold: number;

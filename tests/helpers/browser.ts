@@ -29,7 +29,15 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     executablePath: CHROMIUM!,
     headless: true,
     viewport: { width: 1400, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   return {
     context,
@@ -69,7 +77,10 @@ export async function inspectPage(context: BrowserContext, url: string, name: st
         if (!canvas.width || !canvas.height) continue;
         const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
         for (let i = 0; i < pixels.length; i += 4) {
-          const r = pixels[i]!, g = pixels[i + 1]!, b = pixels[i + 2]!, a = pixels[i + 3]!;
+          const r = pixels[i]!,
+            g = pixels[i + 1]!,
+            b = pixels[i + 2]!,
+            a = pixels[i + 3]!;
           if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured += 1;
         }
       }
@@ -82,7 +93,7 @@ export async function inspectPage(context: BrowserContext, url: string, name: st
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const screenshot = path.join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: screenshot, fullPage: true });
-  const text = await page.innerText("body");
+  const text = (await page.textContent("body")) ?? "";
   await page.close();
   return { consoleErrors, externalRequests, charts, lineagePoints: points === null ? null : Number(points), text, screenshot };
 }
@@ -93,10 +104,12 @@ export function externalReferences(html: string): string[] {
   // Tags only: script bodies are checked below, and escaped text (&lt;img ...) is no tag.
   const markup = html.replace(/(<script\b[^>]*>)[\s\S]*?(<\/script>)/gi, "$1$2");
   for (const tag of markup.matchAll(/<[a-z][^>]*>/gi)) {
-    for (const m of tag[0].matchAll(/\s(?:src|href|action|srcset|poster|data|formaction)\s*=\s*["']?([^"'\s>]+)/gi)) if (/^(?:https?:)?\/\//i.test(m[1]!)) found.push(m[0]);
+    for (const m of tag[0].matchAll(/\s(?:src|href|action|srcset|poster|data|formaction)\s*=\s*["']?([^"'\s>]+)/gi))
+      if (/^(?:https?:)?\/\//i.test(m[1]!)) found.push(m[0]);
   }
   for (const m of html.matchAll(/url\(\s*["']?((?:https?:)?\/\/[^)"']+)/gi)) found.push(m[0]);
-  for (const m of html.matchAll(/<script(?![^>]*application\/json)[^>]*>([\s\S]*?)<\/script>/gi)) for (const u of m[1]!.matchAll(/https?:\/\/[^\s"'`)]+/g)) found.push(u[0]);
+  for (const m of html.matchAll(/<script(?![^>]*application\/json)[^>]*>([\s\S]*?)<\/script>/gi))
+    for (const u of m[1]!.matchAll(/https?:\/\/[^\s"'`)]+/g)) found.push(u[0]);
   for (const m of html.matchAll(/<link[^>]*>/gi)) found.push(m[0]);
   return found;
 }

@@ -74,7 +74,10 @@ export interface RunningServer {
 
 /** Starts `mlops serve --port 0 --json` and resolves with its URL once it prints its JSON document. */
 export function startServe(cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json", ...args], { cwd, env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "", ...env } });
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--json", ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "", ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -35,12 +35,30 @@ export interface DeployFiles {
   secretRefs: Array<{ where: string; key: string }>;
   secretKeys: string[];
   modelMounts: Array<{ where: string; path: string }>;
-  dockerfile: { stages: string[]; from: string[]; runs: string[]; user: string; workdir: string; entrypoint: string[]; copies: string[]; copyTargets: string[] };
+  dockerfile: {
+    stages: string[];
+    from: string[];
+    runs: string[];
+    user: string;
+    workdir: string;
+    entrypoint: string[];
+    copies: string[];
+    copyTargets: string[];
+  };
 }
 
 /** Reads deploy/ into the facts the drift test compares with the code. */
 export function deployFiles(dir: string): DeployFiles {
-  const facts: DeployFiles = { kubernetes: [], containers: [], probes: [], ports: [], secretRefs: [], secretKeys: [], modelMounts: [], dockerfile: dockerfile(dir) };
+  const facts: DeployFiles = {
+    kubernetes: [],
+    containers: [],
+    probes: [],
+    ports: [],
+    secretRefs: [],
+    secretKeys: [],
+    modelMounts: [],
+    dockerfile: dockerfile(dir),
+  };
   readKubernetes(dir, facts);
   readCompose(dir, facts);
   const d = facts.dockerfile;
@@ -80,9 +98,12 @@ function readContainer(where: string, container: K8sContainer, facts: DeployFile
   for (const e of container.env ?? []) if (e.valueFrom?.secretKeyRef) facts.secretRefs.push({ where, key: e.valueFrom.secretKeyRef.key });
   const named = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
   for (const p of container.ports ?? []) facts.ports.push({ where: `${where} containerPort`, port: p.containerPort });
-  for (const [kind, probe] of [["readiness", container.readinessProbe], ["liveness", container.livenessProbe]] as const) {
+  for (const [kind, probe] of [
+    ["readiness", container.readinessProbe],
+    ["liveness", container.livenessProbe],
+  ] as const) {
     if (!probe?.httpGet) continue;
-    const port = typeof probe.httpGet.port === "number" ? probe.httpGet.port : named.get(probe.httpGet.port) ?? NaN;
+    const port = typeof probe.httpGet.port === "number" ? probe.httpGet.port : (named.get(probe.httpGet.port) ?? NaN);
     facts.probes.push({ where: `${where} ${kind}Probe`, path: probe.httpGet.path, port });
   }
   for (const mount of container.volumeMounts ?? []) if (mount.name === "models") facts.modelMounts.push({ where, path: mount.mountPath });
@@ -120,10 +141,15 @@ function readCompose(dir: string, facts: DeployFiles): void {
 }
 
 function dockerfile(dir: string): DeployFiles["dockerfile"] {
-  const lines = readFileSync(path.join(dir, "Dockerfile"), "utf8").replace(/\\\n/g, " ").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+  const lines = readFileSync(path.join(dir, "Dockerfile"), "utf8")
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .filter((l) => l.trim() && !l.startsWith("#"));
   const args = (keyword: string) => lines.filter((l) => l.startsWith(`${keyword} `)).map((l) => l.slice(keyword.length + 1).trim());
   const from = args("FROM").map((f) => f.split(/\s+/));
-  const copies = args("COPY").filter((c) => !c.startsWith("--from")).map((c) => c.split(/\s+/));
+  const copies = args("COPY")
+    .filter((c) => !c.startsWith("--from"))
+    .map((c) => c.split(/\s+/));
   return {
     stages: from.map((f) => f[2] ?? ""),
     from: from.map((f) => f[0]!),
@@ -132,15 +158,27 @@ function dockerfile(dir: string): DeployFiles["dockerfile"] {
     workdir: args("WORKDIR").at(-1) ?? "/",
     entrypoint: JSON.parse(args("ENTRYPOINT").at(-1) ?? "[]") as string[],
     copies: copies.flatMap((c) => c.slice(0, -1)),
-    copyTargets: copies.map((c) => `${c.at(-1)}`).concat(args("COPY").filter((c) => c.startsWith("--from")).map((c) => c.split(/\s+/)[1]!)),
+    copyTargets: copies
+      .map((c) => `${c.at(-1)}`)
+      .concat(
+        args("COPY")
+          .filter((c) => c.startsWith("--from"))
+          .map((c) => c.split(/\s+/)[1]!),
+      ),
   };
 }
 
 function cmdOf(dir: string): string[] {
-  const line = readFileSync(path.join(dir, "Dockerfile"), "utf8").split("\n").filter((l) => l.startsWith("CMD ")).at(-1);
+  const line = readFileSync(path.join(dir, "Dockerfile"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("CMD "))
+    .at(-1);
   return line ? (JSON.parse(line.slice(4)) as string[]) : [];
 }
 
 function exposedPorts(dir: string): number[] {
-  return readFileSync(path.join(dir, "Dockerfile"), "utf8").split("\n").filter((l) => l.startsWith("EXPOSE ")).map((l) => Number(l.slice(7)));
+  return readFileSync(path.join(dir, "Dockerfile"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("EXPOSE "))
+    .map((l) => Number(l.slice(7)));
 }

@@ -44,7 +44,11 @@ export async function servingFixture(overrides: Partial<MlopsConfig> = {}): Prom
   const root = mkdtempSync(path.join(os.tmpdir(), "mlops-serving-"));
   const project: Project = { root, configPath: path.join(root, "mlops.config.json"), config };
   return {
-    db, client, prisma, project, config,
+    db,
+    client,
+    prisma,
+    project,
+    config,
     /** Saves and registers an untrained (seeded) classifier; `std` sets every numeric feature's standard deviation. */
     async registerModel(name, id, seed, std = 1) {
       const { tf } = await loadTf("wasm");
@@ -54,11 +58,30 @@ export async function servingFixture(overrides: Partial<MlopsConfig> = {}): Prom
       const model = createClassifier(tf, { inputDim: preprocess.inputDim, hidden: [16, 8], learningRate: 0.001, seed });
       const dir = path.join(root, "models", name);
       const manifest = await saveModelFolder(tf, model, dir, {
-        version: name, createdAt: new Date().toISOString(), toolkitVersion: "test", backend: "wasm", seed, hyperparameters: {},
-        featureSchema: config.features, label: config.label, preprocess, threshold: 0.5, metrics: { validation: { f1: 0.9 } },
-        dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 }, profile: {},
+        version: name,
+        createdAt: new Date().toISOString(),
+        toolkitVersion: "test",
+        backend: "wasm",
+        seed,
+        hyperparameters: {},
+        featureSchema: config.features,
+        label: config.label,
+        preprocess,
+        threshold: 0.5,
+        metrics: { validation: { f1: 0.9 } },
+        dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 },
+        profile: {},
       });
-      await registerVersion(prisma, { id, version: name, path: `models/${name}`, manifest: manifest as never, metrics: {}, threshold: 0.5, backend: "wasm", dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 } });
+      await registerVersion(prisma, {
+        id,
+        version: name,
+        path: `models/${name}`,
+        manifest: manifest as never,
+        metrics: {},
+        threshold: 0.5,
+        backend: "wasm",
+        dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 },
+      });
       return dir;
     },
     async promote(id) {
@@ -70,7 +93,12 @@ export async function servingFixture(overrides: Partial<MlopsConfig> = {}): Prom
       return row!;
     },
     async build(options = {}) {
-      const built = await buildApp({ config, databaseUp: async () => true, loadModel: () => loadServingModel(project, client, "active"), ...options });
+      const built = await buildApp({
+        config,
+        databaseUp: async () => true,
+        loadModel: () => loadServingModel(project, client, "active"),
+        ...options,
+      });
       await built.reload();
       return built;
     },

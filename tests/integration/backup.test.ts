@@ -22,8 +22,18 @@ import { MIGRATIONS_DIR } from "../../src/package-root.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers/database.js";
 
 const TABLES = [
-  "_prisma_migrations", "batches", "checklist_signoffs", "evaluations", "examples", "feedback", "model_versions",
-  "pipeline_runs", "predictions", "promotions", "quarantined_rows", "stage_runs",
+  "_prisma_migrations",
+  "batches",
+  "checklist_signoffs",
+  "evaluations",
+  "examples",
+  "feedback",
+  "model_versions",
+  "pipeline_runs",
+  "predictions",
+  "promotions",
+  "quarantined_rows",
+  "stage_runs",
 ];
 
 let db: ScratchDatabase;
@@ -109,7 +119,13 @@ describe("createBackup", () => {
       expect(bytes.length).toBe(table.bytes);
     }
     // The version reserved without a row: a restore must not hand out v3 again.
-    expect(manifest.sequences).toContainEqual({ name: "model_versions_id_seq", table: "model_versions", column: "id", lastValue: "3", isCalled: true });
+    expect(manifest.sequences).toContainEqual({
+      name: "model_versions_id_seq",
+      table: "model_versions",
+      column: "id",
+      lastValue: "3",
+      isCalled: true,
+    });
   });
 });
 
@@ -251,7 +267,13 @@ describe("mlops db backup and db restore", () => {
 
     const verified = await command(runDbRestore, { verify: true, dir: "cli-backups" });
     expect(verified.code).toBe(0);
-    expect(verified.result).toMatchObject({ mode: "verify", status: "passed", committed: true, problems: [], backup: { name: backedUp.result.name } });
+    expect(verified.result).toMatchObject({
+      mode: "verify",
+      status: "passed",
+      committed: true,
+      problems: [],
+      backup: { name: backedUp.result.name },
+    });
     expect(verified.result.tables).toContainEqual({ name: "examples", expectedRows: 300, restoredRows: 300, checksum: "ok" });
   });
 
@@ -260,7 +282,10 @@ describe("mlops db backup and db restore", () => {
       await expect(command(runDbRestore, { ...options, dir: "backups" })).rejects.toMatchObject({ code: "OPTIONS_INVALID", exitCode: 2 });
     }
     await expect(command(runDbRestore, { targetUrl: "mysql://x@y/z", dir: "backups" })).rejects.toMatchObject({ code: "OPTIONS_INVALID" });
-    await expect(command(runDbRestore, { targetUrl: db.url, dir: "backups" })).rejects.toMatchObject({ code: "RESTORE_TARGET_NOT_EMPTY", exitCode: 2 });
+    await expect(command(runDbRestore, { targetUrl: db.url, dir: "backups" })).rejects.toMatchObject({
+      code: "RESTORE_TARGET_NOT_EMPTY",
+      exitCode: 2,
+    });
   });
 
   it("says how to make a first backup when there is none", async () => {

@@ -43,8 +43,14 @@ afterAll(async () => {
 
 describe("the checklist's Docker and Compose items", () => {
   it("map to deploy/", () => {
-    expect(DEFINITIONS["Pre-Deployment / Infrastructure / Docker and Docker Compose installed"]).toMatchObject({ kind: "auto", check: "containerDeployment" });
-    expect(DEFINITIONS["Initial Setup / Services / All containers started (`docker-compose ps`)"]).toMatchObject({ kind: "auto", check: "composeServices" });
+    expect(DEFINITIONS["Pre-Deployment / Infrastructure / Docker and Docker Compose installed"]).toMatchObject({
+      kind: "auto",
+      check: "containerDeployment",
+    });
+    expect(DEFINITIONS["Initial Setup / Services / All containers started (`docker-compose ps`)"]).toMatchObject({
+      kind: "auto",
+      check: "composeServices",
+    });
     const text = readFileSync(COMPOSE, "utf8");
     expect(composeServiceNames(text)).toEqual(Object.keys((parse(text, { merge: true }) as { services: object }).services));
   });

@@ -52,8 +52,17 @@ describe("Prisma client over the migrated schema", () => {
       const now = new Date();
       const batch = await prisma.batch.create({
         data: {
-          source: "test", sourceKind: "synthetic", checksum: "abc", status: "accepted", rowsRead: 1, rowsAccepted: 1,
-          rowsQuarantined: 0, rowsDuplicate: 0, report: { ok: true }, startedAt: now, finishedAt: now,
+          source: "test",
+          sourceKind: "synthetic",
+          checksum: "abc",
+          status: "accepted",
+          rowsRead: 1,
+          rowsAccepted: 1,
+          rowsQuarantined: 0,
+          rowsDuplicate: 0,
+          report: { ok: true },
+          startedAt: now,
+          finishedAt: now,
           quarantined: { create: [{ rowNumber: 1, raw: { x01: "1.5" }, reasons: [{ code: "out_of_range" }] }] },
         },
         include: { quarantined: true },

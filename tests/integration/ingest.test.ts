@@ -21,7 +21,11 @@ beforeAll(async () => {
   db = await createScratchDatabase();
   client = await connect(db.url);
   await applyMigrations(client, MIGRATIONS_DIR);
-  session = { client, target: { url: db.url, display: db.url, embedded: false }, prisma: () => Promise.reject(new Error("ingest uses COPY, not Prisma")) };
+  session = {
+    client,
+    target: { url: db.url, display: db.url, embedded: false },
+    prisma: () => Promise.reject(new Error("ingest uses COPY, not Prisma")),
+  };
 });
 afterAll(async () => {
   await client?.end();
@@ -49,13 +53,28 @@ describe("ingestBatch", () => {
   });
 
   it("keeps every row once across batches, and reports drift against the first batch", async () => {
-    const first = await ingestBatch(session, config, await openSource({ kind: "synthetic", options: { rows: 3000, seed: 1, drift: 0, unlabeledFraction: 0 } }, config), options);
+    const first = await ingestBatch(
+      session,
+      config,
+      await openSource({ kind: "synthetic", options: { rows: 3000, seed: 1, drift: 0, unlabeledFraction: 0 } }, config),
+      options,
+    );
     expect(first).toMatchObject({ status: "accepted", rows: { stored: 3000 }, drift: null });
-    const overlapping = await ingestBatch(session, config, await openSource({ kind: "synthetic", options: { rows: 4000, seed: 1, drift: 0, unlabeledFraction: 0.5 } }, config), options);
+    const overlapping = await ingestBatch(
+      session,
+      config,
+      await openSource({ kind: "synthetic", options: { rows: 4000, seed: 1, drift: 0, unlabeledFraction: 0.5 } }, config),
+      options,
+    );
     // Same seed: the first 3000 rows have the same features (labels aside), so they are duplicates.
     expect(overlapping.rows).toMatchObject({ stored: 1000, duplicatesOfStored: 3000 });
     expect(overlapping.drift?.verdict).toBe("stable");
-    const drifted = await ingestBatch(session, config, await openSource({ kind: "synthetic", options: { rows: 3000, seed: 2, drift: 1, unlabeledFraction: 0 } }, config), options);
+    const drifted = await ingestBatch(
+      session,
+      config,
+      await openSource({ kind: "synthetic", options: { rows: 3000, seed: 2, drift: 1, unlabeledFraction: 0 } }, config),
+      options,
+    );
     expect(drifted.drift).toMatchObject({ verdict: "drift", reference: { source: `batch ${first.batchId}` } });
     expect(await count("examples")).toBe(7000);
   });
@@ -63,7 +82,9 @@ describe("ingestBatch", () => {
   it("serialises concurrent ingests so overlapping batches never store a row twice", async () => {
     const other = await connect(db.url);
     try {
-      const sources = await Promise.all([5, 5].map((seed) => openSource({ kind: "synthetic", options: { rows: 2000, seed: 500 + seed, drift: 0, unlabeledFraction: 0 } }, config)));
+      const sources = await Promise.all(
+        [5, 5].map((seed) => openSource({ kind: "synthetic", options: { rows: 2000, seed: 500 + seed, drift: 0, unlabeledFraction: 0 } }, config)),
+      );
       const results = await Promise.all([
         ingestBatch(session, config, sources[0]!, { ...options, force: true }),
         ingestBatch({ ...session, client: other }, config, sources[1]!, { ...options, force: true }),

@@ -21,8 +21,17 @@ afterAll(async () => {
 });
 
 const EXPECTED_TABLES = [
-  "batches", "examples", "quarantined_rows", "model_versions", "evaluations", "promotions",
-  "predictions", "feedback", "pipeline_runs", "stage_runs", "checklist_signoffs",
+  "batches",
+  "examples",
+  "quarantined_rows",
+  "model_versions",
+  "evaluations",
+  "promotions",
+  "predictions",
+  "feedback",
+  "pipeline_runs",
+  "stage_runs",
+  "checklist_signoffs",
 ];
 
 describe("applyMigrations against PostgreSQL", () => {
@@ -31,9 +40,7 @@ describe("applyMigrations against PostgreSQL", () => {
     expect(applied).toEqual(readMigrations(MIGRATIONS_DIR).map((m) => m.name));
     expect(status.pending).toEqual([]);
 
-    const tables = await client.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-    );
+    const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
     expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining([...EXPECTED_TABLES, "_prisma_migrations"]));
 
     const indexes = await client.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'");

@@ -32,7 +32,10 @@ describe.skipIf(!PGBOUNCER)("behind PgBouncer", () => {
     await applyMigrations(direct, MIGRATIONS_DIR);
     [session, transaction] = await Promise.all([startPgBouncer(inject("adminUrl"), "session"), startPgBouncer(inject("adminUrl"), "transaction")]);
     project = mkdtempSync(path.join(os.tmpdir(), "mlops-pgbouncer-project-"));
-    writeFileSync(path.join(project, "mlops.config.json"), JSON.stringify({ ...sampleConfig(), pipelines: { noop: { stages: ["evaluate-active"] } } }));
+    writeFileSync(
+      path.join(project, "mlops.config.json"),
+      JSON.stringify({ ...sampleConfig(), pipelines: { noop: { stages: ["evaluate-active"] } } }),
+    );
   });
   afterAll(async () => {
     if (saved === undefined) delete process.env[DIRECT_URL_VARIABLE];
@@ -71,7 +74,9 @@ describe.skipIf(!PGBOUNCER)("behind PgBouncer", () => {
     process.env[DIRECT_URL_VARIABLE] = db.url;
     const client = await connectSession(external(transaction.url(db.url)), "LISTEN");
     try {
-      const seen = await direct.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [(await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid]);
+      const seen = await direct.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [
+        (await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid,
+      ]);
       expect(seen.rows[0]!.n).toBe(1);
     } finally {
       await client.end();
@@ -88,7 +93,9 @@ describe.skipIf(!PGBOUNCER)("behind PgBouncer", () => {
     // Were the check missing, serve would keep running and this would time out.
     const served = await runCli(["serve", "--port", "0", "--json"], { cwd: project, env: { DATABASE_URL: through } });
     expect(served.code, served.stderr).toBe(2);
-    expect(json(served)).toMatchObject({ error: { code: "DATABASE_TRANSACTION_POOLING", message: expect.stringContaining("Following promotions (LISTEN) needs one session") } });
+    expect(json(served)).toMatchObject({
+      error: { code: "DATABASE_TRANSACTION_POOLING", message: expect.stringContaining("Following promotions (LISTEN) needs one session") },
+    });
 
     const scheduler = await runCli(["scheduler", "--json"], { cwd: project, env: { DATABASE_URL: through } });
     expect(scheduler.code, scheduler.stderr).toBe(2);

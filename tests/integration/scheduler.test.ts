@@ -62,12 +62,17 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
 
 /** A minute boundary would be a second, legitimate tick of "* * * * *": wait for a new minute if one is near. */
 async function clearOfMinuteBoundary(seconds: number): Promise<void> {
-  const left = 60 - (Date.now() / 1000) % 60;
+  const left = 60 - ((Date.now() / 1000) % 60);
   if (left < seconds) await new Promise((resolve) => setTimeout(resolve, (left + 0.5) * 1000));
 }
 
 const runsOf = async (pipeline: string) =>
-  (await client.query<{ status: string; trigger: string; finished_at: Date | null }>("SELECT status, trigger, finished_at FROM pipeline_runs WHERE pipeline = $1", [pipeline])).rows;
+  (
+    await client.query<{ status: string; trigger: string; finished_at: Date | null }>(
+      "SELECT status, trigger, finished_at FROM pipeline_runs WHERE pipeline = $1",
+      [pipeline],
+    )
+  ).rows;
 
 const lockPipeline = (pipeline: string) => client.query("SELECT pg_advisory_lock(hashtext($1))", [`mlops:pipeline:${pipeline}`]);
 const unlockPipeline = (pipeline: string) => client.query("SELECT pg_advisory_unlock(hashtext($1))", [`mlops:pipeline:${pipeline}`]);
@@ -109,11 +114,22 @@ describe("schedules in the config", () => {
   it("maps @hourly, @daily, @weekly, @monthly and @yearly to cron", () => {
     const project = projectWith({
       pipelines: { a: NOOP, b: NOOP, c: NOOP },
-      schedules: { training: "@hourly", "data-collection": "@daily", "validation-deployment": "@weekly", a: "@monthly", b: "@yearly", c: "15  3 * * 1-5" },
+      schedules: {
+        training: "@hourly",
+        "data-collection": "@daily",
+        "validation-deployment": "@weekly",
+        a: "@monthly",
+        b: "@yearly",
+        c: "15  3 * * 1-5",
+      },
     });
     expect(readSchedules(project).map((s) => [s.pipeline, s.cron])).toEqual([
-      ["training", "0 * * * *"], ["data-collection", "0 0 * * *"], ["validation-deployment", "0 0 * * 0"],
-      ["a", "0 0 1 * *"], ["b", "0 0 1 1 *"], ["c", "15 3 * * 1-5"],
+      ["training", "0 * * * *"],
+      ["data-collection", "0 0 * * *"],
+      ["validation-deployment", "0 0 * * 0"],
+      ["a", "0 0 1 * *"],
+      ["b", "0 0 1 1 *"],
+      ["c", "15 3 * * 1-5"],
     ]);
   });
 
@@ -199,7 +215,9 @@ describe("mlops scheduler on pg-boss", () => {
       await waitFor(() => events.skips.length > 0);
       await new Promise((resolve) => setTimeout(resolve, 1500)); // a retry would come within this
       expect(events.skips[0]).toEqual({ pipeline: "busy", reason: expect.stringContaining("Pipeline busy is already running") });
-      const jobs = await client.query<{ state: string; retry_count: number }>("SELECT state, retry_count FROM pgboss.job WHERE name = 'mlops-pipeline-busy'");
+      const jobs = await client.query<{ state: string; retry_count: number }>(
+        "SELECT state, retry_count FROM pgboss.job WHERE name = 'mlops-pipeline-busy'",
+      );
       expect(jobs.rows.map((j) => [j.state, j.retry_count])).toEqual(jobs.rows.map(() => ["completed", 0]));
       expect(await runsOf("busy")).toEqual([]);
     } finally {
@@ -217,7 +235,10 @@ describe("mlops scheduler on pg-boss", () => {
     try {
       const url = `http://127.0.0.1:${(slowSource.address() as AddressInfo).port}/rows.csv`;
       const project = projectWith({
-        sources: { slow: { url } }, pipelines: { slow: { stages: ["collect"] } }, schedules: { slow: "* * * * *" }, retry: { attempts: 1, backoffMs: 0 },
+        sources: { slow: { url } },
+        pipelines: { slow: { stages: ["collect"] } },
+        schedules: { slow: "* * * * *" },
+        retry: { attempts: 1, backoffMs: 0 },
       });
       const events = recorder();
       await clearOfMinuteBoundary(8);

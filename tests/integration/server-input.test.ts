@@ -83,12 +83,18 @@ describe("numbers beyond float32", () => {
 describe("deep nesting", () => {
   it("answers 400 for a body nested deeper than 64 levels, even 400,000 deep", async () => {
     const nested = `${"[".repeat(400_000)}${"]".repeat(400_000)}`;
-    for (const deep of [`{"features": ${nested}}`, JSON.stringify({ features: { ...fixture.validRow(), segment: 0 } }).replace('"segment":0', `"segment":${nested}`)]) {
+    for (const deep of [
+      `{"features": ${nested}}`,
+      JSON.stringify({ features: { ...fixture.validRow(), segment: 0 } }).replace('"segment":0', `"segment":${nested}`),
+    ]) {
       const response = await post("/predict", deep);
       expect(response.statusCode).toBe(400);
       expect(response.json().error).toContain("deeper than 64");
     }
-    const v2 = await post("/v2/models/mlops/infer", `{"inputs": [{"name": "x01", "shape": [1], "datatype": "FP32", "data": ${"[".repeat(70)}1${"]".repeat(70)}}]}`);
+    const v2 = await post(
+      "/v2/models/mlops/infer",
+      `{"inputs": [{"name": "x01", "shape": [1], "datatype": "FP32", "data": ${"[".repeat(70)}1${"]".repeat(70)}}]}`,
+    );
     expect(v2.statusCode).toBe(400);
     // Brackets inside strings are not nesting.
     const inString = await post("/predict", { features: fixture.validRow(), request_id: "[".repeat(200) });
@@ -108,12 +114,16 @@ describe("the Open Inference Protocol routes", () => {
   it("checks the declared shape against the data", async () => {
     const row = fixture.validRow();
     const perFeature = (shape: number[]) =>
-      post("/v2/models/mlops/infer", { inputs: fixture.config.features.map((f) => ({ name: f.name, shape: f.name === "x01" ? shape : [1], datatype: "FP32", data: [row[f.name]] })) });
+      post("/v2/models/mlops/infer", {
+        inputs: fixture.config.features.map((f) => ({ name: f.name, shape: f.name === "x01" ? shape : [1], datatype: "FP32", data: [row[f.name]] })),
+      });
     const wrong = await perFeature([4]);
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error).toBe('input "x01": shape [4] declares 4 values, data holds 1');
     expect((await perFeature([1, 1])).statusCode).toBe(200);
-    const bad2d = await post("/v2/models/mlops/infer", { inputs: [{ name: "input", shape: [2, 22], datatype: "BYTES", data: fixture.config.features.map((f) => row[f.name]) }] });
+    const bad2d = await post("/v2/models/mlops/infer", {
+      inputs: [{ name: "input", shape: [2, 22], datatype: "BYTES", data: fixture.config.features.map((f) => row[f.name]) }],
+    });
     expect(bad2d.statusCode).toBe(400);
     expect((await post("/v2/models/mlops/infer", { inputs: [{ name: "x01", shape: [-1], datatype: "FP32", data: [1] }] })).statusCode).toBe(400);
     const datatype = await post("/v2/models/mlops/infer", { inputs: [{ name: "x01", shape: [1], datatype: "FLOAT", data: [1] }] });
@@ -163,8 +173,19 @@ describe("the user's own rows", () => {
 
   it("lists every bad field, of the body and of each instance", async () => {
     const row = fixture.validRow();
-    const response = await post("/predict", { instances: [{ ...row, x01: "one", segment: "zz" }, { ...row, x02: undefined }], request_id: 7, extra: true });
+    const response = await post("/predict", {
+      instances: [
+        { ...row, x01: "one", segment: "zz" },
+        { ...row, x02: undefined },
+      ],
+      request_id: 7,
+      extra: true,
+    });
     expect(response.statusCode).toBe(400);
-    expect(details(response).map((d) => `${(d as { instance?: number }).instance}:${d.field}`).sort()).toEqual(["0:extra", "0:request_id", "0:segment", "0:x01", "1:x02"]);
+    expect(
+      details(response)
+        .map((d) => `${(d as { instance?: number }).instance}:${d.field}`)
+        .sort(),
+    ).toEqual(["0:extra", "0:request_id", "0:segment", "0:x01", "1:x02"]);
   });
 });

@@ -41,7 +41,17 @@ describe("a batch PostgreSQL refuses", () => {
       expect(response.statusCode).toBe(200);
       ids.push(response.json().prediction_id);
       // Below the HTTP layer (which refuses it): a row whose text PostgreSQL cannot store.
-      if (i === 17) log.add({ id: "00000000-0000-4000-8000-00000000bad0", versionId: 1, requestId: "bad\u0000row", featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() });
+      if (i === 17)
+        log.add({
+          id: "00000000-0000-4000-8000-00000000bad0",
+          versionId: 1,
+          requestId: "bad\u0000row",
+          featuresJson: "{}",
+          probability: 0.5,
+          label: 1,
+          latencyMs: 1,
+          createdAt: new Date(),
+        });
     }
     await log.flush();
     expect(log.snapshot()).toMatchObject({ databaseUp: true, buffered: 0, rejected: 1 });
@@ -69,7 +79,18 @@ describe("a spill file holding a row PostgreSQL refuses", () => {
     const dir = path.join(fixture.project.root, "spill-bisect");
     const down = new PredictionLogWriter({ connect: async () => Promise.reject(new Error("connect ECONNREFUSED")), spillDir: dir });
     const ids = Array.from({ length: 9 }, (_, i) => `00000000-0000-4000-8000-0000000001${String(i).padStart(2, "0")}`);
-    ids.forEach((id, i) => down.add({ id, versionId: 1, requestId: i === 4 ? "nul\u0000" : `ok${i}`, featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() }));
+    ids.forEach((id, i) =>
+      down.add({
+        id,
+        versionId: 1,
+        requestId: i === 4 ? "nul\u0000" : `ok${i}`,
+        featuresJson: "{}",
+        probability: 0.5,
+        label: 1,
+        latencyMs: 1,
+        createdAt: new Date(),
+      }),
+    );
     await down.close();
     const replayNotes: string[] = [];
     const next = new PredictionLogWriter({ connect: () => connect(fixture.db.url), spillDir: dir, onNote: (note) => replayNotes.push(note) });

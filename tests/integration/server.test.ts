@@ -36,16 +36,39 @@ const API_KEY = "test-key-with-enough-entropy-0123456789";
 /** Saves and registers an untrained (seeded) classifier as version `name`: serving does not care how good it is. */
 async function registerModel(name: string, id: number, seed: number) {
   const { tf } = await loadTf("wasm");
-  const columns = { rows: 1, numeric: new Map(config.features.filter((f) => f.type === "numeric").map((f) => [f.name, new Float64Array([0])])), categorical: new Map() };
+  const columns = {
+    rows: 1,
+    numeric: new Map(config.features.filter((f) => f.type === "numeric").map((f) => [f.name, new Float64Array([0])])),
+    categorical: new Map(),
+  };
   const preprocess = fitPreprocess(config.features, columns, new Uint8Array([1]));
   const model = createClassifier(tf, { inputDim: preprocess.inputDim, hidden: [16, 8], learningRate: 0.001, seed });
   const dir = path.join(project.root, "models", name);
   const manifest = await saveModelFolder(tf, model, dir, {
-    version: name, createdAt: new Date().toISOString(), toolkitVersion: "test", backend: "wasm", seed, hyperparameters: {},
-    featureSchema: config.features, label: config.label, preprocess, threshold: 0.5, metrics: { validation: { f1: 0.9 } },
-    dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 }, profile: {},
+    version: name,
+    createdAt: new Date().toISOString(),
+    toolkitVersion: "test",
+    backend: "wasm",
+    seed,
+    hyperparameters: {},
+    featureSchema: config.features,
+    label: config.label,
+    preprocess,
+    threshold: 0.5,
+    metrics: { validation: { f1: 0.9 } },
+    dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 },
+    profile: {},
   });
-  await registerVersion(prisma, { id, version: name, path: `models/${name}`, manifest: manifest as never, metrics: {}, threshold: 0.5, backend: "wasm", dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 } });
+  await registerVersion(prisma, {
+    id,
+    version: name,
+    path: `models/${name}`,
+    manifest: manifest as never,
+    metrics: {},
+    threshold: 0.5,
+    backend: "wasm",
+    dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 },
+  });
   return dir;
 }
 
@@ -93,8 +116,16 @@ describe("prediction server", () => {
     const health = await app.inject("/health");
     expect(health.statusCode).toBe(200);
     expect(health.json()).toMatchObject({ status: "ok", model_loaded: true, model_version: "v1", database: "up" });
-    expect((await app.inject("/model-info")).json()).toMatchObject({ version: "v1", threshold: 0.5, backend: "wasm", feature_schema: config.features });
-    expect((await app.inject("/docs/json")).json()).toMatchObject({ openapi: expect.any(String), paths: expect.objectContaining({ "/predict": expect.anything() }) });
+    expect((await app.inject("/model-info")).json()).toMatchObject({
+      version: "v1",
+      threshold: 0.5,
+      backend: "wasm",
+      feature_schema: config.features,
+    });
+    expect((await app.inject("/docs/json")).json()).toMatchObject({
+      openapi: expect.any(String),
+      paths: expect.objectContaining({ "/predict": expect.anything() }),
+    });
     expect((await app.inject("/docs/")).statusCode).toBe(200);
   });
 
@@ -138,18 +169,30 @@ describe("prediction server", () => {
       const response = await predict(payload);
       expect(response.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(400);
       const details = response.json().details as Array<{ field: string; problem: string }>;
-      expect(details.some((d) => d.field === field && d.problem.includes(problem)), `${field}: ${JSON.stringify(details)}`).toBe(true);
+      expect(
+        details.some((d) => d.field === field && d.problem.includes(problem)),
+        `${field}: ${JSON.stringify(details)}`,
+      ).toBe(true);
     }
-    const infinity = await app.inject({ method: "POST", url: "/predict", payload: `{"features": ${JSON.stringify({ ...row }).replace(/"x05":[^,]+/, '"x05":1e999')}}`, headers: { "content-type": "application/json" } });
+    const infinity = await app.inject({
+      method: "POST",
+      url: "/predict",
+      payload: `{"features": ${JSON.stringify({ ...row }).replace(/"x05":[^,]+/, '"x05":1e999')}}`,
+      headers: { "content-type": "application/json" },
+    });
     expect(infinity.statusCode).toBe(400);
     expect(infinity.json().details).toContainEqual({ instance: 0, field: "x05", problem: "not a finite number: Infinity" });
-    expect((await app.inject({ method: "POST", url: "/predict", payload: "{not json", headers: { "content-type": "application/json" } })).statusCode).toBe(400);
+    expect(
+      (await app.inject({ method: "POST", url: "/predict", payload: "{not json", headers: { "content-type": "application/json" } })).statusCode,
+    ).toBe(400);
     expect((await predict({ instances: Array.from({ length: config.serve.maxBatch + 1 }, () => row) })).statusCode).toBe(400);
   });
 
   it("uses the usual statuses: 413 too large, 415 wrong type, 404, 405", async () => {
     const huge = JSON.stringify({ instances: Array.from({ length: 8000 }, () => validRow()) });
-    expect((await app.inject({ method: "POST", url: "/predict", payload: huge, headers: { "content-type": "application/json" } })).statusCode).toBe(413);
+    expect((await app.inject({ method: "POST", url: "/predict", payload: huge, headers: { "content-type": "application/json" } })).statusCode).toBe(
+      413,
+    );
     expect((await app.inject({ method: "POST", url: "/predict", payload: "x01=1", headers: { "content-type": "text/plain" } })).statusCode).toBe(415);
     expect((await app.inject("/nowhere")).statusCode).toBe(404);
     const wrongMethod = await app.inject({ method: "GET", url: "/predict" });
@@ -188,24 +231,62 @@ describe("prediction server", () => {
     const perFeature = await app.inject({
       method: "POST",
       url: "/v2/models/mlops/infer",
-      payload: { id: "r1", inputs: config.features.map((f) => ({ name: f.name, shape: [1], datatype: f.type === "numeric" ? "FP32" : "BYTES", data: [row[f.name]] })) },
+      payload: {
+        id: "r1",
+        inputs: config.features.map((f) => ({ name: f.name, shape: [1], datatype: f.type === "numeric" ? "FP32" : "BYTES", data: [row[f.name]] })),
+      },
     });
     expect(perFeature.statusCode).toBe(200);
-    expect(perFeature.json()).toMatchObject({ model_name: "mlops", model_version: "v2", id: "r1", outputs: [{ name: "probability", shape: [1] }, { name: "label", shape: [1] }] });
+    expect(perFeature.json()).toMatchObject({
+      model_name: "mlops",
+      model_version: "v2",
+      id: "r1",
+      outputs: [
+        { name: "probability", shape: [1] },
+        { name: "label", shape: [1] },
+      ],
+    });
     const tensor = await app.inject({
       method: "POST",
       url: "/v2/models/mlops/infer",
-      payload: { inputs: [{ name: "input", shape: [2, 22], datatype: "BYTES", data: [...config.features.map((f) => row[f.name]), ...config.features.map((f) => row[f.name])] }] },
+      payload: {
+        inputs: [
+          {
+            name: "input",
+            shape: [2, 22],
+            datatype: "BYTES",
+            data: [...config.features.map((f) => row[f.name]), ...config.features.map((f) => row[f.name])],
+          },
+        ],
+      },
     });
     expect(tensor.json().outputs[0].data).toHaveLength(2);
-    expect((await app.inject({ method: "POST", url: "/v2/models/mlops/infer", payload: { inputs: [{ name: "x01", shape: [1], datatype: "FP32", data: ["x"] }] } })).statusCode).toBe(400);
-    const numericId = await app.inject({ method: "POST", url: "/v2/models/mlops/infer", payload: { id: 5, inputs: [{ name: "input", shape: [1, 22], datatype: "BYTES", data: config.features.map((f) => row[f.name]) }] } });
+    expect(
+      (
+        await app.inject({
+          method: "POST",
+          url: "/v2/models/mlops/infer",
+          payload: { inputs: [{ name: "x01", shape: [1], datatype: "FP32", data: ["x"] }] },
+        })
+      ).statusCode,
+    ).toBe(400);
+    const numericId = await app.inject({
+      method: "POST",
+      url: "/v2/models/mlops/infer",
+      payload: { id: 5, inputs: [{ name: "input", shape: [1, 22], datatype: "BYTES", data: config.features.map((f) => row[f.name]) }] },
+    });
     expect(numericId.statusCode).toBe(400);
     expect(numericId.json().details).toEqual([{ instance: 0, field: "id", problem: "expected a string, got number" }]);
   });
 
   it("answers 503 while no model is loaded", async () => {
-    const empty = await buildApp({ config, databaseUp: async () => true, loadModel: async () => { throw new Error("none"); } });
+    const empty = await buildApp({
+      config,
+      databaseUp: async () => true,
+      loadModel: async () => {
+        throw new Error("none");
+      },
+    });
     expect((await empty.app.inject("/health")).statusCode).toBe(503);
     expect((await empty.app.inject({ method: "POST", url: "/predict", payload: { features: validRow() } })).statusCode).toBe(503);
     await empty.app.close();
@@ -223,7 +304,16 @@ describe("prediction server", () => {
 describe("prediction log", () => {
   it("keeps no part of a row it could not encode, so the rows around it are still written", async () => {
     const writer = new PredictionLogWriter({ connect: () => connect(db.url), spillDir: path.join(project.root, "spill-encode") });
-    const row = (i: number) => ({ id: `00000000-0000-4000-9000-${String(i).padStart(12, "0")}`, versionId: 1, requestId: null, featuresJson: "{}", probability: 0.5, label: 1 as const, latencyMs: 1, createdAt: new Date() });
+    const row = (i: number) => ({
+      id: `00000000-0000-4000-9000-${String(i).padStart(12, "0")}`,
+      versionId: 1,
+      requestId: null,
+      featuresJson: "{}",
+      probability: 0.5,
+      label: 1 as const,
+      latencyMs: 1,
+      createdAt: new Date(),
+    });
     writer.add(row(1));
     expect(() => writer.add({ ...row(2), requestId: 7 as unknown as string })).toThrow();
     writer.add(row(3));
@@ -239,9 +329,21 @@ describe("prediction log queue", () => {
   it("counts the rows of a write in progress as buffered until they are in the database", async () => {
     let release!: () => void;
     const connected = new Promise<void>((resolve) => (release = resolve));
-    const writer = new PredictionLogWriter({ connect: async () => (await connected, connect(db.url)), spillDir: path.join(project.root, "spill-queue") });
+    const writer = new PredictionLogWriter({
+      connect: async () => (await connected, connect(db.url)),
+      spillDir: path.join(project.root, "spill-queue"),
+    });
     for (let i = 0; i < 3; i += 1) {
-      writer.add({ id: `00000000-0000-4000-b000-${String(i).padStart(12, "0")}`, versionId: 1, requestId: null, featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() });
+      writer.add({
+        id: `00000000-0000-4000-b000-${String(i).padStart(12, "0")}`,
+        versionId: 1,
+        requestId: null,
+        featuresJson: "{}",
+        probability: 0.5,
+        label: 1,
+        latencyMs: 1,
+        createdAt: new Date(),
+      });
     }
     const flushed = writer.flush();
     expect(writer.snapshot().buffered).toBe(3);
@@ -257,7 +359,8 @@ describe("prediction log spill replay", () => {
     const spillDir = path.join(project.root, "spill-torn");
     const writer = new PredictionLogWriter({ connect: async () => Promise.reject(new Error("connect ECONNREFUSED")), spillDir });
     const ids = [1, 2, 3].map((i) => `00000000-0000-4000-a000-${String(i).padStart(12, "0")}`);
-    for (const id of ids) writer.add({ id, versionId: 1, requestId: "r", featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() });
+    for (const id of ids)
+      writer.add({ id, versionId: 1, requestId: "r", featuresJson: "{}", probability: 0.5, label: 1, latencyMs: 1, createdAt: new Date() });
     await writer.close();
     const [torn] = await readdir(spillDir);
     // A kill while appending: the start of a fourth row.
@@ -273,7 +376,12 @@ describe("prediction log spill replay", () => {
     expect(await next.replaySpills()).toBe(3);
     await next.close();
     expect((await client.query("SELECT count(*)::int AS n FROM predictions WHERE id = ANY($1::uuid[])", [ids])).rows[0].n).toBe(3);
-    expect(notes).toEqual([expect.stringMatching(/^spill-0\.tuples: PostgreSQL refused 1 row\(s\) .*; set aside in spill-0\.tuples\.rejected, the other rows were replayed$/), `${torn}: left out a torn last row (30 bytes)`]);
+    expect(notes).toEqual([
+      expect.stringMatching(
+        /^spill-0\.tuples: PostgreSQL refused 1 row\(s\) .*; set aside in spill-0\.tuples\.rejected, the other rows were replayed$/,
+      ),
+      `${torn}: left out a torn last row (30 bytes)`,
+    ]);
     expect(await readdir(spillDir)).toEqual(["spill-0.tuples.rejected"]);
   });
 });

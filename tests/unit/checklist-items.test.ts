@@ -26,7 +26,9 @@ describe("the deployment checklist", () => {
   });
 
   it("reads sections, subsections, items and the two sign-off lines", () => {
-    const items = parseChecklist("## A\n### B\n- [ ] one\n- [x] two\n## Sign-Off\nDeployment completed by: ____ Date: ___\nVerified by: __ Date: __\n");
+    const items = parseChecklist(
+      "## A\n### B\n- [ ] one\n- [x] two\n## Sign-Off\nDeployment completed by: ____ Date: ___\nVerified by: __ Date: __\n",
+    );
     expect(items.map((i) => i.key)).toEqual(["A / B / one", "A / B / two", "Sign-Off / Deployment completed by", "Sign-Off / Verified by"]);
     expect(items.map((i) => i.number)).toEqual([1, 2, 3, 4]);
   });

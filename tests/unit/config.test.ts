@@ -34,6 +34,7 @@ describe("config", () => {
   });
 
   it("lists every problem with its path", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a config broken on purpose, field by field.
     const broken = sampleConfig() as unknown as Record<string, any>;
     broken.gate.f1Threshold = 1.5;
     broken.serve.port = "eighty";

@@ -44,8 +44,34 @@ describe("the CSV fast path", () => {
   const plan = validator.planFor(columns);
   const fast = new CsvFastPath(config, plan, columns.length, ",");
 
-  const values = ["0", "-0", "9007199254740993", "1.5", "1.50", "-9.75", "10", "10.0001", "-11", "1e1", "2E-3", "1.", ".5", "+1", "01", "00.5", "1e", "",
-    " 1", "NaN", "inf", "1e999", "0x10", "1234567890123456789", "0.1234567890123456789", "abc"];
+  const values = [
+    "0",
+    "-0",
+    "9007199254740993",
+    "1.5",
+    "1.50",
+    "-9.75",
+    "10",
+    "10.0001",
+    "-11",
+    "1e1",
+    "2E-3",
+    "1.",
+    ".5",
+    "+1",
+    "01",
+    "00.5",
+    "1e",
+    "",
+    " 1",
+    "NaN",
+    "inf",
+    "1e999",
+    "0x10",
+    "1234567890123456789",
+    "0.1234567890123456789",
+    "abc",
+  ];
   const colours = ["red", "green", "dark blue", "NA", "na", "ünï", "blue", " red", 'r"d', "", "Red"];
   const labels = ["1", "0", "", "1.0", "yes", " 1", "NA"];
 
@@ -86,7 +112,18 @@ describe("the CSV fast path", () => {
 
   it("reads JSON-syntax numbers exactly as Number() does, and refuses other spellings", () => {
     const number = (text: string) => jsonNumber(Buffer.from(text), 0, Buffer.byteLength(text));
-    for (const text of ["0", "-0", "1.5", "-12.3456", "123456789012345", "1234567890123456", "0.000000000000001", "1e-7", "2.5E+3", "9007199254740993"]) {
+    for (const text of [
+      "0",
+      "-0",
+      "1.5",
+      "-12.3456",
+      "123456789012345",
+      "1234567890123456",
+      "0.000000000000001",
+      "1e-7",
+      "2.5E+3",
+      "9007199254740993",
+    ]) {
       expect(Object.is(number(text), Number(text)), text).toBe(true);
     }
     for (const text of ["", "-", "+1", ".5", "1.", "01", "1e", "1e+", "1x", "NaN", "Infinity", " 1"]) expect(number(text), text).toBeNaN();

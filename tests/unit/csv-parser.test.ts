@@ -7,7 +7,13 @@ async function parseAll(text: string, chunkSize?: number, maxRecordLength?: numb
   const chunks: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
   const out: CsvRecord[] = [];
-  for await (const records of parseCsv((async function* () { yield* chunks; })(), { maxRecordLength })) out.push(...records);
+  for await (const records of parseCsv(
+    (async function* () {
+      yield* chunks;
+    })(),
+    { maxRecordLength },
+  ))
+    out.push(...records);
   return out;
 }
 
@@ -16,12 +22,21 @@ const fields = (records: CsvRecord[]) =>
 
 describe("parseCsv", () => {
   it("splits plain lines, CRLF and a last line without newline", async () => {
-    expect(fields(await parseAll("a,b\r\n1,2\n3,4"))).toEqual([["a", "b"], ["1", "2"], ["3", "4"]]);
+    expect(fields(await parseAll("a,b\r\n1,2\n3,4"))).toEqual([
+      ["a", "b"],
+      ["1", "2"],
+      ["3", "4"],
+    ]);
   });
 
   it("handles quoted delimiters, doubled quotes and newlines inside quotes, at any chunk size", async () => {
     const text = 'a,b\n"x, y","he said ""hi"""\n"multi\nline",2\nlast,"q"\n';
-    const expected = [["a", "b"], ["x, y", 'he said "hi"'], ["multi\nline", "2"], ["last", "q"]];
+    const expected = [
+      ["a", "b"],
+      ["x, y", 'he said "hi"'],
+      ["multi\nline", "2"],
+      ["last", "q"],
+    ];
     for (const size of [1, 2, 3, 7, 1000]) expect(fields(await parseAll(text, size)), `chunk ${size}`).toEqual(expected);
   });
 
@@ -50,6 +65,10 @@ describe("parseCsv", () => {
 
   it("keeps multi-byte characters whole when a chunk ends inside one, quoted or not", async () => {
     const text = 'a,b\nü,"ß, ""€"""\n';
-    for (const size of [1, 2, 3, 5]) expect(fields(await parseAll(text, size)), `chunk ${size}`).toEqual([["a", "b"], ["ü", 'ß, "€"']]);
+    for (const size of [1, 2, 3, 5])
+      expect(fields(await parseAll(text, size)), `chunk ${size}`).toEqual([
+        ["a", "b"],
+        ["ü", 'ß, "€"'],
+      ]);
   });
 });

@@ -27,7 +27,11 @@ const HAVE_COMPOSE = COMPOSE.status === 0;
 let app: Awaited<ReturnType<typeof buildApp>>["app"];
 beforeAll(async () => {
   // Only the route table is read: no model is loaded and no database is asked.
-  ({ app } = await buildApp({ config: configSchema.parse(sampleConfig()), loadModel: () => Promise.reject(new Error("not loaded")), databaseUp: async () => true }));
+  ({ app } = await buildApp({
+    config: configSchema.parse(sampleConfig()),
+    loadModel: () => Promise.reject(new Error("not loaded")),
+    databaseUp: async () => true,
+  }));
 });
 afterAll(() => app?.close());
 
@@ -45,7 +49,8 @@ function resolveCommand(args: string[]): { command: Command; flags: string[] } {
 
 function knownFlags(command: Command): Set<string> {
   const flags = new Set<string>();
-  for (let c: Command | null = command; c; c = c.parent) for (const option of c.options) [option.long, option.short].forEach((f) => f && flags.add(f));
+  for (let c: Command | null = command; c; c = c.parent)
+    for (const option of c.options) [option.long, option.short].forEach((f) => f && flags.add(f));
   return flags;
 }
 
@@ -53,14 +58,23 @@ function knownFlags(command: Command): Set<string> {
 function sourcesRead(name: string): boolean {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? (entry.name === "generated" ? [] : walk(path.join(dir, entry.name))) : entry.name.endsWith(".ts") ? [path.join(dir, entry.name)] : []);
+      entry.isDirectory()
+        ? entry.name === "generated"
+          ? []
+          : walk(path.join(dir, entry.name))
+        : entry.name.endsWith(".ts")
+          ? [path.join(dir, entry.name)]
+          : [],
+    );
   const pattern = new RegExp(`process\\.env(\\.${name}\\b|\\[["']${name}["']\\])`);
   return [...walk(path.join(ROOT, "src")), ...walk(path.join(ROOT, "bin"))].some((file) => pattern.test(readFileSync(file, "utf8")));
 }
 
 describe("deploy/", () => {
   it("every YAML file parses", () => {
-    const yamlFiles = readdirSync(path.join(DEPLOY, "kubernetes")).map((f) => path.join("kubernetes", f)).concat("compose.yaml");
+    const yamlFiles = readdirSync(path.join(DEPLOY, "kubernetes"))
+      .map((f) => path.join("kubernetes", f))
+      .concat("compose.yaml");
     expect(yamlFiles.length).toBeGreaterThanOrEqual(9);
     for (const file of yamlFiles) {
       for (const document of parseAllDocuments(readFileSync(path.join(DEPLOY, file), "utf8"))) {
@@ -73,8 +87,14 @@ describe("deploy/", () => {
   it("has the Kubernetes objects the deployment needs", () => {
     const kinds = files.kubernetes.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual([
-      "Deployment/mlops-scheduler", "Deployment/mlops-serve", "HorizontalPodAutoscaler/mlops-serve", "Job/mlops-migrate",
-      "PersistentVolumeClaim/mlops-models", "PodDisruptionBudget/mlops-serve", "Secret/mlops-secrets", "Service/mlops-serve",
+      "Deployment/mlops-scheduler",
+      "Deployment/mlops-serve",
+      "HorizontalPodAutoscaler/mlops-serve",
+      "Job/mlops-migrate",
+      "PersistentVolumeClaim/mlops-models",
+      "PodDisruptionBudget/mlops-serve",
+      "Secret/mlops-secrets",
+      "Service/mlops-serve",
     ]);
     const kustomization = parse(readFileSync(path.join(DEPLOY, "kubernetes/kustomization.yaml"), "utf8")) as { resources: string[] };
     for (const resource of kustomization.resources) expect(readdirSync(path.join(DEPLOY, "kubernetes"))).toContain(resource);
@@ -82,9 +102,15 @@ describe("deploy/", () => {
 
   it("runs only mlops subcommands and flags that exist", () => {
     const commands = files.containers.map((c) => c.args);
-    expect(commands.map((args) => args.filter((a) => !a.startsWith("-") && !/^[\d.]+$/.test(a)).join(" ")).sort()).toEqual(
-      ["db migrate", "db migrate", "scheduler", "scheduler", "serve", "serve", "serve"],
-    );
+    expect(commands.map((args) => args.filter((a) => !a.startsWith("-") && !/^[\d.]+$/.test(a)).join(" ")).sort()).toEqual([
+      "db migrate",
+      "db migrate",
+      "scheduler",
+      "scheduler",
+      "serve",
+      "serve",
+      "serve",
+    ]);
     for (const { where, args } of files.containers) {
       const { command, flags } = resolveCommand(args);
       const known = knownFlags(command);
@@ -123,7 +149,10 @@ describe("deploy/", () => {
   it("builds a non-root image whose paths match the code's defaults", () => {
     const { dockerfile } = files;
     expect(dockerfile.stages).toEqual(["build", "runtime"]);
-    expect(dockerfile.from.every((image) => /^node:\d+-\w+-slim$/.test(image)), dockerfile.from.join(", ")).toBe(true);
+    expect(
+      dockerfile.from.every((image) => /^node:\d+-\w+-slim$/.test(image)),
+      dockerfile.from.join(", "),
+    ).toBe(true);
     expect(dockerfile.runs.some((r) => r.includes("npm ci --omit=dev"))).toBe(true);
     expect(dockerfile.user).not.toMatch(/^(root|0)(:|$)/);
     expect(dockerfile.workdir).toBe("/project");
@@ -131,7 +160,11 @@ describe("deploy/", () => {
     for (const mount of files.modelMounts) expect(mount.path, mount.where).toBe(`${dockerfile.workdir}/${MODEL_DIR}`);
     // What package.json ships is what the image copies (dist, prisma, checklist).
     const shipped = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { files: string[] }).files;
-    for (const entry of shipped) expect(dockerfile.copyTargets.some((t) => t.endsWith(entry)), entry).toBe(true);
+    for (const entry of shipped)
+      expect(
+        dockerfile.copyTargets.some((t) => t.endsWith(entry)),
+        entry,
+      ).toBe(true);
   });
 
   it.runIf(HAVE_COMPOSE)("docker-compose config accepts compose.yaml with the example env file, and refuses it without one", () => {
@@ -139,7 +172,9 @@ describe("deploy/", () => {
     try {
       for (const file of ["compose.yaml", "nginx.conf"]) copyFileSync(path.join(DEPLOY, file), path.join(dir, file));
       // The shell's variables would win over the env file: run without the test's own.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !["DATABASE_URL", "MLOPS_API_KEY", "POSTGRES_PASSWORD"].includes(name)));
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !["DATABASE_URL", "MLOPS_API_KEY", "POSTGRES_PASSWORD"].includes(name)),
+      );
       const config = () => spawnSync("docker-compose", ["-f", path.join(dir, "compose.yaml"), "config"], { encoding: "utf8", cwd: dir, env });
       const missing = config();
       expect(missing.status).not.toBe(0);

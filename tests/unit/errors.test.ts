@@ -32,7 +32,10 @@ describe("reportError", () => {
 
   it("under --json says one line on stderr, even for a message of several lines", () => {
     const { out, err } = capture();
-    reportError(new MlopsError("OPTIONS_INVALID", "--a: bad\n--b: worse", { exitCode: ExitCode.usage, hint: "see --help" }), { json: true, verbose: false });
+    reportError(new MlopsError("OPTIONS_INVALID", "--a: bad\n--b: worse", { exitCode: ExitCode.usage, hint: "see --help" }), {
+      json: true,
+      verbose: false,
+    });
     expect(err.join("").split("\n").filter(Boolean)).toEqual([expect.stringContaining("--a: bad")]);
     expect(JSON.parse(out.join(""))).toMatchObject({ error: { message: "--a: bad\n--b: worse", hint: "see --help" } });
   });

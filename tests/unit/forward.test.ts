@@ -117,9 +117,7 @@ describe("DenseForward equals the tfjs model", () => {
   it("for a functional chain of tanh and linear layers, one without a bias", () => {
     const input = tf.input({ shape: [12] });
     const hidden = tf.layers.dense({ units: 16, activation: "tanh", ...seeded(6) }).apply(input);
-    const linear = tf.layers
-      .dense({ units: 8, activation: "linear", useBias: false, ...seeded(7) })
-      .apply(hidden);
+    const linear = tf.layers.dense({ units: 8, activation: "linear", useBias: false, ...seeded(7) }).apply(hidden);
     const output = tf.layers.dense({ units: 3, activation: "tanh", ...seeded(8) }).apply(linear);
     const model = track(tf.model({ inputs: input, outputs: output as tf.SymbolicTensor }));
     expectMatchesTfjs(model, 12, 13);
@@ -141,9 +139,7 @@ describe("denseLayersOf", () => {
   });
 
   it("names an unsupported activation", () => {
-    const model = track(
-      tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: "softmax" })] }),
-    );
+    const model = track(tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: "softmax" })] }));
     expect(() => denseLayersOf(model)).toThrow(/activation "softmax"/);
   });
 
@@ -167,12 +163,8 @@ describe("DenseForward", () => {
   });
 
   it("rejects layers whose shapes do not chain", () => {
-    expect(() => new DenseForward([layer(30, 64, "relu"), layer(32, 1, "sigmoid")])).toThrow(
-      "layer 1 takes 32 inputs but layer 0 outputs 64",
-    );
-    expect(() => new DenseForward([{ ...layer(3, 2, "relu"), kernel: new Float32Array(5) }])).toThrow(
-      "layer 0 kernel holds 5 values, not 3 x 2",
-    );
+    expect(() => new DenseForward([layer(30, 64, "relu"), layer(32, 1, "sigmoid")])).toThrow("layer 1 takes 32 inputs but layer 0 outputs 64");
+    expect(() => new DenseForward([{ ...layer(3, 2, "relu"), kernel: new Float32Array(5) }])).toThrow("layer 0 kernel holds 5 values, not 3 x 2");
     expect(() => new DenseForward([])).toThrow(/at least one Dense layer/);
   });
 

@@ -135,14 +135,23 @@ describe("inferSchema", () => {
     const schema = await inferSchema(rows, { label: "species", positive: "cat", negative: "dog" });
     expect(schema.label).toEqual({ name: "species", positive: "cat", negative: "dog" });
     expect(schema.warnings.join("\n")).toContain('"bird" ×2');
-    const flipped = await inferSchema([{ a: 1, y: "yes" }, { a: 2, y: "no" }], { label: "y", positive: "no" });
+    const flipped = await inferSchema(
+      [
+        { a: 1, y: "yes" },
+        { a: 2, y: "no" },
+      ],
+      { label: "y", positive: "no" },
+    );
     expect(flipped.label).toEqual({ name: "y", positive: "no", negative: "yes" });
     const unknown = await usageFailure(rows, { label: "species", positive: "fish" });
     expect(unknown.code).toBe("LABEL_VALUE_NOT_FOUND");
   });
 
   it("names every column whose name the config cannot hold, and asks to rename it in the data", async () => {
-    const rows: RawRow[] = [{ "hours-per-week": "40", "2nd_job": "no", ok: "1", y: "1" }, { "hours-per-week": "30", "2nd_job": "yes", ok: "2", y: "0" }];
+    const rows: RawRow[] = [
+      { "hours-per-week": "40", "2nd_job": "no", ok: "1", y: "1" },
+      { "hours-per-week": "30", "2nd_job": "yes", ok: "2", y: "0" },
+    ];
     const error = await usageFailure(rows, { label: "y" });
     expect(error.code).toBe("INVALID_COLUMN_NAMES");
     expect(error.details?.columns).toEqual(["hours-per-week", "2nd_job"]);

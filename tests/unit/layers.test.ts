@@ -58,7 +58,14 @@ const rel = (file: string) => path.relative(SRC, file);
 
 describe("layers", () => {
   it("puts every folder of src/ in a layer", () => {
-    const unknown = [...new Set(files.map(layerOf).filter((l) => l.rank < 0).map((l) => l.folder))];
+    const unknown = [
+      ...new Set(
+        files
+          .map(layerOf)
+          .filter((l) => l.rank < 0)
+          .map((l) => l.folder),
+      ),
+    ];
     expect(unknown).toEqual([]);
   });
 

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  bestF1Threshold,
-  computeMetrics,
-  confusionAt,
-  logLoss,
-  rocAuc,
-  type ClassificationMetrics,
-} from "../../src/model/metrics.js";
+import { bestF1Threshold, computeMetrics, confusionAt, logLoss, rocAuc, type ClassificationMetrics } from "../../src/model/metrics.js";
 
 const labelsOf = (values: number[]) => Uint8Array.from(values);
 const probs = (values: number[]) => Float64Array.from(values);

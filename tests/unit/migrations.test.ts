@@ -15,11 +15,14 @@ const row = (name: string, checksum: string, finished = true, rolledBack = false
 describe("migration bookkeeping", () => {
   it("reads migration folders in name order with Prisma's sha256 checksum", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "mlops-mig-"));
-    for (const [name, sql] of [["20260102000000_b", "select 2;\n"], ["20260101000000_a", "select 1;\n"]]) {
+    for (const [name, sql] of [
+      ["20260102000000_b", "select 2;\n"],
+      ["20260101000000_a", "select 1;\n"],
+    ]) {
       mkdirSync(path.join(dir, name!));
       writeFileSync(path.join(dir, name!, "migration.sql"), sql!);
     }
-    writeFileSync(path.join(dir, "migration_lock.toml"), "provider = \"postgresql\"\n");
+    writeFileSync(path.join(dir, "migration_lock.toml"), 'provider = "postgresql"\n');
     const files = readMigrations(dir);
     expect(files.map((f) => f.name)).toEqual(["20260101000000_a", "20260102000000_b"]);
     // The value `sha256sum migration.sql` prints, which is what Prisma stores.

@@ -87,7 +87,21 @@ describe("model files without tfjs", () => {
     const model = createClassifier(tf, { inputDim: 6, hidden: [5, 3], learningRate: 0.01, seed: 4 });
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "mlops-files-")), "v1");
     try {
-      const base = { version: "v1", createdAt: "", toolkitVersion: "test", backend: "wasm", seed: 1, hyperparameters: {}, featureSchema: [], label: {}, metrics: {}, dataFingerprint: {}, profile: {}, threshold: 0.5, preprocess: { features: [], inputDim: 6 } };
+      const base = {
+        version: "v1",
+        createdAt: "",
+        toolkitVersion: "test",
+        backend: "wasm",
+        seed: 1,
+        hyperparameters: {},
+        featureSchema: [],
+        label: {},
+        metrics: {},
+        dataFingerprint: {},
+        profile: {},
+        threshold: 0.5,
+        preprocess: { features: [], inputDim: 6 },
+      };
       const manifest = await saveModelFolder(tf, model, dir, base);
       const files = await readModelFiles(dir, manifest as never);
       const forward = new DenseForward(denseLayersFromFiles(files));
@@ -103,7 +117,11 @@ describe("model files without tfjs", () => {
       const flipped = Buffer.from(original);
       flipped[3] = flipped[3]! ^ 1;
       writeFileSync(weightsPath, flipped);
-      await expect(readModelFiles(dir, manifest as never)).rejects.toMatchObject({ code: "MODEL_CHECKSUM_MISMATCH", exitCode: 2, message: expect.stringContaining("in the registry") });
+      await expect(readModelFiles(dir, manifest as never)).rejects.toMatchObject({
+        code: "MODEL_CHECKSUM_MISMATCH",
+        exitCode: 2,
+        message: expect.stringContaining("in the registry"),
+      });
       writeFileSync(weightsPath, original);
       const manifestPath = path.join(dir, "manifest.json");
       const manifestText = readFileSync(manifestPath);

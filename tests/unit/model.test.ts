@@ -111,7 +111,15 @@ describe("training", () => {
     expect(holdout.history.classifier[0]).toMatchObject({ epoch: 1 });
     expect(holdout.history.classifier[0]!.valF1).toBeGreaterThan(0);
     // One network epoch with no pretraining is weaker than the logistic regression.
-    const weak = await trainModel(tf, dataset, config, { ...quick, epochs: 1, pretrain: false, hidden: [2], learningRate: 0.0001, smallDataRows: 100, select: "best" });
+    const weak = await trainModel(tf, dataset, config, {
+      ...quick,
+      epochs: 1,
+      pretrain: false,
+      hidden: [2],
+      learningRate: 0.0001,
+      smallDataRows: 100,
+      select: "best",
+    });
     expect(weak.baseline.validation.f1).toBeGreaterThan(weak.network.validation.f1);
     expect(weak.selected).toBe("baseline");
     expect(weak.model.layers.filter((l) => l.getClassName() === "Dense")).toHaveLength(1);
@@ -131,7 +139,19 @@ describe("artifacts", () => {
     const dataset = syntheticDataset(800, 6);
     const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 2, pretrainEpochs: 1 });
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "mlops-model-")), "v1");
-    const base = { version: "v1", createdAt: "", toolkitVersion: "test", backend: "wasm", seed: 7, hyperparameters: {}, featureSchema: [], label: {}, metrics: {}, dataFingerprint: {}, profile: {} };
+    const base = {
+      version: "v1",
+      createdAt: "",
+      toolkitVersion: "test",
+      backend: "wasm",
+      seed: 7,
+      hyperparameters: {},
+      featureSchema: [],
+      label: {},
+      metrics: {},
+      dataFingerprint: {},
+      profile: {},
+    };
     await saveModelFolder(tf, trained.model, dir, { ...base, preprocess: trained.preprocess, threshold: trained.threshold });
     const x = transformColumns(trained.preprocess, dataset);
     const before = predict(tf, trained.model, x, dataset.rows, trained.preprocess.inputDim);

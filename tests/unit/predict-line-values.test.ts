@@ -20,11 +20,34 @@ const plan = validator.planFor(columns);
 const fast = new CsvLineValues(config, plan, columns.length, ",");
 
 const lines = [
-  "1.5,1,2,x,red", "1.50,0,-2.25,x,green", "-0,,0,x,dark blue", "1e3,1,3,x,ünï", "0.1,1,0.30000000000000004,x,red",
-  "123456789012345678,1,1,x,red", "2,1,10,x,red", "2,1,10.0001,x,red", "2,1,-11,x,red", ",1,1,x,red", "NA,1,1,x,red",
-  "abc,1,1,x,red", "1,1,abc,x,red", " 1,1,1,x,red", "1,1, 1,x,red", "1,1,1,x, red", "1,1,1,x,blue", "1,1,1,x,NA",
-  "1,1,1,x,", "+1,1,1,x,red", ".5,1,1,x,red", "1.,1,1,x,red", "01,1,1,x,red", "NaN,1,1,x,red", "Infinity,1,1,x,red",
-  "1,1,1,x", "1,1,1,x,red,more", "1,yes,1,x,red",
+  "1.5,1,2,x,red",
+  "1.50,0,-2.25,x,green",
+  "-0,,0,x,dark blue",
+  "1e3,1,3,x,ünï",
+  "0.1,1,0.30000000000000004,x,red",
+  "123456789012345678,1,1,x,red",
+  "2,1,10,x,red",
+  "2,1,10.0001,x,red",
+  "2,1,-11,x,red",
+  ",1,1,x,red",
+  "NA,1,1,x,red",
+  "abc,1,1,x,red",
+  "1,1,abc,x,red",
+  " 1,1,1,x,red",
+  "1,1, 1,x,red",
+  "1,1,1,x, red",
+  "1,1,1,x,blue",
+  "1,1,1,x,NA",
+  "1,1,1,x,",
+  "+1,1,1,x,red",
+  ".5,1,1,x,red",
+  "1.,1,1,x,red",
+  "01,1,1,x,red",
+  "NaN,1,1,x,red",
+  "Infinity,1,1,x,red",
+  "1,1,1,x",
+  "1,1,1,x,red,more",
+  "1,yes,1,x,red",
 ];
 
 describe("the scoring fast path for plain CSV lines", () => {
@@ -42,7 +65,19 @@ describe("the scoring fast path for plain CSV lines", () => {
         if (result.ok) result.row.values.forEach((value, i) => expect(Object.is(values[i], value), `${text}: ${values[i]} vs ${value}`).toBe(true));
       } else if (result.ok) {
         // Left to the validator: allowed, as long as what is taken agrees.
-        expect(["-0,,0,x,dark blue", ",1,1,x,red", "NA,1,1,x,red", "1,1,1,x,NA", "+1,1,1,x,red", ".5,1,1,x,red", "1.,1,1,x,red", "01,1,1,x,red", " 1,1,1,x,red", "1,1, 1,x,red", "1,1,1,x, red"]).toContain(text);
+        expect([
+          "-0,,0,x,dark blue",
+          ",1,1,x,red",
+          "NA,1,1,x,red",
+          "1,1,1,x,NA",
+          "+1,1,1,x,red",
+          ".5,1,1,x,red",
+          "1.,1,1,x,red",
+          "01,1,1,x,red",
+          " 1,1,1,x,red",
+          "1,1, 1,x,red",
+          "1,1,1,x, red",
+        ]).toContain(text);
       }
     }
     expect(taken).toBeGreaterThanOrEqual(8);

@@ -22,8 +22,7 @@ function randomSource(seed: number) {
     return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
   };
   // Box-Muller.
-  const normal = (mean = 0, std = 1) =>
-    mean + std * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const normal = (mean = 0, std = 1) => mean + std * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   const pick = (weights: Record<string, number>) => {
     let u = uniform();
     for (const [category, weight] of Object.entries(weights)) if ((u -= weight) < 0) return category;

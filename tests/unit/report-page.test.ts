@@ -15,8 +15,16 @@ function emptyReport(): ReportData {
     since: { duration: null, from: null },
     gate: { f1Threshold: 0.8, maxRegression: 0.01 },
     overview: {
-      activeVersion: null, versions: 0, rows: { total: 0, train: 0, validation: 0, test: 0, unlabelled: 0 }, quarantined: 0, feedback: 0, predictions: 0,
-      lastBatch: null, lastRun: null, checklist: { manualItems: 41, signed: 0, lastSignedBy: null, lastSignedAt: null }, verdict: { status: "empty", reasons: [], nextSteps: [] },
+      activeVersion: null,
+      versions: 0,
+      rows: { total: 0, train: 0, validation: 0, test: 0, unlabelled: 0 },
+      quarantined: 0,
+      feedback: 0,
+      predictions: 0,
+      lastBatch: null,
+      lastRun: null,
+      checklist: { manualItems: 41, signed: 0, lastSignedBy: null, lastSignedAt: null },
+      verdict: { status: "empty", reasons: [], nextSteps: [] },
     },
     lineage: { versions: [], evaluations: [], promotions: [] },
     versionDetail: null,
@@ -38,7 +46,8 @@ describe("curves", () => {
 
   it("the ROC curve's area is the ROC AUC the metrics report", () => {
     let area = 0;
-    for (let i = 1; i < curves.roc.x.length; i += 1) area += (curves.roc.x[i]! - curves.roc.x[i - 1]!) * (curves.roc.y[i]! + curves.roc.y[i - 1]!) / 2;
+    for (let i = 1; i < curves.roc.x.length; i += 1)
+      area += ((curves.roc.x[i]! - curves.roc.x[i - 1]!) * (curves.roc.y[i]! + curves.roc.y[i - 1]!)) / 2;
     expect(curves.roc.x.length).toBeLessThanOrEqual(202);
     expect(area).toBeCloseTo(metrics.rocAuc!, 2);
   });
@@ -62,7 +71,11 @@ describe("the page", () => {
     const html = renderReportHtml(report);
     expect(html).toContain("mlops up");
     // The scan itself finds what a CDN build would hold.
-    expect(externalReferences(`<script src="https://cdn.example/uplot.js"></script><link href="//cdn.example/u.css"><script>fetch("http://x.example")</script>`)).toHaveLength(4);
+    expect(
+      externalReferences(
+        `<script src="https://cdn.example/uplot.js"></script><link href="//cdn.example/u.css"><script>fetch("http://x.example")</script>`,
+      ),
+    ).toHaveLength(4);
     expect(externalReferences(html)).toEqual([]);
     expect(renderReportMarkdown(report)).toContain("Nothing here yet");
   });
@@ -71,7 +84,15 @@ describe("the page", () => {
     const report = emptyReport();
     const hostile = `</script><script>alert(1)</script><img src=https://evil.example/x>`;
     report.lineage.promotions.push({ at: "2026-01-01T00:00:00.000Z", action: "rollback", from: "v2", to: "v1", actor: hostile, reason: hostile });
-    report.lineage.versions.push({ version: "v1", createdAt: "2026-01-01T00:00:00.000Z", active: true, trainingRows: 1, threshold: 0.5, validation: null, test: null });
+    report.lineage.versions.push({
+      version: "v1",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      active: true,
+      trainingRows: 1,
+      threshold: 0.5,
+      validation: null,
+      test: null,
+    });
     const html = renderReportHtml(report);
     expect(html).not.toContain("<script>alert(1)");
     expect(html).not.toContain("<img src=https://evil");
@@ -84,7 +105,18 @@ describe("the page", () => {
 describe("version detail", () => {
   const detail = (history: NonNullable<ReportData["versionDetail"]>["history"]): ReportData => {
     const report = emptyReport();
-    report.versionDetail = { version: "v3", active: true, threshold: 0.5, createdAt: "2026-01-01T00:00:00.000Z", test: null, curves: null, curvesNote: "no labelled rows of this version's test split are stored", history, baseline: null, crossValidation: null };
+    report.versionDetail = {
+      version: "v3",
+      active: true,
+      threshold: 0.5,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      test: null,
+      curves: null,
+      curvesNote: "no labelled rows of this version's test split are stored",
+      history,
+      baseline: null,
+      crossValidation: null,
+    };
     return report;
   };
 

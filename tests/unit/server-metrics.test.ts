@@ -14,7 +14,10 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 describe("server metrics", () => {
   it("expose what prom-client's own Counter and Histogram expose for the same observations", async () => {
-    const metrics = createMetrics(() => undefined, () => "v1");
+    const metrics = createMetrics(
+      () => undefined,
+      () => "v1",
+    );
     const reference = new Registry();
     const latency = new Histogram({
       name: "mlops_request_duration_seconds",
@@ -47,7 +50,12 @@ describe("server metrics", () => {
       metrics.observeBatchSize(instances);
       batchSize.observe(instances);
     }
-    for (const [version, positive] of [["v1", true], ["v1", false], ["v2", true], ["v1", true]] as const) {
+    for (const [version, positive] of [
+      ["v1", true],
+      ["v1", false],
+      ["v2", true],
+      ["v1", true],
+    ] as const) {
       metrics.countPrediction(version, positive);
       predictions.inc({ version, outcome: positive ? "positive" : "negative" });
     }
@@ -59,7 +67,10 @@ describe("server metrics", () => {
   });
 
   it("expose HELP and TYPE but no samples before the first observation", async () => {
-    const { registry } = createMetrics(() => undefined, () => undefined);
+    const { registry } = createMetrics(
+      () => undefined,
+      () => undefined,
+    );
     expect(await block(registry, "mlops_request_duration_seconds")).toBe(
       "# HELP mlops_request_duration_seconds Request handling time by route and status code.\n# TYPE mlops_request_duration_seconds histogram",
     );

@@ -9,7 +9,10 @@ const available = promtool.status === 0;
 
 describe("/metrics exposition", () => {
   it.skipIf(!available)("passes promtool check metrics", async () => {
-    const metrics = createMetrics(() => undefined, () => "v1");
+    const metrics = createMetrics(
+      () => undefined,
+      () => "v1",
+    );
     metrics.countPrediction("v1", true);
     metrics.observeLatency("/predict", 200, 0.002);
     metrics.observeBatchSize(3);
@@ -21,8 +24,12 @@ describe("/metrics exposition", () => {
   });
 
   it("names no gauge with a counter's _total suffix", async () => {
-    if (!available) console.warn("promtool is not installed (Debian: apt-get install prometheus): the promtool check is skipped, the suffix check still runs");
-    const text = await createMetrics(() => undefined, () => "v1").registry.metrics();
+    if (!available)
+      console.warn("promtool is not installed (Debian: apt-get install prometheus): the promtool check is skipped, the suffix check still runs");
+    const text = await createMetrics(
+      () => undefined,
+      () => "v1",
+    ).registry.metrics();
     const gauges = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]!);
     expect(gauges.filter((name) => name.endsWith("_total"))).toEqual([]);
     expect(gauges).toContain("mlops_nodejs_active_handles");

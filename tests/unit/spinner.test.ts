@@ -15,7 +15,7 @@ describe("createSpinner", () => {
     for (let epoch = 1; epoch <= 1000; epoch += 1) spinner.progress(`epoch ${epoch}/1000`);
     spinner.text = "Saving the model";
     spinner.stop();
-    expect(written.join("")).not.toMatch(/\u001b/);
+    expect(written.join("")).not.toContain("\u001b");
     expect(written).toEqual(["Loading training data\n", "Saving the model\n"]);
   });
 

@@ -139,13 +139,7 @@ describe("synthetic rows", () => {
   });
 
   it("reject options outside their ranges as usage errors", () => {
-    const bad: Partial<SyntheticOptions>[] = [
-      { rows: -1 },
-      { rows: 1.5 },
-      { seed: 2 ** 32 },
-      { drift: 1.2 },
-      { unlabeledFraction: Number.NaN },
-    ];
+    const bad: Partial<SyntheticOptions>[] = [{ rows: -1 }, { rows: 1.5 }, { seed: 2 ** 32 }, { drift: 1.2 }, { unlabeledFraction: Number.NaN }];
     for (const options of bad) {
       const attempt = () => generateRows(sample, { rows: 10, seed: 1, drift: 0, unlabeledFraction: 0, ...options });
       expect(attempt).toThrow(MlopsError);

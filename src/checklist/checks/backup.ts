@@ -18,14 +18,18 @@ export const backupChecks = {
     const backup = newestBackup(ctx);
     if (!backup) return fail(NO_BACKUP);
     const rows = backup.manifest.tables.reduce((sum, t) => sum + t.rows, 0);
-    return pass(`mlops db backup: newest ${backup.name} (${age(backup.manifest.createdAt).toFixed(1)} h old, ${backup.manifest.tables.length} tables, ${rows} rows)`);
+    return pass(
+      `mlops db backup: newest ${backup.name} (${age(backup.manifest.createdAt).toFixed(1)} h old, ${backup.manifest.tables.length} tables, ${rows} rows)`,
+    );
   },
 
   async backupRecent(ctx: CheckContext): Promise<CheckResult> {
     const backup = newestBackup(ctx);
     if (!backup) return fail(NO_BACKUP);
     const hours = age(backup.manifest.createdAt);
-    return hours <= 26 ? pass(`newest backup ${backup.name} is ${hours.toFixed(1)} h old`) : fail(`newest backup ${backup.name} is ${hours.toFixed(0)} h old: the daily backup did not run`);
+    return hours <= 26
+      ? pass(`newest backup ${backup.name} is ${hours.toFixed(1)} h old`)
+      : fail(`newest backup ${backup.name} is ${hours.toFixed(0)} h old: the daily backup did not run`);
   },
 
   /** Restores the newest backup into a scratch database and compares every table's rows (as `mlops db restore --verify`). */
@@ -43,8 +47,12 @@ export const backupChecks = {
         const differing = tables.filter((t) => t.expectedRows !== t.restoredRows);
         const rows = tables.reduce((sum, t) => sum + t.restoredRows, 0);
         return verification.passed
-          ? pass(`restored ${backup.name} into a scratch database: ${tables.length} tables, ${rows} rows, every count matches (mlops db restore --verify)`)
-          : fail(`restoring ${backup.name}: row counts differ in ${differing.map((t) => `${t.name} (${t.restoredRows} of ${t.expectedRows})`).join(", ")}`);
+          ? pass(
+              `restored ${backup.name} into a scratch database: ${tables.length} tables, ${rows} rows, every count matches (mlops db restore --verify)`,
+            )
+          : fail(
+              `restoring ${backup.name}: row counts differ in ${differing.map((t) => `${t.name} (${t.restoredRows} of ${t.expectedRows})`).join(", ")}`,
+            );
       } finally {
         await admin.end();
       }

@@ -15,7 +15,11 @@ const CLI = path.join(PACKAGE_ROOT, "dist", "bin", "mlops.js");
  * tfjs and the model in this one would stall the event loop while the latency checks running
  * beside it time their requests.
  */
-async function batchProbability(ctx: CheckContext, version: string, row: Record<string, unknown>): Promise<{ probability: number } | { error: string }> {
+async function batchProbability(
+  ctx: CheckContext,
+  version: string,
+  row: Record<string, unknown>,
+): Promise<{ probability: number } | { error: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "mlops-checklist-"));
   try {
     await writeFile(path.join(dir, "row.jsonl"), `${JSON.stringify(row)}\n`, { mode: 0o600 });
@@ -27,7 +31,9 @@ async function batchProbability(ctx: CheckContext, version: string, row: Record<
     const result = await child.catch((error: { stdout?: string; stderr?: string; message: string }) => ({ error }));
     if ("error" in result) return { error: (result.error.stderr || result.error.message).trim().split("\n")[0]! };
     const scored = JSON.parse((await readFile(path.join(dir, "scored.jsonl"), "utf8")).trim().split("\n")[0] || "{}") as { probability?: number };
-    return typeof scored.probability === "number" ? { probability: scored.probability } : { error: "the row was rejected (see mlops predict --rejects)" };
+    return typeof scored.probability === "number"
+      ? { probability: scored.probability }
+      : { error: "the row was rejected (see mlops predict --rejects)" };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

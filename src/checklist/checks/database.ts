@@ -6,8 +6,33 @@ import { MIGRATIONS_DIR } from "../../package-root.js";
 import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
 
 /** The tables and indexes the commands rely on (prisma/schema.prisma). */
-const TABLES = ["batches", "examples", "quarantined_rows", "model_versions", "evaluations", "promotions", "predictions", "feedback", "pipeline_runs", "stage_runs", "checklist_signoffs", "_prisma_migrations"];
-const INDEXES = ["examples_row_hash_idx", "examples_batch_id_idx", "batches_checksum_idx", "model_versions_version_key", "evaluations_version_id_created_at_idx", "promotions_created_at_idx", "predictions_created_at_idx", "feedback_prediction_id_idx", "pipeline_runs_pipeline_started_at_idx", "stage_runs_run_id_idx", "checklist_signoffs_item_id_created_at_idx"];
+const TABLES = [
+  "batches",
+  "examples",
+  "quarantined_rows",
+  "model_versions",
+  "evaluations",
+  "promotions",
+  "predictions",
+  "feedback",
+  "pipeline_runs",
+  "stage_runs",
+  "checklist_signoffs",
+  "_prisma_migrations",
+];
+const INDEXES = [
+  "examples_row_hash_idx",
+  "examples_batch_id_idx",
+  "batches_checksum_idx",
+  "model_versions_version_key",
+  "evaluations_version_id_created_at_idx",
+  "promotions_created_at_idx",
+  "predictions_created_at_idx",
+  "feedback_prediction_id_idx",
+  "pipeline_runs_pipeline_started_at_idx",
+  "stage_runs_run_id_idx",
+  "checklist_signoffs_item_id_created_at_idx",
+];
 
 export async function migrations(ctx: CheckContext) {
   return ctx.memo("migrations", async () => {
@@ -23,7 +48,9 @@ export async function migrations(ctx: CheckContext) {
 export const databaseChecks = {
   async databaseHealthy(ctx: CheckContext): Promise<CheckResult> {
     const started = performance.now();
-    const [row] = await ctx.query<{ version: string; recovery: boolean }>("SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS recovery");
+    const [row] = await ctx.query<{ version: string; recovery: boolean }>(
+      "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS recovery",
+    );
     const target = await ctx.database();
     const evidence = `PostgreSQL ${row!.version} at ${target.display} answered in ${(performance.now() - started).toFixed(0)} ms${row!.recovery ? " (read-only replica!)" : ""}`;
     return row!.recovery ? fail(evidence) : pass(evidence);
@@ -38,8 +65,14 @@ export const databaseChecks = {
 
   async schemaMigrated(ctx: CheckContext): Promise<CheckResult> {
     const s = await migrations(ctx);
-    const problems = [s.pending.length && `pending: ${s.pending.join(", ")}`, s.failed.length && `failed: ${s.failed.join(", ")}`, s.edited.length && `edited since applied: ${s.edited.join(", ")}`].filter(Boolean);
-    return problems.length === 0 ? pass(`${s.applied.length} migration(s) applied, none pending (Prisma's _prisma_migrations)`) : fail(`${problems.join("; ")}: run mlops db migrate`);
+    const problems = [
+      s.pending.length && `pending: ${s.pending.join(", ")}`,
+      s.failed.length && `failed: ${s.failed.join(", ")}`,
+      s.edited.length && `edited since applied: ${s.edited.join(", ")}`,
+    ].filter(Boolean);
+    return problems.length === 0
+      ? pass(`${s.applied.length} migration(s) applied, none pending (Prisma's _prisma_migrations)`)
+      : fail(`${problems.join("; ")}: run mlops db migrate`);
   },
 
   async tablesPresent(ctx: CheckContext): Promise<CheckResult> {
@@ -53,7 +86,9 @@ export const databaseChecks = {
     const rows = await ctx.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()");
     const present = new Set(rows.map((r) => r.indexname));
     const missing = INDEXES.filter((i) => !present.has(i));
-    return missing.length === 0 ? pass(`all ${INDEXES.length} indexes the commands use are present`) : fail(`missing indexes: ${missing.join(", ")}: run mlops db migrate`);
+    return missing.length === 0
+      ? pass(`all ${INDEXES.length} indexes the commands use are present`)
+      : fail(`missing indexes: ${missing.join(", ")}: run mlops db migrate`);
   },
 
   async privileges(ctx: CheckContext): Promise<CheckResult> {
@@ -64,12 +99,18 @@ export const databaseChecks = {
     );
     const missing = rows.filter((r) => !r.ok).map((r) => r.table);
     const [{ user }] = (await ctx.query<{ user: string }>("SELECT current_user AS user")) as [{ user: string }];
-    return missing.length === 0 ? pass(`${user} may read and write all ${rows.length} tables`) : fail(`${user} lacks SELECT/INSERT/UPDATE on: ${missing.join(", ")}: GRANT them`);
+    return missing.length === 0
+      ? pass(`${user} may read and write all ${rows.length} tables`)
+      : fail(`${user} lacks SELECT/INSERT/UPDATE on: ${missing.join(", ")}: GRANT them`);
   },
 
   async pipelineTables(ctx: CheckContext): Promise<CheckResult> {
-    const rows = await ctx.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('pipeline_runs', 'stage_runs')");
-    return rows[0]!.n === 2 ? pass("pipeline_runs and stage_runs exist: pipelines can record their runs") : fail("the pipeline tables are missing: run mlops db migrate");
+    const rows = await ctx.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('pipeline_runs', 'stage_runs')",
+    );
+    return rows[0]!.n === 2
+      ? pass("pipeline_runs and stage_runs exist: pipelines can record their runs")
+      : fail("the pipeline tables are missing: run mlops db migrate");
   },
 
   async databaseSize(ctx: CheckContext): Promise<CheckResult> {
@@ -97,7 +138,9 @@ export const databaseChecks = {
       if (ms > 1000) slow += 1;
       timings.push(`${name} ${ms.toFixed(0)} ms`);
     }
-    const statements = await ctx.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND now() - query_start > interval '30 seconds'");
+    const statements = await ctx.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND now() - query_start > interval '30 seconds'",
+    );
     const evidence = `${timings.join(", ")}; ${statements[0]!.n} queries running over 30 s`;
     return slow === 0 && statements[0]!.n === 0 ? pass(evidence) : fail(`${evidence}: look for missing indexes or long transactions`);
   },
@@ -119,15 +162,21 @@ export const databaseChecks = {
       const log = embeddedPaths(ctx.project.root).logFile;
       return existsSync(log) ? pass(`embedded server log: ${log} (${(statSync(log).size / 1024).toFixed(0)} kB)`) : fail(`no server log at ${log}`);
     }
-    const rows = await ctx.query<{ file: string | null; collector: string }>("SELECT pg_current_logfile() AS file, current_setting('logging_collector') AS collector").catch(() => []);
+    const rows = await ctx
+      .query<{ file: string | null; collector: string }>("SELECT pg_current_logfile() AS file, current_setting('logging_collector') AS collector")
+      .catch(() => []);
     const row = rows[0];
-    return row?.file ? pass(`server log: ${row.file}`) : pass(`logging_collector ${row?.collector ?? "unknown"}: the server logs to its stderr (see the service manager, e.g. journalctl)`);
+    return row?.file
+      ? pass(`server log: ${row.file}`)
+      : pass(`logging_collector ${row?.collector ?? "unknown"}: the server logs to its stderr (see the service manager, e.g. journalctl)`);
   },
 
   async auditLog(ctx: CheckContext): Promise<CheckResult> {
     const [row] = await ctx.query<{ promotions: number; signoffs: number; runs: number }>(
       "SELECT (SELECT count(*)::int FROM promotions) AS promotions, (SELECT count(*)::int FROM checklist_signoffs) AS signoffs, (SELECT count(*)::int FROM pipeline_runs) AS runs",
     );
-    return pass(`append-only records: ${row!.promotions} promotions (who, when, why), ${row!.signoffs} sign-offs, ${row!.runs} pipeline runs, every prediction with its request id`);
+    return pass(
+      `append-only records: ${row!.promotions} promotions (who, when, why), ${row!.signoffs} sign-offs, ${row!.runs} pipeline runs, every prediction with its request id`,
+    );
   },
 };

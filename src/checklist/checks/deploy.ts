@@ -42,7 +42,9 @@ export const deployChecks = {
     const manifests = readdirSync(path.join(DEPLOY_DIR, "kubernetes")).filter((f) => f.endsWith(".yaml")).length;
     const tools = containerTools();
     const found = tools.length > 0 ? `found here: ${tools.join(", ")}` : "no container tools here (mlops also runs without them, natively)";
-    return pass(`deploy/Dockerfile, deploy/compose.yaml (services ${services.join(", ")}) and ${manifests} Kubernetes manifests ship with mlops; ${found}`);
+    return pass(
+      `deploy/Dockerfile, deploy/compose.yaml (services ${services.join(", ")}) and ${manifests} Kubernetes manifests ship with mlops; ${found}`,
+    );
   },
 
   /** "All containers started (docker-compose ps)": each Compose service, seen from the database it shares. */

@@ -18,9 +18,6 @@ export const CHECKS = {
   ...backupChecks,
   ...deployChecks,
   ...batchScoringChecks,
-} satisfies Record<
-  string,
-  (ctx: CheckContext) => Promise<CheckResult>
->;
+} satisfies Record<string, (ctx: CheckContext) => Promise<CheckResult>>;
 
 export type CheckName = keyof typeof CHECKS;

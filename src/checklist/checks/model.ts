@@ -26,14 +26,20 @@ const NO_VERSION = "no model version yet: run mlops train (or mlops up)";
 
 export const modelChecks = {
   async sampleData(ctx: CheckContext): Promise<CheckResult> {
-    const rows = await ctx.query<{ batches: number; rows: number }>("SELECT count(*)::int AS batches, coalesce(sum(rows_accepted), 0)::int AS rows FROM batches WHERE source_kind = 'synthetic' AND status = 'accepted'");
+    const rows = await ctx.query<{ batches: number; rows: number }>(
+      "SELECT count(*)::int AS batches, coalesce(sum(rows_accepted), 0)::int AS rows FROM batches WHERE source_kind = 'synthetic' AND status = 'accepted'",
+    );
     const { batches, rows: stored } = rows[0]!;
-    return stored >= 1000 ? pass(`${stored} synthetic rows in ${batches} batch(es) (mlops seed)`) : fail(`${stored} synthetic rows stored: run mlops seed 1000`);
+    return stored >= 1000
+      ? pass(`${stored} synthetic rows in ${batches} batch(es) (mlops seed)`)
+      : fail(`${stored} synthetic rows stored: run mlops seed 1000`);
   },
 
   async dataVisible(ctx: CheckContext): Promise<CheckResult> {
     const [row] = await ctx.query<{ n: number; labelled: number }>("SELECT count(*)::int AS n, count(label)::int AS labelled FROM examples");
-    return row!.n > 0 ? pass(`${row!.n} examples stored, ${row!.labelled} labelled (mlops data)`) : fail("no examples stored: mlops seed or mlops collect");
+    return row!.n > 0
+      ? pass(`${row!.n} examples stored, ${row!.labelled} labelled (mlops data)`)
+      : fail("no examples stored: mlops seed or mlops collect");
   },
 
   async dataValidated(ctx: CheckContext): Promise<CheckResult> {
@@ -48,18 +54,26 @@ export const modelChecks = {
 
   async sourcesConfigured(ctx: CheckContext): Promise<CheckResult> {
     const names = Object.keys(ctx.project.config.sources);
-    return names.length > 0 ? pass(`sources in mlops.config.json: ${names.join(", ")}`) : fail('no sources configured: add them under "sources" in mlops.config.json (file, url or query)');
+    return names.length > 0
+      ? pass(`sources in mlops.config.json: ${names.join(", ")}`)
+      : fail('no sources configured: add them under "sources" in mlops.config.json (file, url or query)');
   },
 
   async validationLogic(ctx: CheckContext): Promise<CheckResult> {
     const [row] = await ctx.query<{ quarantined: number }>("SELECT count(*)::int AS quarantined FROM quarantined_rows");
     const features = ctx.project.config.features;
-    return pass(`every row is checked against ${features.length} features (types, ranges, categories, nulls, label values, duplicates); ${row!.quarantined} rows quarantined with reasons so far`);
+    return pass(
+      `every row is checked against ${features.length} features (types, ranges, categories, nulls, label values, duplicates); ${row!.quarantined} rows quarantined with reasons so far`,
+    );
   },
 
   async qualityChecks(ctx: CheckContext): Promise<CheckResult> {
-    const [row] = await ctx.query<{ drift: number; batches: number }>("SELECT count(drift)::int AS drift, count(*)::int AS batches FROM batches WHERE source_kind <> 'feedback'");
-    return pass(`batches over ${(ctx.project.config.collect.maxInvalid * 100).toFixed(1)}% invalid rows are rejected; ${row!.drift} of ${row!.batches} batches have a drift report`);
+    const [row] = await ctx.query<{ drift: number; batches: number }>(
+      "SELECT count(drift)::int AS drift, count(*)::int AS batches FROM batches WHERE source_kind <> 'feedback'",
+    );
+    return pass(
+      `batches over ${(ctx.project.config.collect.maxInvalid * 100).toFixed(1)}% invalid rows are rejected; ${row!.drift} of ${row!.batches} batches have a drift report`,
+    );
   },
 
   async recentDataQuality(ctx: CheckContext): Promise<CheckResult> {
@@ -81,13 +95,17 @@ export const modelChecks = {
     const version = await servedVersion(ctx);
     if (!version) return fail(NO_VERSION);
     const epochs = version.metrics.epochs?.pretrain ?? 0;
-    return epochs > 0 ? pass(`${version.version}: autoencoder pretrained for ${epochs} epochs`) : fail(`${version.version} was trained without pretraining (--no-pretrain)`);
+    return epochs > 0
+      ? pass(`${version.version}: autoencoder pretrained for ${epochs} epochs`)
+      : fail(`${version.version} was trained without pretraining (--no-pretrain)`);
   },
 
   async classifierTrained(ctx: CheckContext): Promise<CheckResult> {
     const version = await servedVersion(ctx);
     if (!version) return fail(NO_VERSION);
-    return pass(`${version.version}: classifier trained for ${version.metrics.epochs?.classifier ?? "?"} epochs, validation F1 ${version.metrics.validation?.f1.toFixed(3)}`);
+    return pass(
+      `${version.version}: classifier trained for ${version.metrics.epochs?.classifier ?? "?"} epochs, validation F1 ${version.metrics.validation?.f1.toFixed(3)}`,
+    );
   },
 
   async modelFiles(ctx: CheckContext): Promise<CheckResult> {
@@ -109,10 +127,14 @@ export const modelChecks = {
   async modelMetadata(ctx: CheckContext): Promise<CheckResult> {
     const version = await servedVersion(ctx);
     if (!version) return fail(NO_VERSION);
-    const [row] = await ctx.query<{ keys: string[] }>("SELECT array(SELECT jsonb_object_keys(manifest)) AS keys FROM model_versions WHERE id = $1", [version.id]);
+    const [row] = await ctx.query<{ keys: string[] }>("SELECT array(SELECT jsonb_object_keys(manifest)) AS keys FROM model_versions WHERE id = $1", [
+      version.id,
+    ]);
     const needed = ["preprocess", "threshold", "metrics", "dataFingerprint", "hyperparameters", "files"];
     const missing = needed.filter((k) => !row!.keys.includes(k));
-    return missing.length === 0 ? pass(`${version.version}: manifest, metrics, threshold and data fingerprint stored in model_versions`) : fail(`${version.version}: the stored manifest lacks ${missing.join(", ")}`);
+    return missing.length === 0
+      ? pass(`${version.version}: manifest, metrics, threshold and data fingerprint stored in model_versions`)
+      : fail(`${version.version}: the stored manifest lacks ${missing.join(", ")}`);
   },
 
   async trainingMetrics(ctx: CheckContext): Promise<CheckResult> {
@@ -120,7 +142,9 @@ export const modelChecks = {
     if (!version) return fail(NO_VERSION);
     const v = version.metrics.validation;
     const evidence = `${version.version}: validation F1 ${v?.f1.toFixed(3)}, ROC AUC ${v?.rocAuc?.toFixed(3) ?? "-"}, test F1 ${version.metrics.test?.f1.toFixed(3) ?? "-"}`;
-    return v && v.f1 >= ctx.project.config.gate.f1Threshold && (v.rocAuc ?? 0) > 0.6 ? pass(evidence) : fail(`${evidence}: below the gate; collect more data or retrain`);
+    return v && v.f1 >= ctx.project.config.gate.f1Threshold && (v.rocAuc ?? 0) > 0.6
+      ? pass(evidence)
+      : fail(`${evidence}: below the gate; collect more data or retrain`);
   },
 
   modelLoads: (ctx: CheckContext) => modelChecks.modelFiles(ctx),
@@ -133,7 +157,10 @@ export const modelChecks = {
   async f1MeetsThreshold(ctx: CheckContext): Promise<CheckResult> {
     const version = await servedVersion(ctx);
     if (!version) return fail(NO_VERSION);
-    const rows = await ctx.query<{ f1: number; data_source: string; row_count: number }>("SELECT f1, data_source, row_count FROM evaluations WHERE version_id = $1 ORDER BY id DESC LIMIT 1", [version.id]);
+    const rows = await ctx.query<{ f1: number; data_source: string; row_count: number }>(
+      "SELECT f1, data_source, row_count FROM evaluations WHERE version_id = $1 ORDER BY id DESC LIMIT 1",
+      [version.id],
+    );
     const threshold = ctx.project.config.gate.f1Threshold;
     if (!rows[0]) return fail(`${version.version} has no evaluation: mlops evaluate --model ${version.version}`);
     const evidence = `${version.version}: F1 ${rows[0].f1.toFixed(4)} on ${rows[0].row_count} ${rows[0].data_source} rows (threshold ${threshold})`;
@@ -146,21 +173,38 @@ export const modelChecks = {
   },
 
   async versionsDistinct(ctx: CheckContext): Promise<CheckResult> {
-    const rows = await ctx.query<{ version: string; path: string; manifest_version: string }>("SELECT version, path, manifest ->> 'version' AS manifest_version FROM model_versions");
+    const rows = await ctx.query<{ version: string; path: string; manifest_version: string }>(
+      "SELECT version, path, manifest ->> 'version' AS manifest_version FROM model_versions",
+    );
     const mismatched = rows.filter((r) => r.manifest_version !== r.version || path.basename(r.path) !== r.version);
     if (rows.length === 0) return fail(NO_VERSION);
-    return mismatched.length === 0 ? pass(`${rows.length} versions, each with its own folder and manifest (${rows.map((r) => r.version).slice(0, 6).join(", ")}${rows.length > 6 ? ", ..." : ""})`) : fail(`versions whose folder or manifest disagree: ${mismatched.map((r) => r.version).join(", ")}`);
+    return mismatched.length === 0
+      ? pass(
+          `${rows.length} versions, each with its own folder and manifest (${rows
+            .map((r) => r.version)
+            .slice(0, 6)
+            .join(", ")}${rows.length > 6 ? ", ..." : ""})`,
+        )
+      : fail(`versions whose folder or manifest disagree: ${mismatched.map((r) => r.version).join(", ")}`);
   },
 
   async gateWorking(ctx: CheckContext): Promise<CheckResult> {
-    const [row] = await ctx.query<{ n: number; failed: number }>("SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT passed)::int AS failed FROM evaluations WHERE gate -> 'checks' IS NOT NULL");
+    const [row] = await ctx.query<{ n: number; failed: number }>(
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT passed)::int AS failed FROM evaluations WHERE gate -> 'checks' IS NOT NULL",
+    );
     return row!.n > 0
-      ? pass(`${row!.n} evaluations gated on F1 >= ${ctx.project.config.gate.f1Threshold} and the active version (${row!.failed} failed); promote refuses versions that did not pass`)
+      ? pass(
+          `${row!.n} evaluations gated on F1 >= ${ctx.project.config.gate.f1Threshold} and the active version (${row!.failed} failed); promote refuses versions that did not pass`,
+        )
       : fail("no gated evaluation yet: mlops evaluate");
   },
 
   async rollbackTested(ctx: CheckContext): Promise<CheckResult> {
-    const rows = await ctx.query<{ at: Date; actor: string }>("SELECT created_at AS at, actor FROM promotions WHERE action = 'rollback' ORDER BY id DESC LIMIT 1");
-    return rows[0] ? pass(`last rollback ${rows[0].at.toISOString()} by ${rows[0].actor} (mlops promote --rollback)`) : fail("no rollback recorded: try mlops promote --rollback (then promote again)");
+    const rows = await ctx.query<{ at: Date; actor: string }>(
+      "SELECT created_at AS at, actor FROM promotions WHERE action = 'rollback' ORDER BY id DESC LIMIT 1",
+    );
+    return rows[0]
+      ? pass(`last rollback ${rows[0].at.toISOString()} by ${rows[0].actor} (mlops promote --rollback)`)
+      : fail("no rollback recorded: try mlops promote --rollback (then promote again)");
   },
 };

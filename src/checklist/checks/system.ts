@@ -8,7 +8,20 @@ import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
 
 const GB = 1024 ** 3;
 /** Passwords seen in tutorials and default installs. */
-const DEFAULT_PASSWORDS = new Set(["", "postgres", "password", "admin", "root", "secret", "mlops", "airflow", "changeme", "change-me", "123456", "test"]);
+const DEFAULT_PASSWORDS = new Set([
+  "",
+  "postgres",
+  "password",
+  "admin",
+  "root",
+  "secret",
+  "mlops",
+  "airflow",
+  "changeme",
+  "change-me",
+  "123456",
+  "test",
+]);
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
 
@@ -64,7 +77,8 @@ export const systemChecks = {
 
   async apiKeyStrong(ctx: CheckContext): Promise<CheckResult> {
     const key = ctx.apiKey;
-    if (!key) return fail("MLOPS_API_KEY is not set: /reload-model is disabled and admin actions are unprotected; set a random key of 24+ characters");
+    if (!key)
+      return fail("MLOPS_API_KEY is not set: /reload-model is disabled and admin actions are unprotected; set a random key of 24+ characters");
     if (DEFAULT_PASSWORDS.has(key.toLowerCase()) || key.length < 24 || new Set(key).size < 10) {
       return fail(`MLOPS_API_KEY is weak (${key.length} characters): use a random key of 24+ characters, e.g. openssl rand -hex 24`);
     }
@@ -73,7 +87,9 @@ export const systemChecks = {
 
   async modelPath(ctx: CheckContext): Promise<CheckResult> {
     const dir = path.join(ctx.project.root, ctx.project.config.model.dir);
-    return existsSync(dir) && statSync(dir).isDirectory() ? pass(`model.dir = ${ctx.project.config.model.dir} (${dir} exists)`) : fail(`model.dir ${dir} does not exist: run mlops init`);
+    return existsSync(dir) && statSync(dir).isDirectory()
+      ? pass(`model.dir = ${ctx.project.config.model.dir} (${dir} exists)`)
+      : fail(`model.dir ${dir} does not exist: run mlops init`);
   },
 
   async thresholds(ctx: CheckContext): Promise<CheckResult> {
@@ -102,9 +118,14 @@ export const systemChecks = {
     const leaks = [/[a-z][a-z0-9+.-]*:\/\/[^:/\s"]+:[^@\s"]+@/i, /"(password|secret|token|api_?key)"\s*:/i].filter((pattern) => pattern.test(text));
     const envFile = path.join(ctx.project.root, ".env");
     const envMode = existsSync(envFile) ? statSync(envFile).mode & 0o777 : undefined;
-    if (leaks.length > 0) return fail(`${path.basename(ctx.project.configPath)} holds a secret (a password in a URL or a password/token key): move it to .env or the environment`);
+    if (leaks.length > 0)
+      return fail(
+        `${path.basename(ctx.project.configPath)} holds a secret (a password in a URL or a password/token key): move it to .env or the environment`,
+      );
     if (envMode !== undefined && (envMode & 0o007) !== 0) return fail(`.env is readable by every user (mode ${envMode.toString(8)}): chmod 600 .env`);
-    return pass(`no secrets in ${path.basename(ctx.project.configPath)}; secrets come from the environment${envMode !== undefined ? ` and .env (mode ${envMode.toString(8)})` : ""}; source databases by environment variable (fromDbEnv)`);
+    return pass(
+      `no secrets in ${path.basename(ctx.project.configPath)}; secrets come from the environment${envMode !== undefined ? ` and .env (mode ${envMode.toString(8)})` : ""}; source databases by environment variable (fromDbEnv)`,
+    );
   },
 
   troubleshootingPorts: (ctx: CheckContext) => documented(ctx, "port", /already in use|could not listen/i),
@@ -119,7 +140,9 @@ async function documented(_ctx: CheckContext, topic: string, pattern: RegExp): P
   if (!existsSync(readme)) return fail(`${readme} is missing`);
   const text = readFileSync(readme, "utf8");
   const section = text.slice(text.indexOf("## Troubleshooting"));
-  return pattern.test(section) ? pass(`README.md (Troubleshooting) covers ${topic} problems`) : fail(`README.md's Troubleshooting has no entry for ${topic} problems`);
+  return pattern.test(section)
+    ? pass(`README.md (Troubleshooting) covers ${topic} problems`)
+    : fail(`README.md's Troubleshooting has no entry for ${topic} problems`);
 }
 
 function portFree(host: string, port: number): Promise<string> {

@@ -50,7 +50,12 @@ export async function* csvRecords(bytes: AsyncIterable<Buffer>, label: string, s
     let start = 0;
     if (state.columns === undefined) {
       const first = records[0]!;
-      if ("error" in first) throw usageError("CSV_HEADER_INVALID", `${label}: the header row (line ${first.line}) cannot be read: ${first.error}.`, "Fix the first line of the file: it must name the columns, separated by commas.");
+      if ("error" in first)
+        throw usageError(
+          "CSV_HEADER_INVALID",
+          `${label}: the header row (line ${first.line}) cannot be read: ${first.error}.`,
+          "Fix the first line of the file: it must name the columns, separated by commas.",
+        );
       state.columns = readHeader(isCsvLine(first) ? splitCsvLine(first, delimiter) : first.fields, label);
       start = 1;
     }
@@ -63,7 +68,8 @@ export async function* csvRecords(bytes: AsyncIterable<Buffer>, label: string, s
     }
     if (out.length > 0) yield out;
   }
-  if (state.columns === undefined) throw usageError("INPUT_EMPTY", `${label} is empty: no header row and no data.`, "Check the path or the export that produced it.");
+  if (state.columns === undefined)
+    throw usageError("INPUT_EMPTY", `${label} is empty: no header row and no data.`, "Check the path or the export that produced it.");
 }
 
 function fieldCountChecked(line: number, fields: string[], state: FormatState): ReadRecord {
@@ -77,7 +83,11 @@ function readHeader(fields: string[], label: string): string[] {
   const seen = new Set<string>();
   const duplicates = names.filter((name) => (seen.has(name) ? true : (seen.add(name), false)));
   if (duplicates.length > 0) {
-    throw usageError("CSV_HEADER_INVALID", `${label}: the header names ${[...new Set(duplicates)].join(", ")} more than once.`, "Give every column a distinct name.");
+    throw usageError(
+      "CSV_HEADER_INVALID",
+      `${label}: the header names ${[...new Set(duplicates)].join(", ")} more than once.`,
+      "Give every column a distinct name.",
+    );
   }
   return names;
 }

@@ -52,12 +52,21 @@ export function namedSourceSpec(project: Project, name: string): SourceSpec {
   const named = project.config.sources[name];
   if (named === undefined) {
     const known = Object.keys(project.config.sources);
-    throw usageError("SOURCE_UNKNOWN", `No source named "${name}" in mlops.config.json.`, known.length ? `Known sources: ${known.join(", ")}.` : 'Add one under "sources", e.g. "nightly": { "file": "exports/today.csv" }.');
+    throw usageError(
+      "SOURCE_UNKNOWN",
+      `No source named "${name}" in mlops.config.json.`,
+      known.length ? `Known sources: ${known.join(", ")}.` : 'Add one under "sources", e.g. "nightly": { "file": "exports/today.csv" }.',
+    );
   }
   if (named.file !== undefined) return { kind: "file", path: path.resolve(project.root, named.file), format: named.format, encoding: named.encoding };
   if (named.url !== undefined) return { kind: "url", url: named.url, format: named.format, encoding: named.encoding };
   const fromDb = process.env[named.fromDbEnv!];
-  if (!fromDb) throw usageError("SOURCE_DB_UNSET", `Source "${name}" reads its database URL from ${named.fromDbEnv}, which is not set.`, `Set ${named.fromDbEnv} (in the environment or .env).`);
+  if (!fromDb)
+    throw usageError(
+      "SOURCE_DB_UNSET",
+      `Source "${name}" reads its database URL from ${named.fromDbEnv}, which is not set.`,
+      `Set ${named.fromDbEnv} (in the environment or .env).`,
+    );
   return { kind: "query", query: named.query!, fromDb };
 }
 
@@ -71,7 +80,13 @@ export function formatFromName(name: string): DataFormat | undefined {
   return undefined;
 }
 
-function recordsOf(format: DataFormat, plain: AsyncIterable<Buffer>, encoding: TextEncoding, label: string, state: FormatState): AsyncIterable<SourceRecord[]> {
+function recordsOf(
+  format: DataFormat,
+  plain: AsyncIterable<Buffer>,
+  encoding: TextEncoding,
+  label: string,
+  state: FormatState,
+): AsyncIterable<SourceRecord[]> {
   if (format === "jsonl") return jsonLinesRecords(decodeText(plain, { encoding, label }));
   if (format === "json") return jsonArrayRecords(decodeText(plain, { encoding, label }), label);
   return csvRecords(utf8Bytes(plain, { encoding, label }), label, state, format === "tsv" ? "\t" : ",");
@@ -146,7 +161,10 @@ async function openUrl(spec: Extract<SourceSpec, { kind: "url" }>): Promise<Open
   const timer = setTimeout(() => controller.abort(), 30_000);
   let response: Response;
   try {
-    response = await fetch(url, { signal: controller.signal, headers: { accept: "text/csv, application/x-ndjson, application/json;q=0.9, */*;q=0.5" } });
+    response = await fetch(url, {
+      signal: controller.signal,
+      headers: { accept: "text/csv, application/x-ndjson, application/json;q=0.9, */*;q=0.5" },
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new MlopsError("URL_UNREACHABLE", `Cannot reach ${shown}: ${cause?.code ?? cause?.message ?? (error as Error).message}.`, {

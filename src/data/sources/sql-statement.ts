@@ -15,7 +15,11 @@ export function singleStatement(query: string): string {
   let depth = 0;
   let i = 0;
   const refuse = (why: string) =>
-    usageError("QUERY_NOT_ONE_STATEMENT", `The --query must be exactly one statement: ${why}.`, "Pass a single SELECT (no `;` between statements); run anything else yourself in psql.");
+    usageError(
+      "QUERY_NOT_ONE_STATEMENT",
+      `The --query must be exactly one statement: ${why}.`,
+      "Pass a single SELECT (no `;` between statements); run anything else yourself in psql.",
+    );
   while (i < text.length) {
     const c = text[i]!;
     const next = text[i + 1];

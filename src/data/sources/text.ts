@@ -17,7 +17,10 @@ export interface ByteCounter {
  * A source's bytes as received, made plain: transparently gunzipped (by magic number, so stdin
  * and URLs work too), hashed as received (the batch checksum) and counted for progress.
  */
-export async function* plainBytes(bytes: AsyncIterable<Buffer>, options: { hash: Hash; counter: ByteCounter; label: string }): AsyncGenerator<Buffer> {
+export async function* plainBytes(
+  bytes: AsyncIterable<Buffer>,
+  options: { hash: Hash; counter: ByteCounter; label: string },
+): AsyncGenerator<Buffer> {
   const iterator = bytes[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;
@@ -40,7 +43,11 @@ export async function* plainBytes(bytes: AsyncIterable<Buffer>, options: { hash:
     for await (const chunk of Readable.from(raw()).pipe(createGunzip())) yield chunk as Buffer;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code?.startsWith("Z_")) {
-      throw usageError("GZIP_INVALID", `${options.label} looks gzipped but does not decompress: ${(error as Error).message}.`, "Check that the file is complete.");
+      throw usageError(
+        "GZIP_INVALID",
+        `${options.label} looks gzipped but does not decompress: ${(error as Error).message}.`,
+        "Check that the file is complete.",
+      );
     }
     throw error;
   }
@@ -170,9 +177,17 @@ function binaryError(label: string, head: Buffer) {
     return usageError("ENCODING_UTF16", `${label} is UTF-16 (little-endian) text, not UTF-8.`, "Pass --encoding utf16le.");
   }
   if (utf16 === "utf16be") {
-    return usageError("ENCODING_UTF16", `${label} is UTF-16 big-endian text, which mlops does not read.`, "Convert it: iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8.csv, then collect that.");
+    return usageError(
+      "ENCODING_UTF16",
+      `${label} is UTF-16 big-endian text, which mlops does not read.`,
+      "Convert it: iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8.csv, then collect that.",
+    );
   }
-  return usageError("BINARY_INPUT", `${label} holds binary data (NUL bytes), not CSV or JSON text.`, "Point mlops at a CSV or JSONL file (optionally .gz).");
+  return usageError(
+    "BINARY_INPUT",
+    `${label} holds binary data (NUL bytes), not CSV or JSON text.`,
+    "Point mlops at a CSV or JSONL file (optionally .gz).",
+  );
 }
 
 export function newChecksum(): Hash {

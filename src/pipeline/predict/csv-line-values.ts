@@ -32,7 +32,9 @@ export class CsvLineValues {
     this.max = Float64Array.from(features, (f) => (f.type === "numeric" ? (f.max ?? Number.MAX_VALUE) : 0));
     // Keyed by the bytes as latin1 text: a category's UTF-8 bytes read as latin1 are unique to it.
     this.allowed = features.map((f) =>
-      f.type === "categorical" ? new Map(f.values.filter((v) => !isMissingToken(v.trim())).map((v) => [Buffer.from(v, "utf8").toString("latin1"), v])) : undefined,
+      f.type === "categorical"
+        ? new Map(f.values.filter((v) => !isMissingToken(v.trim())).map((v) => [Buffer.from(v, "utf8").toString("latin1"), v]))
+        : undefined,
     );
     this.starts = new Int32Array(columnCount);
     this.ends = new Int32Array(columnCount);

@@ -46,7 +46,11 @@ export class RowScorer {
     for (const name of this.names) this.features[name] = null;
     const missing = model.manifest.preprocess.features.filter((f) => !this.names.includes(f.name)).map((f) => f.name);
     if (missing.length > 0) {
-      throw usageError("MODEL_SCHEMA_MISMATCH", `${model.version} was trained on features the config no longer has: ${missing.join(", ")}.`, "Score with a version trained on the current schema (`mlops models`), or retrain.");
+      throw usageError(
+        "MODEL_SCHEMA_MISMATCH",
+        `${model.version} was trained on features the config no longer has: ${missing.join(", ")}.`,
+        "Score with a version trained on the current schema (`mlops models`), or retrain.",
+      );
     }
     this.fastValues = new Array<FeatureValue>(this.names.length).fill(null);
     // Stores by literal names: a loop storing by computed names was one tenth of the CPU profile
@@ -61,7 +65,11 @@ export class RowScorer {
     const plan = this.validator.planFor(columns);
     const absent = this.names.filter((_, i) => plan.features[i]! < 0);
     if (absent.length > 0) {
-      throw usageError("FEATURES_MISSING", `${source} has no column for ${absent.join(", ")}: no row could be scored.`, `The input needs every feature of the schema: ${this.names.join(", ")}.`);
+      throw usageError(
+        "FEATURES_MISSING",
+        `${source} has no column for ${absent.join(", ")}: no row could be scored.`,
+        `The input needs every feature of the schema: ${this.names.join(", ")}.`,
+      );
     }
     this.plan = { features: plan.features, label: -1, rowKey: -1 };
     this.keyColumn = this.rowKeyName === undefined ? -1 : columns.indexOf(this.rowKeyName);
@@ -73,7 +81,8 @@ export class RowScorer {
       return { ok: true, input: record, values: this.fastValues, featuresJson: null, rowKey: null };
     }
     const read = readRecord(record, state);
-    if ("error" in read) return { ok: false, line: read.line, problems: [{ field: null, code: "malformed_record", problem: read.error }], raw: read.raw, rowKey: null };
+    if ("error" in read)
+      return { ok: false, line: read.line, problems: [{ field: null, code: "malformed_record", problem: read.error }], raw: read.raw, rowKey: null };
     if ("fields" in read) {
       const rowKey = this.keyColumn < 0 ? null : presentText(read.fields[this.keyColumn]);
       const result = this.validator.validateFields(read.fields, this.plan!);

@@ -93,7 +93,13 @@ export async function predictRows(session: DatabaseSession, project: Project, op
         const known = columns();
         if (known !== undefined) scorer.useColumns(known, source.name, source.state.delimiter ?? ",");
         const inputColumns = known ?? (records.find((r) => "row" in r) as { row?: Record<string, unknown> } | undefined)?.row;
-        writer = new TableWriter(out, format, source.state.delimiter, TableWriter.addedNames(addedNames, Array.isArray(inputColumns) ? inputColumns : Object.keys(inputColumns ?? {})), columns);
+        writer = new TableWriter(
+          out,
+          format,
+          source.state.delimiter,
+          TableWriter.addedNames(addedNames, Array.isArray(inputColumns) ? inputColumns : Object.keys(inputColumns ?? {})),
+          columns,
+        );
       }
       const chunkLog: Array<{ id: string; rowKey: string | null; featuresJson: string; probability: number; label: 0 | 1 }> = [];
       for (const record of records) {
@@ -176,5 +182,10 @@ function noteReasons(reasons: Map<string, ReasonCount>, problems: RowProblem[]):
 function checkWritable(target: string): void {
   if (target === "-") return;
   const dir = path.dirname(path.resolve(target));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError("OUTPUT_FOLDER_MISSING", `No folder ${dir} to write ${path.basename(target)} into.`, "Create the folder first, or choose another path.");
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw usageError(
+      "OUTPUT_FOLDER_MISSING",
+      `No folder ${dir} to write ${path.basename(target)} into.`,
+      "Create the folder first, or choose another path.",
+    );
 }

@@ -57,7 +57,12 @@ export class TableWriter {
     if (this.format === "csv" || this.format === "tsv") {
       const d = this.delimiter;
       if ("buffer" in input && this.inputDelimiter === d) sink.bytes(input.buffer, input.start, input.end);
-      else sink.text(this.inputFields(input, columns).map((text) => field(text, d)).join(d));
+      else
+        sink.text(
+          this.inputFields(input, columns)
+            .map((text) => field(text, d))
+            .join(d),
+        );
       for (const value of values) {
         if (typeof value === "number") sink.ascii(d + String(value));
         else {

@@ -40,10 +40,18 @@ export function registerDashboard(app: FastifyInstance, context: ServerContext, 
     async (request, reply) => {
       if (context.config.serve.requireApiKey && !authorised(request, reply, context.apiKey)) return reply;
       try {
-        return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(await page());
+        return reply
+          .type("text/html; charset=utf-8")
+          .header("cache-control", "no-store")
+          .send(await page());
       } catch (error) {
         const message = (error as Error).message.replace(/[<>&]/g, "");
-        return reply.code(503).type("text/html; charset=utf-8").send(`<!doctype html><meta charset="utf-8"><title>mlops dashboard</title><p>The dashboard could not read the database: ${message}. Predictions are not affected; reload to retry.</p>`);
+        return reply
+          .code(503)
+          .type("text/html; charset=utf-8")
+          .send(
+            `<!doctype html><meta charset="utf-8"><title>mlops dashboard</title><p>The dashboard could not read the database: ${message}. Predictions are not affected; reload to retry.</p>`,
+          );
       }
     },
   );
@@ -57,10 +65,20 @@ function authorised(request: FastifyRequest, reply: FastifyReply, apiKey: string
   const header = request.headers["x-api-key"];
   const authorization = request.headers.authorization ?? "";
   const basic = /^Basic\s+(.+)$/i.exec(authorization);
-  const given = typeof header === "string" ? header : basic ? Buffer.from(basic[1]!, "base64").toString().replace(/^[^:]*:/, "") : authorization.replace(/^Bearer\s+/i, "");
+  const given =
+    typeof header === "string"
+      ? header
+      : basic
+        ? Buffer.from(basic[1]!, "base64")
+            .toString()
+            .replace(/^[^:]*:/, "")
+        : authorization.replace(/^Bearer\s+/i, "");
   const digest = (text: string) => createHash("sha256").update(text).digest();
   // Equal-length digests compared in constant time: the key never leaks through timing.
   if (given && timingSafeEqual(digest(given), digest(apiKey))) return true;
-  void reply.code(401).header("www-authenticate", 'Basic realm="mlops dashboard", charset="UTF-8"').send({ error: "missing or wrong API key (X-API-Key header, or any user name with the key as password)" });
+  void reply
+    .code(401)
+    .header("www-authenticate", 'Basic realm="mlops dashboard", charset="UTF-8"')
+    .send({ error: "missing or wrong API key (X-API-Key header, or any user name with the key as password)" });
   return false;
 }

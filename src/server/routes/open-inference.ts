@@ -21,7 +21,10 @@ const INFER_REQUEST = {
         properties: {
           name: { type: "string" },
           shape: { type: "array", items: { type: "integer", minimum: 0 }, minItems: 1, description: "must agree with the number of values in data" },
-          datatype: { type: "string", enum: ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"] },
+          datatype: {
+            type: "string",
+            enum: ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"],
+          },
           parameters: { type: "object" },
           data: { type: "array", description: "row-major values, flat or nested" },
         },
@@ -30,7 +33,11 @@ const INFER_REQUEST = {
     outputs: {
       type: "array",
       description: "the outputs wanted (default: all)",
-      items: { type: "object", required: ["name"], properties: { name: { type: "string", enum: ["probability", "label"] }, parameters: { type: "object" } } },
+      items: {
+        type: "object",
+        required: ["name"],
+        properties: { name: { type: "string", enum: ["probability", "label"] }, parameters: { type: "object" } },
+      },
     },
   },
 } as const;
@@ -99,7 +106,10 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
       const id = (body.id as string | null | undefined) ?? null; // a string or nothing, checked above
       const wanted = requestedOutputs(body.outputs);
       if (typeof wanted === "string") return reply.code(400).send({ error: wanted });
-      const rows = rowsFromTensors(body.inputs, features.map((f) => f.name));
+      const rows = rowsFromTensors(
+        body.inputs,
+        features.map((f) => f.name),
+      );
       if (typeof rows === "string") return reply.code(400).send({ error: rows });
       const parsed = parseInstances({ instances: rows }, context.config, context.config.serve.maxBatch);
       if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
@@ -107,7 +117,12 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
       if (!Array.isArray(predictions)) return reply.code(400).send({ error: "invalid input", details: predictions.errors });
       const outputs = {
         probability: { name: "probability", datatype: "FP32", shape: [predictions.length], data: predictions.map((p) => p.probability) },
-        label: { name: "label", datatype: "INT32", shape: [predictions.length], data: predictions.map((p) => (p.probability >= model.threshold ? 1 : 0)) },
+        label: {
+          name: "label",
+          datatype: "INT32",
+          shape: [predictions.length],
+          data: predictions.map((p) => (p.probability >= model.threshold ? 1 : 0)),
+        },
       };
       return {
         model_name: OIP_MODEL_NAME,
@@ -130,7 +145,8 @@ function requestedOutputs(outputs: unknown): OutputName[] | string {
   const names: OutputName[] = [];
   for (const output of outputs) {
     const name = (output as { name?: unknown } | null)?.name;
-    if (!OUTPUT_NAMES.includes(name as OutputName)) return `unknown output ${JSON.stringify(name ?? null)}; this model has: ${OUTPUT_NAMES.join(", ")}`;
+    if (!OUTPUT_NAMES.includes(name as OutputName))
+      return `unknown output ${JSON.stringify(name ?? null)}; this model has: ${OUTPUT_NAMES.join(", ")}`;
     if (!names.includes(name as OutputName)) names.push(name as OutputName);
   }
   return names;
@@ -140,7 +156,8 @@ function requestedOutputs(outputs: unknown): OutputName[] | string {
 function shapeSize(input: InferInput): number | string {
   let size = 1;
   for (const dim of input.shape) {
-    if (!Number.isInteger(dim) || (dim as number) < 0) return `input "${input.name}": shape must hold non-negative integers, got ${JSON.stringify(input.shape)}`;
+    if (!Number.isInteger(dim) || (dim as number) < 0)
+      return `input "${input.name}": shape must hold non-negative integers, got ${JSON.stringify(input.shape)}`;
     size *= dim;
   }
   return size;
@@ -151,7 +168,14 @@ function rowsFromTensors(inputs: InferInput[] | undefined, names: string[]): Arr
   if (!Array.isArray(inputs) || inputs.length === 0) return 'expected "inputs": a non-empty array of tensors';
   const flat = new Map<InferInput, unknown[]>();
   for (const input of inputs) {
-    if (!input || typeof input.name !== "string" || typeof input.datatype !== "string" || !Array.isArray(input.shape) || input.shape.length === 0 || !Array.isArray(input.data)) {
+    if (
+      !input ||
+      typeof input.name !== "string" ||
+      typeof input.datatype !== "string" ||
+      !Array.isArray(input.shape) ||
+      input.shape.length === 0 ||
+      !Array.isArray(input.data)
+    ) {
       return "each input needs name, shape (a non-empty array), datatype and data";
     }
     if (!INFER_REQUEST.properties.inputs.items.properties.datatype.enum.includes(input.datatype as "FP32")) {

@@ -45,7 +45,11 @@ export function scoreRows(
     // Finite inputs can still overflow inside the network (huge values times weights): never
     // answer `probability: null`.
     if (!Number.isFinite(probabilities[i]!)) {
-      return { errors: [{ instance: i, field: "(features)", problem: "the model's output is not a number for these values (a value too large in magnitude?)" }] };
+      return {
+        errors: [
+          { instance: i, field: "(features)", problem: "the model's output is not a number for these values (a value too large in magnitude?)" },
+        ],
+      };
     }
   }
   const latencyMs = performance.now() - started;
