@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "tests/**/*.test.ts"],
     globalSetup: ["tests/global-setup.ts"],
-    testTimeout: 60_000,
+    // Generous: end-to-end tests train real models on two shared cores; a passing test ends when it is done.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: "forks",
   },

@@ -55,7 +55,9 @@ beforeAll(async () => {
 });
 afterAll(async () => project?.cleanup());
 
-describe("the whole loop against real PostgreSQL", () => {
+// Each step trains on 10,000 rows; on two cores shared with the other test files that can take
+// minutes, so the whole loop gets a generous bound (it ends as soon as the steps do).
+describe("the whole loop against real PostgreSQL", { timeout: 300_000 }, () => {
   let server: ChildProcess | undefined;
   afterAll(() => server?.kill("SIGTERM"));
 
