@@ -1,13 +1,8 @@
 import type { Feature, MlopsConfig } from "../config/schema.js";
+import { servedFeatures } from "./served-schema.js";
 import type { ServingModel } from "./serving-model.js";
 
 type JsonSchema = Record<string, unknown>;
-
-/** The feature schema the served version was trained on (the config's, for manifests without one). */
-export function servedFeatures(config: MlopsConfig, model: ServingModel | undefined): Feature[] {
-  const schema = model?.manifest.featureSchema;
-  return Array.isArray(schema) && schema.length > 0 ? (schema as Feature[]) : config.features;
-}
 
 /** One feature's value: its type, range or categories, and null where the feature allows it. */
 function featureValueSchema(feature: Feature): JsonSchema {

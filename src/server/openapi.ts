@@ -1,5 +1,6 @@
 import type { MlopsConfig } from "../config/schema.js";
-import { instanceArraySchema, instanceSchema, predictRequestSchema, servedFeatures } from "./openapi-request.js";
+import { instanceArraySchema, instanceSchema, predictRequestSchema } from "./openapi-request.js";
+import { servedFeatures } from "./served-schema.js";
 import { operationResponses, responseSchemas } from "./openapi-responses.js";
 import type { ServingModel } from "./serving-model.js";
 

@@ -81,6 +81,16 @@ describe("the OpenAPI document", () => {
       const validate = ajv.compile(JSON.parse(JSON.stringify(body).replaceAll('"#/components/', '"openapi#/components/')));
       expect(validate(body.example), JSON.stringify(validate.errors)).toBe(true);
       expect(validate({ features: { age: 12, income: null, plan: "basic" } })).toBe(false);
+      // The server checks requests against the same schema: the example is served, a row of
+      // the config file's schema is not.
+      const post = (payload: object) => app.inject({ method: "POST", url: "/predict", payload, headers: { "content-type": "application/json" } });
+      const served = await post(body.example);
+      expect(served.statusCode, served.body).toBe(200);
+      expect(served.json().model_version).toBe("v2");
+      expect((await post({ features: { age: 30, income: null, plan: null } })).statusCode).toBe(200);
+      const old = await post({ features: fixture.validRow() });
+      expect(old.statusCode).toBe(400);
+      expect(old.json().details).toContainEqual({ instance: 0, field: "age", problem: "missing" });
     } finally {
       await fixture.promote(1);
       await reload();
