@@ -119,7 +119,9 @@ export async function buildApp(
         title: "mlops prediction server",
         version: TOOLKIT_VERSION,
         description:
-          "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard).",
+          "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard). " +
+          "This document describes the version being served and follows promotions. Every error answer has the `Error` body; " +
+          "a wrong method on a listed path answers 405 (with `Allow`) and an unknown path 404, both with that body.",
       },
       components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
     },
