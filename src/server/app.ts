@@ -7,6 +7,7 @@ import { createMetrics } from "./metrics.js";
 import { registerDashboard } from "./routes/dashboard.js";
 import { registerOpenInference } from "./routes/open-inference.js";
 import { registerPredict } from "./routes/predict.js";
+import { servedDocumentBuilder, servedTitle } from "./openapi.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -16,6 +17,8 @@ declare module "fastify" {
 }
 
 const BEARER = /^Bearer\s+(\S.*)$/i;
+
+const escapeHtml = (text: string) => text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * Builds the prediction server without listening, so tests drive it with `inject`. The model is
@@ -116,12 +119,29 @@ export async function buildApp(
         title: "mlops prediction server",
         version: TOOLKIT_VERSION,
         description:
-          "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard).",
+          "Predictions from the active model version; every prediction is logged. The live report of the project: [/dashboard](/dashboard). " +
+          "This document describes the version being served and follows promotions. Every error answer has the `Error` body; " +
+          "a wrong method on a listed path answers 405 (with `Allow`) and an unknown path 404, both with that body.",
       },
       components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
     },
   });
-  await app.register(import("@fastify/swagger-ui"), { routePrefix: "/docs" });
+  const servedDocument = servedDocumentBuilder(options.config);
+  // In a plugin of their own, so the hook that puts the served version into the page's title
+  // runs for the docs routes only, never on /predict.
+  await app.register(async (docs) => {
+    docs.addHook("onSend", async (request, _reply, payload) =>
+      typeof payload === "string" && payload.includes("<title>Swagger UI</title>") && request.method === "GET"
+        ? payload.replace("<title>Swagger UI</title>", `<title>${escapeHtml(servedTitle(holder.current))}</title>`)
+        : payload,
+    );
+    await docs.register(import("@fastify/swagger-ui"), {
+      routePrefix: "/docs",
+      // The document follows the loaded version (built once per version, see servedDocumentBuilder).
+      transformSpecificationClone: false,
+      transformSpecification: (base) => servedDocument(base as Record<string, unknown>, holder.current),
+    });
+  });
 
   app.addHook("onResponse", (request, reply, done) => {
     metrics.observeLatency(request.routeOptions.url ?? "unknown", reply.statusCode, reply.elapsedTime / 1000);

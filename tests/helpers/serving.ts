@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import type { Project } from "../../src/config/load.js";
 import { sampleConfig } from "../../src/config/sample.js";
-import { configSchema, type MlopsConfig } from "../../src/config/schema.js";
+import { configSchema, type Feature, type MlopsConfig } from "../../src/config/schema.js";
 import { generateRows } from "../../src/data/synthetic.js";
 import { applyMigrations } from "../../src/db/migrate.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
@@ -19,6 +19,7 @@ import { buildApp } from "../../src/server/app.js";
 import type { AppOptions, ModelHolder } from "../../src/server/context.js";
 import { loadServingModel } from "../../src/server/serving-model.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "./database.js";
+import { checkEveryAnswer } from "./openapi-contract.js";
 
 /** A scratch database with migrations, a project folder and a way to register untrained versions. */
 export interface ServingFixture {
@@ -27,7 +28,7 @@ export interface ServingFixture {
   prisma: PrismaClient;
   project: Project;
   config: MlopsConfig;
-  registerModel(name: string, id: number, seed: number, std?: number): Promise<string>;
+  registerModel(name: string, id: number, seed: number, std?: number, schema?: { features?: Feature[]; profile?: unknown }): Promise<string>;
   promote(id: number): Promise<void>;
   validRow(): Record<string, unknown>;
   /** An app on the project's active version; the caller closes it. */
@@ -50,11 +51,12 @@ export async function servingFixture(overrides: Partial<MlopsConfig> = {}): Prom
     project,
     config,
     /** Saves and registers an untrained (seeded) classifier; `std` sets every numeric feature's standard deviation. */
-    async registerModel(name, id, seed, std = 1) {
+    async registerModel(name, id, seed, std = 1, schema = {}) {
       const { tf } = await loadTf("wasm");
-      const numeric = config.features.filter((f) => f.type === "numeric");
+      const features = schema.features ?? config.features;
+      const numeric = features.filter((f) => f.type === "numeric");
       const columns = { rows: 2, numeric: new Map(numeric.map((f) => [f.name, new Float64Array([-std, std])])), categorical: new Map() };
-      const preprocess = fitPreprocess(config.features, columns, new Uint8Array([1, 1]));
+      const preprocess = fitPreprocess(features, columns, new Uint8Array([1, 1]));
       const model = createClassifier(tf, { inputDim: preprocess.inputDim, hidden: [16, 8], learningRate: 0.001, seed });
       const dir = path.join(root, "models", name);
       const manifest = await saveModelFolder(tf, model, dir, {
@@ -64,13 +66,13 @@ export async function servingFixture(overrides: Partial<MlopsConfig> = {}): Prom
         backend: "wasm",
         seed,
         hyperparameters: {},
-        featureSchema: config.features,
+        featureSchema: features,
         label: config.label,
         preprocess,
         threshold: 0.5,
         metrics: { validation: { f1: 0.9 } },
         dataFingerprint: { rows: 0, batches: [], maxBatchId: 0 },
-        profile: {},
+        profile: schema.profile ?? {},
       });
       await registerVersion(prisma, {
         id,
@@ -100,6 +102,8 @@ export async function servingFixture(overrides: Partial<MlopsConfig> = {}): Prom
         ...options,
       });
       await built.reload();
+      // Every answer the tests receive is checked against the server's own OpenAPI document.
+      checkEveryAnswer(built.app);
       return built;
     },
     async close() {

@@ -22,6 +22,7 @@ import type { ModelHolder } from "../../src/server/context.js";
 import { PredictionLogWriter } from "../../src/server/prediction-log.js";
 import { loadServingModel } from "../../src/server/serving-model.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers/database.js";
+import { checkEveryAnswer } from "../helpers/openapi-contract.js";
 
 const config = configSchema.parse(sampleConfig());
 let db: ScratchDatabase;
@@ -97,6 +98,8 @@ beforeAll(async () => {
     loadModel: () => loadServingModel(project, client, "active"),
   }).then(async (built) => {
     await built.reload();
+    // Every answer these tests receive is checked against the server's own OpenAPI document.
+    checkEveryAnswer(built.app);
     return built;
   }));
 });
@@ -287,6 +290,7 @@ describe("prediction server", () => {
         throw new Error("none");
       },
     });
+    checkEveryAnswer(empty.app);
     expect((await empty.app.inject("/health")).statusCode).toBe(503);
     expect((await empty.app.inject({ method: "POST", url: "/predict", payload: { features: validRow() } })).statusCode).toBe(503);
     await empty.app.close();

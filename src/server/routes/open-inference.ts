@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { parseInstances, requestIdError } from "../instances.js";
+import { servedConfig, servedFeatures } from "../served-schema.js";
 import { scoreRows } from "./predict.js";
 
 /** The inference request of the Open Inference Protocol v2 (KServe's REST predict protocol). */
@@ -58,7 +59,8 @@ interface InferInput {
  * (BYTES when it holds categories). Outputs: `probability` (FP32) and `label` (INT32, 0/1).
  */
 export function registerOpenInference(app: FastifyInstance, context: ServerContext): void {
-  const features = context.config.features;
+  // The served version's features (see servedConfig): they follow promotions.
+  const featuresOf = () => servedFeatures(context.config, context.holder.current);
   const unknownModel = (name: string) => ({ error: `unknown model "${name}"; this server serves "${OIP_MODEL_NAME}"` });
 
   app.get("/v2/health/live", { schema: { summary: "OIP v2: live" } }, async () => ({ live: true }));
@@ -73,7 +75,7 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
       name: OIP_MODEL_NAME,
       versions: context.holder.current ? [context.holder.current.version] : [],
       platform: "mlops",
-      inputs: features.map((f) => ({ name: f.name, datatype: f.type === "numeric" ? "FP32" : "BYTES", shape: [-1] })),
+      inputs: featuresOf().map((f) => ({ name: f.name, datatype: f.type === "numeric" ? "FP32" : "BYTES", shape: [-1] })),
       outputs: [
         { name: "probability", datatype: "FP32", shape: [-1] },
         { name: "label", datatype: "INT32", shape: [-1] },
@@ -106,12 +108,13 @@ export function registerOpenInference(app: FastifyInstance, context: ServerConte
       const id = (body.id as string | null | undefined) ?? null; // a string or nothing, checked above
       const wanted = requestedOutputs(body.outputs);
       if (typeof wanted === "string") return reply.code(400).send({ error: wanted });
+      const config = servedConfig(context.config, model);
       const rows = rowsFromTensors(
         body.inputs,
-        features.map((f) => f.name),
+        config.features.map((f) => f.name),
       );
       if (typeof rows === "string") return reply.code(400).send({ error: rows });
-      const parsed = parseInstances({ instances: rows }, context.config, context.config.serve.maxBatch);
+      const parsed = parseInstances({ instances: rows }, config, context.config.serve.maxBatch);
       if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
       const predictions = scoreRows(context, model, parsed.rows, id, started);
       if (!Array.isArray(predictions)) return reply.code(400).send({ error: "invalid input", details: predictions.errors });

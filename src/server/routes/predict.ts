@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { transformRow } from "../../model/preprocess.js";
 import { inputsOf, nonFiniteInputs, parseInstances, requestIdError, sentFeaturesText, type FieldError } from "../instances.js";
+import { servedConfig } from "../served-schema.js";
 import type { ServingModel } from "../serving-model.js";
 import { uuidv7 } from "../uuid7.js";
 
@@ -102,7 +103,7 @@ export function registerPredict(app: FastifyInstance, context: ServerContext): v
       if (context.config.serve.requireApiKey && !context.requireKey(request, reply)) return reply;
       const model = context.holder.current;
       if (!model) return reply.code(503).send({ error: "no model is loaded yet: promote a version (mlops promote) or pass --model" });
-      const parsed = parseInstances(request.body, context.config, context.config.serve.maxBatch);
+      const parsed = parseInstances(request.body, servedConfig(context.config, model), context.config.serve.maxBatch);
       if ("errors" in parsed) return reply.code(400).send({ error: "invalid input", details: parsed.errors });
       const body = request.body as { request_id?: string };
       let requestId = body.request_id ?? null;
