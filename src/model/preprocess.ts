@@ -1,4 +1,5 @@
 import type { Feature } from "../config/schema.js";
+import { isMissingToken } from "../data/values.js";
 
 /**
  * Turns validated feature values into the network's input vector. Fitted on the training split
@@ -39,7 +40,9 @@ export interface FeatureColumns {
 
 /** A stored or received numeric value as a number; NaN when missing. */
 export function numericValue(value: unknown): number {
-  return value === null || value === undefined || value === "" ? NaN : Number(value);
+  // Text that stands for no value ("", "  ", "NA", ...) is missing, as `collect` reads it (Number("  ") is 0).
+  if (value === null || value === undefined || (typeof value === "string" && isMissingToken(value.trim()))) return NaN;
+  return Number(value);
 }
 
 /** The index of a category among the schema's values; -1 when missing or unknown. */

@@ -1,7 +1,7 @@
-import type { MlopsConfig } from "../config/schema.js";
+import type { Feature, MlopsConfig } from "../config/schema.js";
 import { transformRow } from "../model/preprocess.js";
 import type { PreprocessParams } from "../model/preprocess.js";
-import { DECIMAL } from "../data/values.js";
+import { DECIMAL, isMissingToken } from "../data/values.js";
 
 export interface FieldError {
   /** Index of the instance in a batch (0 for a single row). */
@@ -129,8 +129,13 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
   for (const feature of features) {
     const value = row[feature.name];
     if (value === undefined) errors.push({ instance: index, field: feature.name, problem: "missing" });
-    else if (value === null) {
-      if (!feature.nullable) errors.push({ instance: index, field: feature.name, problem: "null, but the feature is not nullable" });
+    else if (value === null || (typeof value === "string" && isMissingToken(value.trim()) && !isCategory(feature, value))) {
+      // An empty cell ("", "NA", ...) is a missing value, as `collect` reads it: rows stored from a
+      // CSV must be predictable as sent.
+      if (!feature.nullable) {
+        const what = value === null ? "null" : `${JSON.stringify(value)} (no value)`;
+        errors.push({ instance: index, field: feature.name, problem: `${what}, but the feature is not nullable` });
+      }
     } else if (feature.type === "numeric") {
       const number = typeof value === "number" ? value : typeof value === "string" && DECIMAL.test(value.trim()) ? Number(value) : NaN;
       if (typeof value !== "number" && typeof value !== "string")
@@ -230,4 +235,9 @@ export function sentFeaturesText(raw: string | undefined): string | undefined {
   }
   for (let j = i + 1; j < end; j += 1) if (raw.charCodeAt(j) > 32) return undefined;
   return raw.slice(start, i + 1);
+}
+
+/** A categorical feature may list a value that is also a missing token ("none"): then it is that category. */
+function isCategory(feature: Feature, value: string): boolean {
+  return feature.type === "categorical" && feature.values.includes(value);
 }
