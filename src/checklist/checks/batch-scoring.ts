@@ -57,7 +57,9 @@ export const batchScoringChecks = {
     if ("error" in batch) return fail(`mlops predict with ${served.version} failed: ${batch.error}`);
     const evidence = `${files.evidence}; mlops predict scores a stored row ${batch.probability} with ${served.version}`;
     if ("error" in answer) return pass(`${evidence}; no server to compare with`);
-    const body = answer.body as { probability?: unknown; model_version?: unknown };
+    const body = answer.body as { probability?: unknown; model_version?: unknown; error?: unknown };
+    if (answer.status !== 200)
+      return fail(`POST /predict answered ${answer.status} for a stored row (${String(body.error ?? "no error text")}); mlops predict scored it`);
     if (body.model_version !== served.version) return pass(`${evidence}; the server runs ${String(body.model_version)}, not compared`);
     return Object.is(body.probability, batch.probability)
       ? pass(`${evidence}, the same bits as POST /predict`)
