@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { CheckContext } from "../../src/checklist/context.js";
 import { DEFINITIONS } from "../../src/checklist/definitions.js";
 import { composeServiceNames, deployChecks } from "../../src/checklist/checks/deploy.js";
+import { modelChecks } from "../../src/checklist/checks/model.js";
 import type { Project } from "../../src/config/load.js";
 import { sampleConfig } from "../../src/config/sample.js";
 import { configSchema } from "../../src/config/schema.js";
@@ -85,6 +86,32 @@ describe("the checklist's Docker and Compose items", () => {
     } finally {
       await scheduler?.stop(1000);
       if (server) await stopServe(server.child);
+    }
+  });
+});
+
+describe("the checklist's sample-data item", () => {
+  const batch = (kind: string, rows: number) =>
+    `INSERT INTO batches (source, source_kind, checksum, status, rows_read, rows_accepted, rows_quarantined, rows_duplicate, report, started_at, finished_at)
+     VALUES ('${kind}', '${kind}', md5(random()::text), 'accepted', ${rows}, ${rows}, 0, 0, '{}', now(), now())`;
+
+  it("asks for data when none is stored, and takes a user's own collected rows as enough (no synthetic rows mixed in)", async () => {
+    const ctx = () => new CheckContext(project, "http://127.0.0.1:9", undefined);
+    const client = await connect(db.url);
+    try {
+      await client.query("DELETE FROM batches");
+      const empty = await modelChecks.sampleData(ctx());
+      expect(empty.ok).toBe(false);
+      expect(empty.evidence).toContain("mlops collect");
+      await client.query(batch("feedback", 500));
+      expect((await modelChecks.sampleData(ctx())).ok).toBe(false);
+      await client.query(batch("file", 2998));
+      const own = await modelChecks.sampleData(ctx());
+      expect(own).toMatchObject({ ok: true });
+      expect(own.evidence).toContain("2998 rows collected from your own data (file)");
+    } finally {
+      await client.query("DELETE FROM batches");
+      await client.end();
     }
   });
 });
