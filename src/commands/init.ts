@@ -4,6 +4,7 @@ import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { parseOptions } from "./options.js";
 import { inferSchemaFromFile } from "../data/infer-from-file.js";
+import { sampleConfig } from "../config/sample.js";
 import { usageError } from "../errors.js";
 import { initProject, type InitResult } from "../project/init.js";
 import { inferOptions, renderInferred } from "./schema.js";
@@ -40,11 +41,13 @@ export async function runInit(ctx: CommandContext, options: Record<string, unkno
     throw error;
   }
   spinner.stop();
-  ctx.out.result(result, () => renderInit(result));
+  // With --from, the document also carries what inference found (its warnings included), so a
+  // script sees the same as a person reading the notes above.
+  ctx.out.result(schema ? { ...result, inferred: schema } : result, () => renderInit(result, schema !== undefined));
   return 0;
 }
 
-function renderInit(result: InitResult): string {
+function renderInit(result: InitResult, ownData: boolean): string {
   const mark = (changed: boolean) => (changed ? chalk.green("+") : chalk.dim("="));
   const lines = [chalk.bold(`mlops project in ${result.project}`)];
   for (const file of result.files) lines.push(`  ${mark(file.action === "created")} ${file.path} ${chalk.dim(file.action)}`);
@@ -62,6 +65,13 @@ function renderInit(result: InitResult): string {
   );
   lines.push("");
   lines.push(result.changed ? chalk.green("Project ready.") : "Everything is in place; nothing changed.");
+  if (ownData && result.changed) {
+    lines.push(
+      chalk.dim(
+        `The gate a version must pass to be promoted is F1 >= ${sampleConfig().gate.f1Threshold} (gate.f1Threshold in mlops.config.json): set what your use case needs.`,
+      ),
+    );
+  }
   return lines.join("\n");
 }
 

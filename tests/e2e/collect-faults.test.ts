@@ -228,6 +228,10 @@ describe("the user's own data", () => {
       const config = JSON.parse(readFileSync(path.join(own.dir, "mlops.config.json"), "utf8"));
       expect(config.features).toContainEqual({ name: "tenure_months", type: "numeric", nullable: false });
       expect(config.label).toEqual({ name: "churned", positive: "yes", negative: "no" });
+      // A script sees what inference found and warned about, not only the files written.
+      const initJson = json<{ inferred: { warnings: string[]; rowKey: string } }>(init);
+      expect(initJson.inferred.rowKey).toBe("customer_id");
+      expect(initJson.inferred.warnings.join("\n")).toContain('"abc"');
 
       const inferred = json<{ warnings: string[]; label: unknown }>(
         await run("schema", "infer", "churn.csv", "--label", "churned", "--positive", "no", "--negative", "yes", "--json"),
