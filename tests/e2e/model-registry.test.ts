@@ -212,8 +212,8 @@ describe("features declared but absent from every stored row", () => {
       expect(refused.code).toBe(2);
       // Under --json the error's message and hint are in the document on stdout (stderr gets one line).
       const error = json<{ error: { message: string; hint: string } }>(refused).error;
-      expect(error.message).toContain('"tenure_months"');
-      expect(error.hint).toContain("--allow-missing-features");
+      expect(`${error.message}\n${error.hint}`).toContain('"tenure_months"');
+      expect(`${error.message}\n${error.hint}`).toContain("--allow-missing-features");
       const allowed = await mlops("train", ...QUICK, "--allow-missing-features", "--json");
       expect(allowed.code, allowed.stderr).toBe(0);
       expect(allowed.stderr).toMatch(/warning: No stored row holds tenure_months/);
