@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
-import type { z } from "zod";
 import { MlopsError, usageError } from "../errors.js";
+import { formatIssues } from "../zod-issues.js";
 import { configSchema, type MlopsConfig } from "./schema.js";
 
 export const CONFIG_FILE = "mlops.config.json";
@@ -23,14 +23,6 @@ export function findProjectRoot(start: string): string | undefined {
     if (parent === dir) return undefined;
     dir = parent;
   }
-}
-
-/** Formats zod issues as one line each, naming the path in the config file. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const where = issue.path.length === 0 ? "(top level)" : issue.path.map(String).join(".");
-    return `${where}: ${issue.message}`;
-  });
 }
 
 export function parseConfig(text: string, configPath: string): MlopsConfig {

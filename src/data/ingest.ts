@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { MlopsConfig } from "../config/schema.js";
 import { connectPg } from "../db/connection.js";
 import { copyBinaryIn } from "../db/copy-binary.js";
+import { withTransaction } from "../db/transaction.js";
 import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { driftReport } from "./drift.js";
@@ -48,98 +49,95 @@ export async function ingestBatch(
   let spill: QuarantineSpill | undefined;
   let probe: pg.Client | undefined;
 
-  await client.query("BEGIN");
   try {
-    await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
-    if (source.checksumUpfront && !options.force) {
-      const checksum = await source.checksumUpfront();
-      const sameAs = await batchWithChecksum(client, checksum);
-      if (sameAs !== undefined) {
-        await client.query("ROLLBACK");
+    return await withTransaction(client, async (tx) => {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
+      if (source.checksumUpfront && !options.force) {
+        const checksum = await source.checksumUpfront();
+        const sameAs = await batchWithChecksum(client, checksum);
+        if (sameAs !== undefined) {
+          tx.rollback();
+          return skippedSummary(source, checksum, sameAs, options, started);
+        }
+      }
+      const reference = await loadDriftReference(client);
+      const profile = new ProfileAccumulator(config.features, reference?.profile);
+      const batchId = await insertBatchRow(client, source, started);
+      const anyStored = (await client.query("SELECT EXISTS (SELECT 1 FROM examples) AS any")).rows[0].any as boolean;
+      if (anyStored) {
+        probe = await connectPg(session.target);
+        // Right after a big batch the planner may have no statistics yet and scan the whole table
+        // for each chunk's probe; the hash index is always the right plan here.
+        await probe.query("SET enable_seqscan = off");
+      }
+      spill = await QuarantineSpill.create(batchId);
+      const quarantine = spill;
+
+      const rows = new ExampleRows(batchId);
+      async function* examples(): AsyncGenerator<Buffer> {
+        for await (const records of source.records) {
+          batch.noteColumns(source, config);
+          await batch.take(records, source.state, quarantine, profile, rows);
+          if (probe) await batch.dropStored(probe, rows);
+          batch.countFresh();
+          if (rows.out.pos > 0) yield rows.out.take();
+          options.onProgress?.({ rows: batch.read, bytes: source.progress.bytes, totalBytes: source.progress.totalBytes });
+        }
+      }
+      await copyBinaryIn(client, "examples", EXAMPLE_COLUMNS, examples());
+      if (batch.read === 0) {
+        throw usageError(
+          "INPUT_NO_ROWS",
+          `${source.name} has no data rows${source.state.columns ? " (only a header)" : ""}.`,
+          "Nothing to collect: check the export that produced it.",
+        );
+      }
+
+      const checksum = source.checksum();
+      const sameAs = source.checksumUpfront ? undefined : await batchWithChecksum(client, checksum, batchId);
+      if (sameAs !== undefined && !options.force) {
+        tx.rollback();
         return skippedSummary(source, checksum, sameAs, options, started);
       }
-    }
-    const reference = await loadDriftReference(client);
-    const profile = new ProfileAccumulator(config.features, reference?.profile);
-    const batchId = await insertBatchRow(client, source, started);
-    const anyStored = (await client.query("SELECT EXISTS (SELECT 1 FROM examples) AS any")).rows[0].any as boolean;
-    if (anyStored) {
-      probe = await connectPg(session.target);
-      // Right after a big batch the planner may have no statistics yet and scan the whole table
-      // for each chunk's probe; the hash index is always the right plan here.
-      await probe.query("SET enable_seqscan = off");
-    }
-    spill = await QuarantineSpill.create(batchId);
-    const quarantine = spill;
 
-    const rows = new ExampleRows(batchId);
-    async function* examples(): AsyncGenerator<Buffer> {
-      for await (const records of source.records) {
-        batch.noteColumns(source, config);
-        await batch.take(records, source.state, quarantine, profile, rows);
-        if (probe) await batch.dropStored(probe, rows);
-        batch.countFresh();
-        if (rows.out.pos > 0) yield rows.out.take();
-        options.onProgress?.({ rows: batch.read, bytes: source.progress.bytes, totalBytes: source.progress.totalBytes });
-      }
-    }
-    await copyBinaryIn(client, "examples", EXAMPLE_COLUMNS, examples());
-    if (batch.read === 0) {
-      throw usageError(
-        "INPUT_NO_ROWS",
-        `${source.name} has no data rows${source.state.columns ? " (only a header)" : ""}.`,
-        "Nothing to collect: check the export that produced it.",
-      );
-    }
+      await quarantine.copyInto(client);
+      const invalidShare = batch.invalid / batch.read;
+      const rejected = invalidShare > options.maxInvalid;
+      if (rejected) await rejectStoredRows(client, batchId, config, invalidShare, options.maxInvalid);
 
-    const checksum = source.checksum();
-    const sameAs = source.checksumUpfront ? undefined : await batchWithChecksum(client, checksum, batchId);
-    if (sameAs !== undefined && !options.force) {
-      await client.query("ROLLBACK");
-      return skippedSummary(source, checksum, sameAs, options, started);
-    }
-
-    await quarantine.copyInto(client);
-    const invalidShare = batch.invalid / batch.read;
-    const rejected = invalidShare > options.maxInvalid;
-    if (rejected) await rejectStoredRows(client, batchId, config, invalidShare, options.maxInvalid);
-
-    const drift = reference && !rejected ? driftReport(reference.profile, reference.source, profile.binnedAgainstReference()!) : null;
-    const finished = new Date();
-    const summary = batch.summary({
-      rejected,
-      batchId,
-      source,
-      checksum,
-      invalidShare,
-      options,
-      drift,
-      reference: reference?.source,
-      started,
-      finished,
-    });
-    const { status, batchId: _id, sameAs: _same, drift: _drift, ...report } = summary;
-    await client.query(
-      `UPDATE batches SET checksum = $2, status = $3, rows_read = $4, rows_accepted = $5, rows_quarantined = $6, rows_duplicate = $7,
-              report = $8, drift = $9, finished_at = $10 WHERE id = $1`,
-      [
+      const drift = reference && !rejected ? driftReport(reference.profile, reference.source, profile.binnedAgainstReference()!) : null;
+      const finished = new Date();
+      const summary = batch.summary({
+        rejected,
         batchId,
+        source,
         checksum,
-        status,
-        summary.rows.read,
-        summary.rows.stored,
-        summary.rows.quarantined,
-        summary.rows.duplicatesInBatch + summary.rows.duplicatesOfStored,
-        JSON.stringify({ ...report, profile: rejected ? undefined : profile.profile() }),
-        drift === null ? null : JSON.stringify(drift),
+        invalidShare,
+        options,
+        drift,
+        reference: reference?.source,
+        started,
         finished,
-      ],
-    );
-    await client.query("COMMIT");
-    return summary;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
+      });
+      const { status, batchId: _id, sameAs: _same, drift: _drift, ...report } = summary;
+      await client.query(
+        `UPDATE batches SET checksum = $2, status = $3, rows_read = $4, rows_accepted = $5, rows_quarantined = $6, rows_duplicate = $7,
+                report = $8, drift = $9, finished_at = $10 WHERE id = $1`,
+        [
+          batchId,
+          checksum,
+          status,
+          summary.rows.read,
+          summary.rows.stored,
+          summary.rows.quarantined,
+          summary.rows.duplicatesInBatch + summary.rows.duplicatesOfStored,
+          JSON.stringify({ ...report, profile: rejected ? undefined : profile.profile() }),
+          drift === null ? null : JSON.stringify(drift),
+          finished,
+        ],
+      );
+      return summary;
+    });
   } finally {
     await probe?.end().catch(() => undefined);
     await spill?.dispose();

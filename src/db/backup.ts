@@ -14,6 +14,9 @@ import { TOOLKIT_VERSION } from "../package-root.js";
 import { connectionLost, isConnectionError } from "./connection.js";
 import { applyMigrations, readMigrations } from "./migrate.js";
 import { ensurePrivateDir } from "./state-dir.js";
+import { MIGRATIONS_TABLE, quoteIdent } from "./identifiers.js";
+import { withTransaction } from "./transaction.js";
+import { formatIssues } from "../zod-issues.js";
 
 /**
  * Logical backups of our own, because pg_dump cannot be relied on: the embedded server is
@@ -23,7 +26,6 @@ import { ensurePrivateDir } from "./state-dir.js";
  * applied migrations and the sequences' values.
  */
 export const BACKUP_FORMAT = "mlops-backup/1";
-export const MIGRATIONS_TABLE = "_prisma_migrations";
 const PARTIAL_SUFFIX = ".partial";
 const BACKUP_NAME = /^\d{8}T\d{6}Z(-\d+)?$/;
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,7 +63,6 @@ export interface Backup {
   manifest: BackupManifest;
 }
 
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const tableFile = (table: string): string => `${table}.copy.gz`;
 
 /** `20261129T143501Z`: sorts by time, safe in any file system. */
@@ -178,22 +179,24 @@ export async function createBackup(client: pg.ClientBase, options: { dir: string
   const started = new Date();
   const { name, partial } = await claimFolder(options.dir, backupName(started));
   try {
-    await client.query("BEGIN");
-    await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    const tables = await readTables(client);
-    if (!tables.some((t) => t.name === MIGRATIONS_TABLE)) {
-      throw usageError("BACKUP_NO_SCHEMA", "The database holds no mlops schema to back up.", "Run `mlops init` (or `mlops db migrate`) first.");
-    }
-    // As pg_dump does: no migration may alter a table while it is being copied.
-    await client.query(`LOCK TABLE ${tables.map((t) => quoteIdent(t.name)).join(", ")} IN ACCESS SHARE MODE`);
-    const migrations = await client.query<{ migration_name: string }>(
-      `SELECT migration_name FROM ${quoteIdent(MIGRATIONS_TABLE)} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`,
-    );
-    const server = await client.query<{ server_version: string }>("SHOW server_version");
-    const sequences = await readSequences(client);
-    const written: BackupTable[] = [];
-    for (const table of tables) written.push(await dumpTable(client, table, partial));
-    await client.query("COMMIT");
+    const snapshot = await withTransaction(client, async () => {
+      await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      const tables = await readTables(client);
+      if (!tables.some((t) => t.name === MIGRATIONS_TABLE)) {
+        throw usageError("BACKUP_NO_SCHEMA", "The database holds no mlops schema to back up.", "Run `mlops init` (or `mlops db migrate`) first.");
+      }
+      // As pg_dump does: no migration may alter a table while it is being copied.
+      await client.query(`LOCK TABLE ${tables.map((t) => quoteIdent(t.name)).join(", ")} IN ACCESS SHARE MODE`);
+      const migrations = await client.query<{ migration_name: string }>(
+        `SELECT migration_name FROM ${quoteIdent(MIGRATIONS_TABLE)} WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`,
+      );
+      const server = await client.query<{ server_version: string }>("SHOW server_version");
+      const sequences = await readSequences(client);
+      const written: BackupTable[] = [];
+      for (const table of tables) written.push(await dumpTable(client, table, partial));
+      return { migrations, server, sequences, written };
+    });
+    const { migrations, server, sequences, written } = snapshot;
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
       toolkitVersion: TOOLKIT_VERSION,
@@ -210,7 +213,6 @@ export async function createBackup(client: pg.ClientBase, options: { dir: string
     await rename(partial, folder);
     return { name, path: folder, manifest };
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
     await rm(partial, { recursive: true, force: true });
     if (!isMlopsError(error) && isConnectionError(error)) throw connectionLost(options.database, error);
     throw error;
@@ -258,7 +260,7 @@ export function openBackup(folder: string): Backup {
     );
   }
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+    const problems = formatIssues(parsed.error.issues);
     throw usageError(
       "BACKUP_INVALID",
       `${manifestPath} is not an mlops backup manifest:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
@@ -428,27 +430,27 @@ export async function restoreBackup(client: pg.Client, backup: Backup, migration
   await withMigrationSubset(migrationsDir, manifest.migrations, (dir) => applyMigrations(client, dir));
   const tables: TableRestore[] = [];
   let committed = false;
-  await client.query("BEGIN");
   try {
-    const byName = new Map(manifest.tables.map((t) => [t.name, t]));
-    const { order, cyclic } = await loadOrder(client, [...byName.keys()]);
-    if (cyclic) await setReplicaRole(client);
-    await client.query(`DELETE FROM ${quoteIdent(MIGRATIONS_TABLE)} WHERE migration_name = ANY($1)`, [manifest.migrations]);
-    for (const name of order) {
-      const table = byName.get(name)!;
-      const count = `SELECT count(*)::bigint::text AS n FROM ${quoteIdent(name)}`;
-      const before = Number((await client.query<{ n: string }>(count)).rows[0]!.n);
-      await loadTable(client, backup, table);
-      const after = Number((await client.query<{ n: string }>(count)).rows[0]!.n);
-      tables.push({ name, expectedRows: table.rows, restoredRows: after - before });
-    }
-    for (const sequence of manifest.sequences) {
-      await client.query("SELECT setval($1::regclass, $2::bigint, $3)", [quoteIdent(sequence.name), sequence.lastValue, sequence.isCalled]);
-    }
-    committed = tables.every((t) => t.expectedRows === t.restoredRows);
-    await client.query(committed ? "COMMIT" : "ROLLBACK");
+    await withTransaction(client, async (tx) => {
+      const byName = new Map(manifest.tables.map((t) => [t.name, t]));
+      const { order, cyclic } = await loadOrder(client, [...byName.keys()]);
+      if (cyclic) await setReplicaRole(client);
+      await client.query(`DELETE FROM ${quoteIdent(MIGRATIONS_TABLE)} WHERE migration_name = ANY($1)`, [manifest.migrations]);
+      for (const name of order) {
+        const table = byName.get(name)!;
+        const count = `SELECT count(*)::bigint::text AS n FROM ${quoteIdent(name)}`;
+        const before = Number((await client.query<{ n: string }>(count)).rows[0]!.n);
+        await loadTable(client, backup, table);
+        const after = Number((await client.query<{ n: string }>(count)).rows[0]!.n);
+        tables.push({ name, expectedRows: table.rows, restoredRows: after - before });
+      }
+      for (const sequence of manifest.sequences) {
+        await client.query("SELECT setval($1::regclass, $2::bigint, $3)", [quoteIdent(sequence.name), sequence.lastValue, sequence.isCalled]);
+      }
+      committed = tables.every((t) => t.expectedRows === t.restoredRows);
+      if (!committed) tx.rollback();
+    });
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
     if (!isMlopsError(error) && isConnectionError(error)) throw connectionLost("the restore target", error);
     throw error;
   }

@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { quoteIdent } from "./identifiers.js";
 
 /**
  * Bulk paths (ingest, the prediction log, scoring reads) use COPY: tens of thousands of rows a
@@ -10,8 +11,6 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
  * format; the two hottest paths, ingest and the prediction log, write binary (copy-binary.ts).
  */
 export type CopyValue = string | number | boolean | bigint | Date | null | undefined | object;
-
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
