@@ -46,8 +46,8 @@ export class BatchAccount {
     this.schemaColumns = new Set([...config.features.map((f) => f.name), config.label.name, ...(config.rowKey ? [config.rowKey] : [])]);
   }
 
-  /** Checks a declared header (CSV) once: every feature must be there; extras are noted. */
-  noteColumns(source: OpenedSource, config: MlopsConfig): void {
+  /** Checks a declared header (CSV) once: a missing feature is an error (COLUMNS_MISSING); extra columns are noted. */
+  checkHeader(source: OpenedSource, config: MlopsConfig): void {
     if (this.columnsChecked || !source.state.columns) return;
     this.columnsChecked = true;
     const present = new Set(source.state.columns);

@@ -66,7 +66,7 @@ export async function ingestBatch(
       const rows = new ExampleRows(batchId);
       async function* examples(): AsyncGenerator<Buffer> {
         for await (const records of source.records) {
-          batch.noteColumns(source, config);
+          batch.checkHeader(source, config);
           await batch.take(records, source.state, quarantine, profile, rows);
           if (probe) await batch.dropStored(probe, rows);
           batch.countFresh();

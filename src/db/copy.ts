@@ -15,7 +15,7 @@ export type CopyValue = string | number | boolean | bigint | Date | null | undef
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 /** Encodes one value for COPY text format: \N for null, backslash escapes for the rest. */
-export function encodeCopyValue(value: CopyValue): string {
+function encodeCopyValue(value: CopyValue): string {
   if (value === null || value === undefined) return "\\N";
   let text: string;
   if (typeof value === "string") text = value;
@@ -31,7 +31,7 @@ export function encodeCopyRow(values: readonly CopyValue[]): string {
 }
 
 /** Decodes one COPY text-format field (the inverse of encodeCopyValue for strings). */
-export function decodeCopyField(field: string): string | null {
+function decodeCopyField(field: string): string | null {
   if (field === "\\N") return null;
   if (!field.includes("\\")) return field;
   return field.replace(/\\(.)/g, (_, char: string) => ({ t: "\t", n: "\n", r: "\r", b: "\b", f: "\f", v: "\v" })[char] ?? char);

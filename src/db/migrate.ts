@@ -14,7 +14,7 @@ import { withTransaction } from "./transaction.js";
  * Unlike Prisma, each migration and its bookkeeping row commit in one transaction, so a failed
  * migration leaves nothing behind and can simply be fixed and re-run.
  */
-export const PRISMA_ADVISORY_LOCK = 72707369;
+const PRISMA_ADVISORY_LOCK = 72707369;
 
 const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${quoteIdent(MIGRATIONS_TABLE)} (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,

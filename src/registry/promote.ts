@@ -46,7 +46,7 @@ export interface HistoryEntry {
   evaluation: { id: number; f1: number; passed: boolean } | null;
 }
 
-export const defaultActor = (): string => process.env.MLOPS_ACTOR ?? safeUser();
+const defaultActor = (): string => process.env.MLOPS_ACTOR ?? safeUser();
 
 function safeUser(): string {
   try {
