@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usageError } from "../errors.js";
+import { formatIssues } from "../zod-issues.js";
 
 /**
  * Parses a command's options with its zod schema. Every problem is named by its flag, so
@@ -8,10 +9,9 @@ import { usageError } from "../errors.js";
 export function parseOptions<T extends z.ZodType>(schema: T, options: Record<string, unknown>, flags: Record<string, string> = {}): z.infer<T> {
   const result = schema.safeParse(options);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = formatIssues(result.error.issues, (issue) => {
     const key = String(issue.path[0] ?? "");
-    const flag = flags[key] ?? (key === "" ? "options" : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    return `${flag}: ${issue.message}`;
+    return flags[key] ?? (key === "" ? "options" : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   });
   throw usageError("OPTIONS_INVALID", problems.join("\n"), "Run the command with --help for its options.", { problems });
 }

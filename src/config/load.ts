@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseEnv } from "node:util";
-import type { z } from "zod";
 import { MlopsError, usageError } from "../errors.js";
+import { formatIssues } from "../zod-issues.js";
 import { configSchema, type MlopsConfig } from "./schema.js";
 
 export const CONFIG_FILE = "mlops.config.json";
@@ -15,7 +15,7 @@ export interface Project {
 }
 
 /** Finds the project folder: the nearest folder at or above `start` with a config file. */
-export function findProjectRoot(start: string): string | undefined {
+function findProjectRoot(start: string): string | undefined {
   let dir = path.resolve(start);
   for (;;) {
     if (existsSync(path.join(dir, CONFIG_FILE))) return dir;
@@ -23,14 +23,6 @@ export function findProjectRoot(start: string): string | undefined {
     if (parent === dir) return undefined;
     dir = parent;
   }
-}
-
-/** Formats zod issues as one line each, naming the path in the config file. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const where = issue.path.length === 0 ? "(top level)" : issue.path.map(String).join(".");
-    return `${where}: ${issue.message}`;
-  });
 }
 
 export function parseConfig(text: string, configPath: string): MlopsConfig {
@@ -61,7 +53,7 @@ export function parseConfig(text: string, configPath: string): MlopsConfig {
  * Loads `.env` from the project folder into process.env without overriding variables that are
  * already set, so the shell and CI always win over the file.
  */
-export function loadDotEnv(root: string): void {
+function loadDotEnv(root: string): void {
   const file = path.join(root, ".env");
   if (!existsSync(file)) return;
   const values = parseEnv(readFileSync(file, "utf8"));
@@ -70,7 +62,18 @@ export function loadDotEnv(root: string): void {
   }
 }
 
+/**
+ * What every command that works on a project starts with: reads the project (`readProject`) and
+ * then loads its `.env` into process.env (`loadDotEnv`), so DATABASE_URL and the like apply.
+ */
 export function loadProject(cwd: string): Project {
+  const project = readProject(cwd);
+  loadDotEnv(project.root);
+  return project;
+}
+
+/** Finds and parses the project's config; touches nothing else (process.env included). */
+function readProject(cwd: string): Project {
   const root = findProjectRoot(cwd);
   if (root === undefined) {
     throw usageError(
@@ -89,6 +92,5 @@ export function loadProject(cwd: string): Project {
       hint: "Check the file's permissions.",
     });
   }
-  loadDotEnv(root);
   return { root, configPath, config: parseConfig(text, configPath) };
 }

@@ -41,7 +41,7 @@ const encodingSchema = z.enum(["utf8", "latin1", "utf16le"]);
  * The source database's URL is read from an environment variable so no password sits in the
  * config file.
  */
-export const sourceSchema = z
+const sourceSchema = z
   .object({
     file: z.string().min(1).optional(),
     url: z.string().url().optional(),
@@ -186,4 +186,3 @@ export const configSchema = z
 
 export type MlopsConfig = z.infer<typeof configSchema>;
 export type Feature = z.infer<typeof featureSchema>;
-export type NamedSource = z.infer<typeof sourceSchema>;

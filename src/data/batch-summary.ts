@@ -1,4 +1,5 @@
 import type { DriftReport } from "./drift.js";
+import type { OpenedSource } from "./sources/open.js";
 
 export interface IngestOptions {
   /** Largest share of invalid rows (0..1) a batch may have and still be accepted. */
@@ -43,4 +44,26 @@ export interface BatchSummary {
   drift: DriftReport | null;
   driftReference: string | null;
   durationMs: number;
+}
+
+/** A batch not stored because one with the same checksum was (`sameAs`); --force collects it anyway. */
+export function skippedSummary(source: OpenedSource, checksum: string, sameAs: number, options: IngestOptions, started: Date): BatchSummary {
+  return {
+    status: "skipped",
+    batchId: null,
+    sameAs,
+    source: source.name,
+    sourceKind: source.kind,
+    checksum,
+    rows: { read: 0, valid: 0, invalid: 0, stored: 0, quarantined: 0, duplicatesInBatch: 0, duplicatesOfStored: 0 },
+    invalidShare: 0,
+    maxInvalid: options.maxInvalid,
+    topReasons: [],
+    extraColumns: [],
+    labels: { positive: 0, negative: 0, unlabelled: 0 },
+    splits: { train: 0, validation: 0, test: 0 },
+    drift: null,
+    driftReference: null,
+    durationMs: Date.now() - started.getTime(),
+  };
 }

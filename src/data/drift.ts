@@ -54,7 +54,7 @@ export interface DriftReport {
  * An empty bin would make PSI infinite, so zero shares are lifted to this, as is standard. It
  * also bounds what one bin can add: a decile that empties adds 0.1 * ln(0.1 / 1e-4), about 0.69.
  */
-export const PSI_EPSILON = 1e-4;
+const PSI_EPSILON = 1e-4;
 
 /** Population stability index of two distributions over the same bins: sum of (a - e) * ln(a / e). */
 export function psi(expected: number[], actual: number[]): number {

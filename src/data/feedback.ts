@@ -2,6 +2,7 @@ import path from "node:path";
 import type pg from "pg";
 import type { MlopsConfig } from "../config/schema.js";
 import { copyRowsIn, type CopyValue } from "../db/copy.js";
+import { withTransaction } from "../db/transaction.js";
 import { usageError } from "../errors.js";
 import { formatFromName, openSource } from "./sources/open.js";
 import { readRecord, recordRow } from "./sources/formats.js";
@@ -55,15 +56,14 @@ export async function collectFeedback(
   };
   let read = 0;
 
-  await client.query("BEGIN");
-  try {
+  return withTransaction(client, async (tx) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [INGEST_LOCK]);
     const checksum = await source.checksumUpfront!();
     const same = await client.query<{ id: number }>("SELECT id FROM batches WHERE source_kind = 'feedback' AND checksum = $1 ORDER BY id LIMIT 1", [
       checksum,
     ]);
     if (same.rows[0] !== undefined && !options.force) {
-      await client.query("ROLLBACK");
+      tx.rollback();
       const sameAs = same.rows[0].id;
       return {
         status: "skipped",
@@ -162,10 +162,6 @@ export async function collectFeedback(
       `UPDATE batches SET checksum = $2, rows_read = $3, rows_accepted = $4, rows_quarantined = $5, rows_duplicate = $6, report = $7, finished_at = now() WHERE id = $1`,
       [batchId, checksum, read, summary.attached, summary.quarantined, summary.alreadyAttached, JSON.stringify(summary)],
     );
-    await client.query("COMMIT");
     return summary;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  }
+  });
 }

@@ -54,9 +54,9 @@ export interface ReferenceBins {
 export const OTHER_CATEGORY = "__other__";
 
 /** Enough for deciles within about half a percentage point, at 160 kB per numeric feature. */
-export const RESERVOIR_SIZE = 20_000;
+const RESERVOIR_SIZE = 20_000;
 /** Beyond this many distinct values a feature is hardly categorical; the rest share OTHER_CATEGORY. */
-export const MAX_TRACKED_CATEGORIES = 1000;
+const MAX_TRACKED_CATEGORIES = 1000;
 const UNTRACKED = MAX_TRACKED_CATEGORIES;
 const DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 const SEED = 0x6d6c6f70;

@@ -27,7 +27,7 @@ function uniformsOf(text: string, count: number): number[] {
   return uniforms;
 }
 
-export interface NumericProfile {
+export interface NumericDistribution {
   name: string;
   /** Mean and standard deviation in this world (drift moves and widens them). */
   location: number;
@@ -36,7 +36,7 @@ export interface NumericProfile {
   max: number;
 }
 
-export interface CategoricalProfile {
+export interface CategoricalDistribution {
   name: string;
   values: readonly string[];
   /** Running sums of the category frequencies, for sampling by one uniform draw. */
@@ -47,7 +47,7 @@ export interface CategoricalProfile {
 type NumericFeature = { name: string; min?: number | undefined; max?: number | undefined };
 
 /** Drift 1 moves a feature's mean by `shift` drift-0 standard deviations and widens its spread by `1 + widen`. */
-function numericProfile(feature: NumericFeature, drift: number): NumericProfile {
+function numericDistribution(feature: NumericFeature, drift: number): NumericDistribution {
   const [u1 = 0, u2 = 0, u3 = 0, u4 = 0, u5 = 0] = uniformsOf(feature.name, 5);
   const min = feature.min ?? -Infinity;
   const max = feature.max ?? Infinity;
@@ -68,7 +68,7 @@ function numericProfile(feature: NumericFeature, drift: number): NumericProfile 
   return { name: feature.name, location: location + drift * shift * scale, scale: scale * (1 + drift * widen), min, max };
 }
 
-function categoricalProfile(feature: { name: string; values: string[] }, drift: number): CategoricalProfile {
+function categoricalDistribution(feature: { name: string; values: string[] }, drift: number): CategoricalDistribution {
   const weights = uniformsOf(feature.name, feature.values.length).map((u) => 0.3 + u);
   const total = weights.reduce((sum, w) => sum + w, 0);
   const before = weights.map((w) => w / total);
@@ -152,8 +152,8 @@ function score(r: Rule, z: Float64Array, category: number): number {
 }
 
 export interface SyntheticWorld {
-  numeric: NumericProfile[];
-  categorical: CategoricalProfile[];
+  numeric: NumericDistribution[];
+  categorical: CategoricalDistribution[];
   /**
    * The noiseless probability of a positive label. `values` holds the numeric features in
    * schema order (NaN when missing); `category` indexes the first categorical's values (-1 when absent).
@@ -167,11 +167,11 @@ export interface SyntheticWorld {
  * rule's decisions are no better than chance; between them the two scores are blended.
  */
 export function syntheticWorld(config: MlopsConfig, drift: number): SyntheticWorld {
-  const numeric: NumericProfile[] = [];
-  const categorical: CategoricalProfile[] = [];
+  const numeric: NumericDistribution[] = [];
+  const categorical: CategoricalDistribution[] = [];
   for (const feature of config.features) {
-    if (feature.type === "numeric") numeric.push(numericProfile(feature, drift));
-    else categorical.push(categoricalProfile(feature, drift));
+    if (feature.type === "numeric") numeric.push(numericDistribution(feature, drift));
+    else categorical.push(categoricalDistribution(feature, drift));
   }
   const first = categorical[0];
   const frequencies = first?.frequencies ?? [];
@@ -195,7 +195,7 @@ export function syntheticWorld(config: MlopsConfig, drift: number): SyntheticWor
     categorical,
     probability(values, category) {
       for (const j of read) {
-        const p = numeric[j] as NumericProfile;
+        const p = numeric[j] as NumericDistribution;
         const x = values[j] ?? NaN;
         // A missing value sits at the mean, where it tells the rule nothing.
         z[j] = Number.isFinite(x) && p.scale > 0 ? (x - p.location) / p.scale : 0;

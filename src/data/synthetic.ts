@@ -4,7 +4,7 @@
 // and retraining have something real to react to.
 import type { MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
-import { splitmix32, syntheticWorld, type CategoricalProfile, type NumericProfile, type SyntheticWorld } from "./synthetic-rule.js";
+import { splitmix32, syntheticWorld, type CategoricalDistribution, type NumericDistribution, type SyntheticWorld } from "./synthetic-rule.js";
 import type { RawRow, RawValue } from "./types.js";
 
 export interface SyntheticOptions {
@@ -177,12 +177,12 @@ class RowSampler {
     if (this.config.rowKey !== undefined) parts.key = `${this.options.seed}-${this.drawn}`;
     random.features.normals(normals);
     for (let j = 0; j < numbers.length; j += 1) {
-      const p = world.numeric[j] as NumericProfile;
+      const p = world.numeric[j] as NumericDistribution;
       const drawn = Math.round((p.location + p.scale * (normals[j] as number)) * 1e4) / 1e4;
       numbers[j] = drawn < p.min ? p.min : Math.min(drawn, p.max);
     }
     for (let j = 0; j < categories.length; j += 1) {
-      const cumulative = (world.categorical[j] as CategoricalProfile).cumulative;
+      const cumulative = (world.categorical[j] as CategoricalDistribution).cumulative;
       const u = random.features.uniform();
       let k = 0;
       while (u >= (cumulative[k] as number)) k += 1;

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { quoteIdent } from "./copy.js";
+import { quoteIdent } from "./identifiers.js";
 
 /**
  * COPY's binary format, for the ingest hot path: PostgreSQL reads integers as they are and

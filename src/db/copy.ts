@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { quoteIdent } from "./identifiers.js";
 
 /**
  * Bulk paths (ingest, the prediction log, scoring reads) use COPY: tens of thousands of rows a
@@ -11,12 +12,10 @@ import { from as copyFrom, to as copyTo } from "pg-copy-streams";
  */
 export type CopyValue = string | number | boolean | bigint | Date | null | undefined | object;
 
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 /** Encodes one value for COPY text format: \N for null, backslash escapes for the rest. */
-export function encodeCopyValue(value: CopyValue): string {
+function encodeCopyValue(value: CopyValue): string {
   if (value === null || value === undefined) return "\\N";
   let text: string;
   if (typeof value === "string") text = value;
@@ -32,7 +31,7 @@ export function encodeCopyRow(values: readonly CopyValue[]): string {
 }
 
 /** Decodes one COPY text-format field (the inverse of encodeCopyValue for strings). */
-export function decodeCopyField(field: string): string | null {
+function decodeCopyField(field: string): string | null {
   if (field === "\\N") return null;
   if (!field.includes("\\")) return field;
   return field.replace(/\\(.)/g, (_, char: string) => ({ t: "\t", n: "\n", r: "\r", b: "\b", f: "\f", v: "\v" })[char] ?? char);

@@ -93,7 +93,7 @@ export interface EmbeddedServer {
   action: "joined" | "started" | "created";
 }
 
-export function connectionUrl(credentials: Credentials, port: number): string {
+function connectionUrl(credentials: Credentials, port: number): string {
   const user = encodeURIComponent(credentials.user);
   const password = encodeURIComponent(credentials.password);
   return `postgresql://${user}:${password}@127.0.0.1:${port}/${credentials.database}`;

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import { ExitCode, MlopsError } from "../errors.js";
+import { MIGRATIONS_TABLE, quoteIdent } from "./identifiers.js";
+import { withTransaction } from "./transaction.js";
 
 /**
  * Applies the migrations in prisma/migrations with Prisma's own bookkeeping, so that
@@ -12,9 +14,9 @@ import { ExitCode, MlopsError } from "../errors.js";
  * Unlike Prisma, each migration and its bookkeeping row commit in one transaction, so a failed
  * migration leaves nothing behind and can simply be fixed and re-run.
  */
-export const PRISMA_ADVISORY_LOCK = 72707369;
+const PRISMA_ADVISORY_LOCK = 72707369;
 
-const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${quoteIdent(MIGRATIONS_TABLE)} (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
     "finished_at"           TIMESTAMPTZ,
@@ -63,10 +65,10 @@ interface MigrationRow {
 }
 
 async function readRows(client: pg.Client): Promise<MigrationRow[] | undefined> {
-  const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`);
+  const exists = await client.query<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [quoteIdent(MIGRATIONS_TABLE)]);
   if (!exists.rows[0]?.present) return undefined;
   const result = await client.query<MigrationRow>(
-    `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at, migration_name`,
+    `SELECT migration_name, checksum, finished_at, rolled_back_at FROM ${quoteIdent(MIGRATIONS_TABLE)} ORDER BY started_at, migration_name`,
   );
   return result.rows;
 }
@@ -119,16 +121,15 @@ export async function applyMigrations(client: pg.Client, dir: string): Promise<{
 
 async function applyOne(client: pg.Client, file: MigrationFile): Promise<void> {
   try {
-    await client.query("BEGIN");
-    await client.query(file.sql);
-    await client.query(
-      `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, started_at, applied_steps_count)
-       VALUES ($1, $2, now(), $3, NULL, now(), 1)`,
-      [randomUUID(), file.checksum, file.name],
-    );
-    await client.query("COMMIT");
+    await withTransaction(client, async () => {
+      await client.query(file.sql);
+      await client.query(
+        `INSERT INTO ${quoteIdent(MIGRATIONS_TABLE)} (id, checksum, finished_at, migration_name, logs, started_at, applied_steps_count)
+         VALUES ($1, $2, now(), $3, NULL, now(), 1)`,
+        [randomUUID(), file.checksum, file.name],
+      );
+    });
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
     if (error instanceof MlopsError) throw error;
     throw new MlopsError("MIGRATION_FAILED", `Migration ${file.name} failed and was rolled back: ${(error as Error).message}`, {
       cause: error,

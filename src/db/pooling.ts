@@ -15,7 +15,7 @@ import { ExitCode, MlopsError, usageError } from "../errors.js";
 export const DIRECT_URL_VARIABLE = "DATABASE_DIRECT_URL";
 
 /** Where LISTEN and advisory locks connect: DATABASE_DIRECT_URL when set, else the usual target. */
-export function sessionTarget(target: DatabaseTarget): DatabaseTarget {
+function sessionTarget(target: DatabaseTarget): DatabaseTarget {
   const direct = process.env[DIRECT_URL_VARIABLE];
   if (target.embedded || direct === undefined || direct.trim() === "") return target;
   try {
@@ -57,7 +57,7 @@ export async function checkedSessionTarget(target: DatabaseTarget, purpose: stri
  * answers the same pid twice; transaction pooling answers another. Costs two connections and
  * about 200 ms, once per connection that needs a session.
  */
-export async function requireOneSession(client: pg.Client, target: DatabaseTarget, purpose: string): Promise<void> {
+async function requireOneSession(client: pg.Client, target: DatabaseTarget, purpose: string): Promise<void> {
   const pid = async (c: pg.Client) => (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
   const others = Array.from(
     { length: 2 },

@@ -10,8 +10,8 @@ import path from "node:path";
  * 0711: others may traverse it to a path they already know, never list it, and every file in it
  * is 0600 and every folder 0700 anyway.
  */
-export const STATE_DIR_MODE = 0o700;
-export const STATE_DIR_MODE_SHARED = 0o711;
+const STATE_DIR_MODE = 0o700;
+const STATE_DIR_MODE_SHARED = 0o711;
 
 export function stateDirOf(root: string): string {
   return path.join(root, ".mlops");

@@ -20,7 +20,7 @@ export interface OrphanedRun {
  * decides and writes, so a run that finishes meanwhile keeps its status (the row's status is
  * rechecked on update) and a run started meanwhile is not in the statement's snapshot.
  */
-export async function failOrphanedRuns(client: pg.Client): Promise<OrphanedRun[]> {
+async function failOrphanedRuns(client: pg.Client): Promise<OrphanedRun[]> {
   const reaped = await client.query<OrphanedRun>(
     `WITH orphaned AS (
        UPDATE pipeline_runs r

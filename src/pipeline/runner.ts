@@ -10,7 +10,7 @@ import { sendAlerts } from "./alerts.js";
 import type { RunResult, StageOutcome } from "./run-result.js";
 
 export type { RunResult, StageOutcome } from "./run-result.js";
-import { pipelineStages, STAGES, type RunState, type StageName } from "./stages.js";
+import { pipelineStages, STAGES, type StageState, type StageName } from "./stages.js";
 
 export interface RunHooks {
   onStage?: (stage: StageName, attempt: number) => void;
@@ -42,7 +42,7 @@ export async function runPipeline(project: Project, pipeline: string, trigger: "
       [pipeline, trigger, os.hostname(), process.pid],
     );
     const runId = run.rows[0]!.id;
-    const state: RunState = {};
+    const state: StageState = {};
     const outcomes: StageOutcome[] = [];
     let failure: string | null = null;
     for (const stage of stages) {
@@ -85,7 +85,7 @@ async function runStage(
   recorder: pg.Client,
   runId: number,
   stage: StageName,
-  state: RunState,
+  state: StageState,
   hooks: RunHooks,
 ): Promise<StageOutcome> {
   const { attempts, backoffMs } = project.config.retry;
@@ -116,7 +116,7 @@ async function runStage(
 }
 
 /** Worth another try: something we depend on was unreachable, not a mistake in data or config. */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   if (error instanceof MlopsError) return error.exitCode === ExitCode.unavailable;
   return isConnectionError(error);
 }

@@ -76,7 +76,7 @@ function cronProblem(cron: string): string | undefined {
 }
 
 /** The most recent tick of `cron` at or before `at`. */
-export function previousTick(cron: string, at: Date): Date {
+function previousTick(cron: string, at: Date): Date {
   return cronParser
     .parseExpression(cron, { currentDate: new Date(at.getTime() + 1), tz: "UTC" })
     .prev()
@@ -84,12 +84,12 @@ export function previousTick(cron: string, at: Date): Date {
 }
 
 /** The first tick of `cron` after `at`. */
-export function nextTick(cron: string, at: Date): Date {
+function nextTick(cron: string, at: Date): Date {
   return cronParser.parseExpression(cron, { currentDate: at, tz: "UTC" }).next().toDate();
 }
 
 /** A pipeline is due when it never ran, or its last run (any trigger) started before the latest tick. */
-export function isDue(cron: string, lastStartedAt: Date | null, now: Date): boolean {
+function isDue(cron: string, lastStartedAt: Date | null, now: Date): boolean {
   return lastStartedAt === null || lastStartedAt < previousTick(cron, now);
 }
 
@@ -141,7 +141,7 @@ async function runScheduledPipeline(project: Project, pipeline: string): Promise
   }
 }
 
-export const queueName = (pipeline: string) => `mlops-pipeline-${pipeline}`;
+const queueName = (pipeline: string) => `mlops-pipeline-${pipeline}`;
 const QUEUE_PREFIX = queueName("");
 
 /** pg-boss fails a job that runs longer than its expiry; it must stay under 24 hours. */

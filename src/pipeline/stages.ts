@@ -13,7 +13,7 @@ import { activeVersion, findVersion } from "../registry/versions.js";
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** What stages of one run pass on to each other. */
-export interface RunState {
+export interface StageState {
   /** The version trained in this run, if any. */
   candidate?: string;
   /** Retraining after drift uses only batches after this one, and evaluates on their test split. */
@@ -30,7 +30,7 @@ export interface RunState {
   evaluations?: { active?: EvaluationResult; candidate?: EvaluationResult };
 }
 
-export type Stage = (project: Project, session: DatabaseSession, state: RunState) => Promise<Record<string, unknown>>;
+export type Stage = (project: Project, session: DatabaseSession, state: StageState) => Promise<Record<string, unknown>>;
 
 /** Rows a new regime needs before a retrain uses it alone rather than all data. */
 const MIN_FRESH_ROWS = MIN_TRAIN_ROWS * 4;

@@ -1,7 +1,7 @@
 import type { Project } from "../config/load.js";
 import type { DatabaseSession } from "../db/session.js";
 import type { DataChoice, EvaluationResult } from "../registry/evaluate.js";
-import { STAGES, type RunState, type StageName } from "./stages.js";
+import { STAGES, type StageState, type StageName } from "./stages.js";
 
 export interface ValidationOutcome {
   /** The active version's evaluation. */
@@ -26,7 +26,7 @@ export async function validateActiveVersion(
   data: DataChoice,
   onStage: (stage: StageName) => void = () => {},
 ): Promise<ValidationOutcome> {
-  const state: RunState = { data };
+  const state: StageState = { data };
   for (const stage of VALIDATION_STAGES) {
     if (state.done !== undefined) break;
     onStage(stage);

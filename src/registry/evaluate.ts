@@ -85,33 +85,12 @@ export async function evaluateVersion(
   let baseline: EvaluationResult["baseline"] = null;
   if (active && active.id !== version.id) baseline = { version: active.version, metrics: (await scoreVersion(tf, project, active, dataset)).metrics };
 
-  const checks: GateCheck[] = [
-    {
-      name: "f1",
-      passed: metrics.f1 >= gateConfig.f1Threshold,
-      value: metrics.f1,
-      limit: gateConfig.f1Threshold,
-      detail: `F1 ${metrics.f1.toFixed(4)} ${metrics.f1 >= gateConfig.f1Threshold ? ">=" : "<"} ${gateConfig.f1Threshold}`,
-    },
-  ];
-  if (baseline) {
-    const floor = baseline.metrics.f1 - gateConfig.maxRegression;
-    checks.push({
-      name: "baseline",
-      passed: metrics.f1 >= floor,
-      value: metrics.f1 - baseline.metrics.f1,
-      limit: -gateConfig.maxRegression,
-      detail: `F1 ${metrics.f1.toFixed(4)} vs active ${baseline.version} ${baseline.metrics.f1.toFixed(4)} (may be worse by at most ${gateConfig.maxRegression})`,
-    });
-  } else {
-    checks.push({
-      name: "baseline",
-      passed: true,
-      value: null,
-      limit: null,
-      detail: active ? `${version.version} is the active version` : "no active version to compare with",
-    });
-  }
+  const checks = gateChecks(
+    metrics.f1,
+    baseline && { version: baseline.version, f1: baseline.metrics.f1 },
+    gateConfig,
+    active ? version.version : null,
+  );
   const passed = checks.every((c) => c.passed);
   const gate = { passed, verdict: passed ? ("passed" as const) : ("failed" as const), checks };
   const prisma = await session.prisma();
@@ -225,4 +204,45 @@ function appendRows(base: Dataset, config: Project["config"], rows: Array<{ row:
   labels.set(base.labels.subarray(0, base.rows));
   rows.forEach(({ label }, i) => (labels[base.rows + i] = label));
   return { ...columns, labels, splits: new Uint8Array(total), batches: new Int32Array(total) };
+}
+
+/**
+ * The gate's checks for F1 `f1`: at least the configured threshold and, against the active
+ * version's F1 on the same rows (`baseline`), worse by at most the configured margin. With no
+ * baseline the comparison passes; `activeIsThis` names the version when it is the active one.
+ */
+export function gateChecks(
+  f1: number,
+  baseline: { version: string; f1: number } | null,
+  gate: { f1Threshold: number; maxRegression: number },
+  activeIsThis: string | null,
+): GateCheck[] {
+  const checks: GateCheck[] = [
+    {
+      name: "f1",
+      passed: f1 >= gate.f1Threshold,
+      value: f1,
+      limit: gate.f1Threshold,
+      detail: `F1 ${f1.toFixed(4)} ${f1 >= gate.f1Threshold ? ">=" : "<"} ${gate.f1Threshold}`,
+    },
+  ];
+  if (baseline) {
+    const floor = baseline.f1 - gate.maxRegression;
+    checks.push({
+      name: "baseline",
+      passed: f1 >= floor,
+      value: f1 - baseline.f1,
+      limit: -gate.maxRegression,
+      detail: `F1 ${f1.toFixed(4)} vs active ${baseline.version} ${baseline.f1.toFixed(4)} (may be worse by at most ${gate.maxRegression})`,
+    });
+  } else {
+    checks.push({
+      name: "baseline",
+      passed: true,
+      value: null,
+      limit: null,
+      detail: activeIsThis ? `${activeIsThis} is the active version` : "no active version to compare with",
+    });
+  }
+  return checks;
 }

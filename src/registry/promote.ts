@@ -3,6 +3,7 @@ import path from "node:path";
 import type pg from "pg";
 import type { PrismaClient } from "../db/prisma.js";
 import { ExitCode, MlopsError, usageError } from "../errors.js";
+import { withTransaction } from "../db/transaction.js";
 import { MODEL_CHANNEL } from "./channel.js";
 import { readModelFiles } from "../model/artifacts.js";
 import { activeVersion, findVersion, type VersionRow } from "./versions.js";
@@ -45,7 +46,7 @@ export interface HistoryEntry {
   evaluation: { id: number; f1: number; passed: boolean } | null;
 }
 
-export const defaultActor = (): string => process.env.MLOPS_ACTOR ?? safeUser();
+const defaultActor = (): string => process.env.MLOPS_ACTOR ?? safeUser();
 
 function safeUser(): string {
   try {
@@ -69,15 +70,14 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
       `mlops promote ${request.rollback ? "--rollback" : (request.version ?? "<version>")} --force --reason "hotfix approved by the on-call"`,
     );
   }
-  await client.query("BEGIN");
-  try {
+  return withTransaction(client, async (tx): Promise<PromotionResult> => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [PROMOTE_LOCK]);
     const current = await activeVersion(client);
     const target = request.rollback ? await previousVersion(client, current?.id) : await findVersion(client, request.version ?? "candidate");
     const evaluation = await latestEvaluation(client, target.id);
     if (request.projectRoot !== undefined) await verifyFiles(request.projectRoot, target);
     if (current?.id === target.id) {
-      await client.query("ROLLBACK");
+      tx.rollback();
       return { action: "unchanged", from: current.version, to: target.version, evaluation, reason: null, actor, serversNotified: 0 };
     }
     if (!request.rollback && !request.force) {
@@ -108,7 +108,6 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
     const listeners = await client.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'mlops serve listener'",
     );
-    await client.query("COMMIT");
     return {
       action,
       from: current?.version ?? null,
@@ -118,10 +117,7 @@ export async function promoteVersion(client: pg.ClientBase, request: PromoteRequ
       actor,
       serversNotified: listeners.rows[0]!.n,
     };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /** A version whose files do not match the registry cannot become active: a server would refuse to load it. */

@@ -21,7 +21,7 @@ export interface TrainVersionOptions extends TrainOptions {
 }
 
 /** F1 by which the baseline must beat the network before `train` points it out. */
-export const BASELINE_NOTICE_MARGIN = 0.02;
+const BASELINE_NOTICE_MARGIN = 0.02;
 
 export interface TrainVersionResult {
   version: string;

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, runCli, startServe, tempProject } from "../helpers/cli.js";
 import { serveRoutes } from "../helpers/http-server.js";
+import { waitFor } from "../helpers/wait.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -90,7 +91,8 @@ describe("the whole loop against real PostgreSQL", { timeout: 300_000 }, () => {
     expect(stage("promote-if-passing").outputs).toMatchObject({ promoted: true, from: "v1", serversNotified: 1 });
     const promoted = stage("promote-if-passing").outputs!.to as string;
 
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The server reloads on the promotion's NOTIFY: wait for it to answer with the new version.
+    await waitFor(async () => (await modelVersionServed(url)) === promoted, 15_000, `the server to serve ${promoted}`);
     expect(await modelVersionServed(url)).toBe(promoted);
     const history = json<{ history: Array<{ to: string; actor: string }> }>(await mlops("promote", "--history", "--json"));
     expect(history.history[0]).toMatchObject({ to: promoted, actor: "mlops pipeline" });
@@ -131,7 +133,16 @@ describe("the whole loop against real PostgreSQL", { timeout: 300_000 }, () => {
     }
     const [first, second] = await Promise.all([
       mlops("run", "training", "--json"),
-      new Promise((r) => setTimeout(r, 1500)).then(() => mlops("run", "training")),
+      // The second starts once the first holds the pipeline's lock (its run is recorded as running).
+      waitFor(
+        async () => {
+          const listed = json<{ runs: Array<{ pipeline: string; status: string }> }>(await mlops("runs", "--json"));
+          return listed.runs.some((r) => r.pipeline === "training" && r.status === "running");
+        },
+        60_000,
+        "the first training run to start",
+        200,
+      ).then(() => mlops("run", "training")),
     ]);
     expect(first.code, first.stderr).toBe(0);
     expect(second.code).toBe(3);

@@ -15,6 +15,7 @@ import { MIGRATIONS_DIR } from "../../src/package-root.js";
 import type { RunResult } from "../../src/pipeline/runner.js";
 import { readSchedules, runDueSchedules, startScheduler, type RunningScheduler, type SchedulerEvents } from "../../src/pipeline/scheduler.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers/database.js";
+import { waitFor } from "../helpers/wait.js";
 
 // A pipeline whose one stage succeeds at once when no version is active: the scheduler's
 // behaviour is under test here, not the stages.
@@ -50,14 +51,6 @@ async function start(...args: Parameters<typeof startScheduler>): Promise<Runnin
   const scheduler = await startScheduler(...args);
   started.push(scheduler);
   return scheduler;
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** A minute boundary would be a second, legitimate tick of "* * * * *": wait for a new minute if one is near. */

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { embeddedPaths } from "../../db/embedded.js";
 import { migrationStatus } from "../../db/migrate.js";
+import { MIGRATIONS_TABLE } from "../../db/identifiers.js";
 import { connectPg } from "../../db/connection.js";
 import { MIGRATIONS_DIR } from "../../package-root.js";
 import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
@@ -18,7 +19,7 @@ const TABLES = [
   "pipeline_runs",
   "stage_runs",
   "checklist_signoffs",
-  "_prisma_migrations",
+  MIGRATIONS_TABLE,
 ];
 const INDEXES = [
   "examples_row_hash_idx",

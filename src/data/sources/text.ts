@@ -155,7 +155,7 @@ function firstBadLine(chunk: Buffer | undefined, encoding: TextEncoding): number
  * UTF-16 text by its byte order mark, else by its pattern: ASCII characters in UTF-16 have a NUL
  * in every other byte (the odd bytes for little-endian), which binary data rarely does for long.
  */
-export function utf16Kind(head: Buffer): "utf16le" | "utf16be" | undefined {
+function utf16Kind(head: Buffer): "utf16le" | "utf16be" | undefined {
   if (head[0] === 0xff && head[1] === 0xfe) return "utf16le";
   if (head[0] === 0xfe && head[1] === 0xff) return "utf16be";
   const pairs = Math.min(256, head.length >> 1);

@@ -1,7 +1,7 @@
 import pg from "pg";
 import type { MlopsConfig } from "../../config/schema.js";
 import type { SourceSpec } from "../../data/sources/open.js";
-import { quoteIdent } from "../../db/copy.js";
+import { quoteIdent } from "../../db/identifiers.js";
 import { usageError } from "../../errors.js";
 
 export type StoredSelection = { split: "train" | "validation" | "test" } | { batch: number };
