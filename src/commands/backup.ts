@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { count, parseOptions } from "./options.js";
 import { chalk } from "../terminal/output.js";
-import { loadProject, type Project } from "../config/load.js";
+import { openProject, type Project } from "../config/load.js";
 import {
   assertEmptyTarget,
   checkBackupFiles,
@@ -40,7 +40,7 @@ const backupOptions = z.object({
 
 export async function runDbBackup(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(backupOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const dir = backupDir(project, ctx.cwd, parsed.dir);
   const target = await resolveDatabase(project);
   const client = await connectPg(target);
@@ -131,7 +131,7 @@ export interface RestoreResult {
 
 export async function runDbRestore(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const parsed = parseOptions(restoreOptions, { ...options, backup: args[0] }, { backup: "BACKUP" });
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const backup = chooseBackup(backupDir(project, ctx.cwd, parsed.dir), ctx.cwd, parsed.backup);
   const started = Date.now();
   const spinner = ctx.out.spinner(`Restoring backup ${backup.name}`);

@@ -9,7 +9,7 @@ import { CHECKLIST_FILE, loadChecklist } from "../checklist/parse.js";
 import { renderChecklist, renderJunit, renderMarkdown, summarize } from "../checklist/report.js";
 import { runChecklist } from "../checklist/run.js";
 import { findItem, loadSignoffs, signItem } from "../checklist/signoffs.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
 
@@ -24,7 +24,7 @@ const checklistOptions = z.object({
 
 export async function runChecklistCommand(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(checklistOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   let items = loadChecklist();
   if (parsed.only) {
     const wanted = parsed.only.toLowerCase();
@@ -64,7 +64,7 @@ export async function runChecklistSign(ctx: CommandContext, options: Record<stri
   const parsed = parseOptions(signOptions, options);
   if (!args[0])
     throw usageError("ITEM_REQUIRED", "sign needs an item.", 'mlops checklist sign 77 --by "Ada Lovelace" (numbers are shown by mlops checklist)');
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const item = findItem(loadChecklist(), args.join(" "));
   const result = await withDatabase(project, async (session) => signItem(await session.prisma(), item, parsed.by, parsed.note, parsed.replace));
   const output = {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { count, decimal, parseOptions, share } from "./options.js";
 import path from "node:path";
-import { loadProject, type Project } from "../config/load.js";
+import { openProject, type Project } from "../config/load.js";
 import { collectFeedback } from "../data/feedback.js";
 import { ingestBatch } from "../data/ingest.js";
 import { namedSourceSpec, openSource, type SourceSpec } from "../data/sources/open.js";
@@ -28,7 +28,7 @@ type CollectOptions = z.infer<typeof collectOptions>;
 
 export async function runCollect(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const parsed = parseOptions(collectOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
 
   if (parsed.feedback !== undefined) {
     const summary = await withDatabase(project, ({ client }) =>

@@ -3,14 +3,14 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { count, parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { dataOverview, quarantineEntries, type DataOverview } from "../data/overview.js";
 import { withDatabase } from "../db/session.js";
 import { formatNumber as n } from "../terminal/format.js";
 
 export async function runData(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const { limit } = parseOptions(z.object({ limit: count(1, 10_000).default(20) }), options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const overview = await withDatabase(project, ({ client }) => dataOverview(client, limit));
   ctx.out.result(overview, () => renderOverview(overview));
   return 0;
@@ -48,7 +48,7 @@ function renderOverview(overview: DataOverview): string {
 
 export async function runQuarantine(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(z.object({ batch: count(1, 2 ** 31 - 1).optional(), limit: count(1, 100_000).default(20) }), options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const entries = await withDatabase(project, ({ client }) => quarantineEntries(client, parsed.batch, parsed.limit));
   ctx.out.result({ rows: entries }, () =>
     entries.length === 0

@@ -1,7 +1,7 @@
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { formatBytes } from "../terminal/format.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { connectPg, resolveDatabase } from "../db/connection.js";
 import { stopEmbeddedServer } from "../db/embedded.js";
 import { applyMigrations } from "../db/migrate.js";
@@ -10,7 +10,7 @@ import { ExitCode } from "../errors.js";
 import { MIGRATIONS_DIR } from "../package-root.js";
 
 export async function runDbStatus(ctx: CommandContext): Promise<number> {
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const status = await databaseStatus(project);
   ctx.out.result(status, () => renderStatus(status));
   return status.mode === "external" && !status.reachable ? ExitCode.unavailable : ExitCode.ok;
@@ -44,7 +44,7 @@ function renderStatus(status: DatabaseStatus): string {
 }
 
 export async function runDbStart(ctx: CommandContext): Promise<number> {
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const target = await ctx.out.withSpinner("Starting the database", async () => {
     const resolved = await resolveDatabase(project);
     // Proves the server accepts connections, for DATABASE_URL as much as for the embedded one.
@@ -64,7 +64,7 @@ export async function runDbStart(ctx: CommandContext): Promise<number> {
 }
 
 export async function runDbStop(ctx: CommandContext): Promise<number> {
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   if (process.env.DATABASE_URL?.trim()) {
     const result = { embedded: false, stopped: false, reason: "DATABASE_URL is set: mlops does not manage that server" };
     ctx.out.result(result, () => "DATABASE_URL is set: mlops does not manage that server; nothing stopped.");
@@ -77,7 +77,7 @@ export async function runDbStop(ctx: CommandContext): Promise<number> {
 }
 
 export async function runDbMigrate(ctx: CommandContext): Promise<number> {
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const target = await resolveDatabase(project);
   const client = await connectPg(target);
   try {

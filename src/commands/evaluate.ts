@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
 import { validateActiveVersion, type ValidationOutcome } from "../pipeline/validate.js";
@@ -27,7 +27,7 @@ export async function runEvaluate(ctx: CommandContext, options: Record<string, u
     : parsed.split
       ? { kind: "test-split" }
       : { kind: "fresh" };
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const spinner = ctx.out.spinner("Evaluating");
   try {
     const outcome = await withDatabase(project, async (session): Promise<ValidationOutcome> => {

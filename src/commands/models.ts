@@ -1,7 +1,7 @@
 import { newTable } from "../terminal/table.js";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { findVersion, listVersions } from "../registry/versions.js";
@@ -10,7 +10,7 @@ import { formatNumber } from "../terminal/format.js";
 const f1 = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
 
 export async function runModels(ctx: CommandContext): Promise<number> {
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const versions = await withDatabase(project, ({ client }) => listVersions(client));
   ctx.out.result({ versions }, () => {
     if (versions.length === 0) return "No versions yet: `mlops train`.";
@@ -37,7 +37,7 @@ export async function runModels(ctx: CommandContext): Promise<number> {
 
 export async function runModelsShow(ctx: CommandContext, _options: Record<string, unknown>, args: string[]): Promise<number> {
   if (!args[0]) throw usageError("VERSION_REQUIRED", "models show needs a version.", "mlops models show v3 (or active, latest, candidate)");
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const version = await withDatabase(project, ({ client }) => findVersion(client, args[0]!));
   ctx.out.result(version.manifest, () => JSON.stringify(version.manifest, null, 2));
   return 0;

@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { count, decimal, parseOptions, share } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode, usageError } from "../errors.js";
 import { predictRows, type PredictSource } from "../pipeline/predict/run.js";
@@ -44,7 +44,7 @@ export async function runPredict(ctx: CommandContext, options: Record<string, un
       "Send one of them to a file.",
     );
   }
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const source = sourceOf(parsed, ctx.cwd);
   const resolve = (file: string | undefined) => (file === undefined || file === "-" ? file : path.resolve(ctx.cwd, file));
   const progress = progressReporter(ctx.out);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { promoteVersion, promotionHistory, type PromotionResult } from "../registry/promote.js";
@@ -18,7 +18,7 @@ const promoteOptions = z.object({
 
 export async function runPromote(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const parsed = parseOptions(promoteOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   if (parsed.history) {
     // --history only reads; silently ignoring a change asked for beside it would look like it happened.
     const conflicting = [parsed.rollback && "--rollback", parsed.force && "--force", parsed.reason !== undefined && "--reason", args[0]].filter(

@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { buildReportData } from "../report/build-data.js";
@@ -24,7 +24,7 @@ const reportOptions = z.object({
 export async function runReport(ctx: CommandContext, raw: Record<string, unknown>): Promise<number> {
   const options = parseOptions(reportOptions, raw);
   if (options.since !== undefined) parseSince(options.since);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const out = options.out ?? (options.format === "html" ? "mlops-report.html" : undefined);
   const file = out === undefined ? undefined : path.resolve(ctx.cwd, out);
   if (file && existsSync(file) && statSync(file).isDirectory())

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { parseOptions } from "./options.js";
-import { loadProject, type Project } from "../config/load.js";
+import { openProject, type Project } from "../config/load.js";
 import { ExitCode } from "../errors.js";
 import type { RunResult } from "../pipeline/runner.js";
 import { readSchedules, runDueSchedules, startScheduler, type OnceSummary, type Schedule } from "../pipeline/scheduler.js";
@@ -15,7 +15,7 @@ const STOP_WAIT_MS = 23 * 60 * 60 * 1000;
 
 export async function runScheduler(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const { once } = parseOptions(schedulerOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const schedules = readSchedules(project);
   return once ? runOnce(ctx, project, schedules) : runUntilSignalled(ctx, project, schedules);
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { count, parseOptions } from "./options.js";
-import { loadProject, parseConfig } from "../config/load.js";
+import { openProject, parseConfig } from "../config/load.js";
 import { inferSchemaFromFile } from "../data/infer-from-file.js";
 import type { InferredSchema } from "../data/infer-schema.js";
 import { usageError } from "../errors.js";
@@ -35,7 +35,7 @@ export async function runSchemaInfer(ctx: CommandContext, options: Record<string
 
 /** Replaces features, label, rowKey and ignoredColumns in the project's config, keeping everything else. */
 async function writeSchema(cwd: string, inferred: InferredSchema): Promise<string> {
-  const project = loadProject(cwd);
+  const project = openProject(cwd);
   const current = JSON.parse(readFileSync(project.configPath, "utf8")) as Record<string, unknown>;
   const next: Record<string, unknown> = { ...current, features: inferred.features, label: inferred.label };
   if (inferred.rowKey) next.rowKey = inferred.rowKey;

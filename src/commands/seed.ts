@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { count, decimal, parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import type { MlopsConfig } from "../config/schema.js";
 import { ingestBatch } from "../data/ingest.js";
 import { openSource } from "../data/sources/open.js";
@@ -27,7 +27,7 @@ const seedOptions = z.object({
 
 export async function runSeed(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
   const parsed = parseOptions(seedOptions, { ...options, rows: args[0] }, { rows: "N" });
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const synthetic: SyntheticOptions = {
     rows: parsed.rows,
     seed: parsed.seed ?? randomInt(0, 2 ** 32 - 1),

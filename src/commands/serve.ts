@@ -3,7 +3,7 @@ import v8 from "node:v8";
 import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { count, parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 
 const serveOptions = z.object({
   host: z.string().min(1).optional(),
@@ -17,7 +17,7 @@ const SEMI_SPACE_MB = 32;
 
 export async function runServe(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(serveOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const host = parsed.host ?? project.config.serve.host;
   const port = parsed.port ?? project.config.serve.port;
   if (parsed.workers > 1 && cluster.isPrimary) return runPrimary(ctx, parsed.workers);

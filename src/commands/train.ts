@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { count, decimal, parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { trainVersion, type TrainVersionResult } from "../registry/train-version.js";
 import { formatNumber } from "../terminal/format.js";
@@ -28,7 +28,7 @@ const trainOptions = z.object({
 
 export async function runTrain(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(trainOptions, options);
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   const defaults = project.config.model;
   const spinner = ctx.out.spinner("Loading training data");
   try {

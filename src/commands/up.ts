@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CommandContext } from "./context.js";
 import { chalk } from "../terminal/output.js";
 import { count, parseOptions } from "./options.js";
-import { loadProject } from "../config/load.js";
+import { openProject } from "../config/load.js";
 import { ingestBatch } from "../data/ingest.js";
 import { openSource } from "../data/sources/open.js";
 import { withDatabase } from "../db/session.js";
@@ -45,7 +45,7 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
       step: "init",
       result: init.changed ? `project ready (${init.database.embedded ? "embedded PostgreSQL" : "DATABASE_URL"})` : "already in place",
     });
-    const project = loadProject(ctx.cwd);
+    const project = openProject(ctx.cwd);
     const active = await withDatabase(project, async (session) => {
       const { client } = session;
       const rows = Number((await client.query("SELECT count(*) AS n FROM examples WHERE label IS NOT NULL")).rows[0].n);
@@ -88,7 +88,7 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
     ctx.out.result(summary, () => renderUp(summary));
     return ExitCode.ok;
   }
-  const project = loadProject(ctx.cwd);
+  const project = openProject(ctx.cwd);
   await serve(project, {
     host: parsed.host ?? project.config.serve.host,
     port: parsed.port ?? project.config.serve.port,

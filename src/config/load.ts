@@ -63,10 +63,10 @@ function loadDotEnv(root: string): void {
 }
 
 /**
- * What every command that works on a project starts with: reads the project (`readProject`) and
+ * Opens the project every command works on: reads it (`readProject`) and
  * then loads its `.env` into process.env (`loadDotEnv`), so DATABASE_URL and the like apply.
  */
-export function loadProject(cwd: string): Project {
+export function openProject(cwd: string): Project {
   const project = readProject(cwd);
   loadDotEnv(project.root);
   return project;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { appendFile, mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CONFIG_FILE, loadProject, type Project } from "../config/load.js";
+import { CONFIG_FILE, openProject, type Project } from "../config/load.js";
 import { sampleConfig } from "../config/sample.js";
 import type { MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
@@ -118,7 +118,7 @@ async function createProject(root: string, configPath: string, hooks: InitHooks)
   if (hooks.schema && hooks.schema.rowKey === undefined) delete config.rowKey;
   files.push({ path: CONFIG_FILE, action: await createOnce(configPath, `${JSON.stringify(config, null, 2)}\n`) });
   // Validates an existing config before anything else is touched.
-  const project: Project = loadProject(root);
+  const project: Project = openProject(root);
 
   const modelsDir = path.join(root, project.config.model.dir);
   const modelsAction: FileAction = existsSync(modelsDir) ? "exists" : "created";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadProject } from "../../src/config/load.js";
+import { openProject } from "../../src/config/load.js";
 import { buildReportData } from "../../src/report/build-data.js";
 import { renderReportHtml } from "../../src/report/render-html.js";
 import type { ReportData } from "../../src/report/types.js";
@@ -54,7 +54,7 @@ afterAll(async () => {
 describe("ReportData", () => {
   let data: ReportData;
   beforeAll(async () => {
-    data = await buildReportData(loadProject(project.dir), client);
+    data = await buildReportData(openProject(project.dir), client);
   });
 
   it("agrees with what models --json prints", async () => {
@@ -211,7 +211,7 @@ describe("mlops report", () => {
 
 describe("GET /dashboard", () => {
   it("wants the API key when /predict does, and rebuilds at most once per few seconds", async () => {
-    const loaded = loadProject(project.dir);
+    const loaded = openProject(project.dir);
     let reads = 0;
     const config = { ...loaded.config, serve: { ...loaded.config.serve, requireApiKey: true } };
     const { app } = await buildApp({
