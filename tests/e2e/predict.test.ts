@@ -216,6 +216,19 @@ describe("mlops predict", { timeout: 300_000 }, () => {
     expect(first).toMatchObject({ line: 2, reasons: [{ field: "x01", code: "not_a_number", problem: 'not a number: "abc"' }] });
   });
 
+  it("writes a rejected record back as received, quotes and all", async () => {
+    const lines = readFileSync(file("in.csv"), "utf8").trimEnd().split("\n");
+    const quoted = lines[1]!
+      .split(",")
+      .map((v, i) => (header[i] === "segment" ? '"z, ""top"" z"' : v))
+      .join(",");
+    writeFileSync(file("quoted.csv"), `${lines[0]}\n${quoted}\n${lines[2]}\n`);
+    const result = await mlops(["predict", "--file", "quoted.csv", "--out", "quoted-out.csv", "--rejects", "quoted-rejects.jsonl", "--json"]);
+    expect(json<Summary>(result).rows).toEqual({ read: 2, scored: 1, rejected: 1 });
+    const rejected = JSON.parse(readFileSync(file("quoted-rejects.jsonl"), "utf8").split("\n")[0]!);
+    expect(rejected.raw).toBe(quoted);
+  });
+
   it("--log stores scored rows as batch predictions that collect --feedback can label", async () => {
     const result = await mlops(["predict", "--file", "in.csv", "--out", "logged.csv", "--log", "--json"]);
     expect(result.code, result.stderr).toBe(0);

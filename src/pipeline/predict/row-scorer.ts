@@ -105,7 +105,12 @@ export class RowScorer {
     return forward.predictRow();
   }
 
+  /** The record written back as CSV/TSV, quoted where a field needs it, so it reads as the row received. */
   private rawText(fields: string[], state: FormatState): string {
-    return fields.join(state.delimiter ?? ",").slice(0, 1000);
+    const delimiter = state.delimiter ?? ",";
+    const quoted = fields.map((field) =>
+      field.includes(delimiter) || field.includes('"') || field.includes("\n") || field.includes("\r") ? `"${field.replaceAll('"', '""')}"` : field,
+    );
+    return quoted.join(delimiter).slice(0, 1000);
   }
 }
