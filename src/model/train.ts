@@ -82,13 +82,6 @@ export const MIN_TRAIN_ROWS = 50;
 const MIN_STEPS_PER_EPOCH = 32;
 export const DEFAULT_SMALL_DATA_ROWS = 5000;
 export const DEFAULT_FOLDS = 5;
-/**
- * With cross-validation the epoch count is read off the out-of-fold loss, so a longer search
- * cannot overfit the refit; it only costs time, which is small below smallDataRows. Measured
- * (bench/real-data.py): on weather (2,337 rows) the out-of-fold loss still fell at epoch 30 and
- * test F1 went 0.827 -> 0.846 with 60; the other tables picked the same epoch as before.
- */
-export const SMALL_DATA_EPOCH_FACTOR = 2;
 
 /**
  * Trains the network (a denoising autoencoder pretrained on every row, then the encoder plus a
@@ -194,8 +187,7 @@ export async function trainModel(
     return { kind, model, threshold, validation, test, epochs, history, crossValidation: cv };
   };
 
-  const maxEpochs = crossValidating ? options.epochs * SMALL_DATA_EPOCH_FACTOR : options.epochs;
-  const network = await train(networkLearner(tf, shape, encoder, maxEpochs, batchSize), options.seed + 1, classifierFit);
+  const network = await train(networkLearner(tf, shape, encoder, options.epochs, batchSize), options.seed + 1, classifierFit);
   encoder?.forEach((layer) => layer.forEach((w) => w.dispose()));
   const fitted = trainBaseline(
     tf,
