@@ -126,13 +126,13 @@ export async function buildApp(
       components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
     },
   });
-  const servedDocument = servedDocumentBuilder(options.config);
+  const servedDocument = servedDocumentBuilder(options.config, options.projectName);
   // In a plugin of their own, so the hook that puts the served version into the page's title
   // runs for the docs routes only, never on /predict.
   await app.register(async (docs) => {
     docs.addHook("onSend", async (request, _reply, payload) =>
       typeof payload === "string" && payload.includes("<title>Swagger UI</title>") && request.method === "GET"
-        ? payload.replace("<title>Swagger UI</title>", `<title>${escapeHtml(servedTitle(holder.current))}</title>`)
+        ? payload.replace("<title>Swagger UI</title>", `<title>${escapeHtml(servedTitle(holder.current, options.projectName))}</title>`)
         : payload,
     );
     await docs.register(import("@fastify/swagger-ui"), {

@@ -6,6 +6,8 @@ import type { ServingModel } from "./serving-model.js";
 
 export interface AppOptions {
   config: MlopsConfig;
+  /** Shown in the API document's title (the project folder's name). */
+  projectName?: string;
   /** Loads the version to serve (the active one, or the pinned one). */
   loadModel: () => Promise<ServingModel>;
   /** The prediction log; absent with --no-log-predictions. */

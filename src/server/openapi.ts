@@ -7,9 +7,9 @@ import type { ServingModel } from "./serving-model.js";
 // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document walked by path and method names, not a typed model
 type Document = Record<string, any>;
 
-/** The document's title: the project's name and the version it serves. */
-export function servedTitle(model: ServingModel | undefined): string {
-  return `mlops prediction server: ${model ? `version ${model.version}` : "no model loaded"}`;
+/** The document's title: the project's name (its folder, when known) and the version it serves. */
+export function servedTitle(model: ServingModel | undefined, projectName?: string): string {
+  return `${projectName ? `${projectName}: ` : ""}mlops prediction server, ${model ? `version ${model.version}` : "no model loaded"}`;
 }
 
 const SECURITY = [{ apiKey: [] }, { bearer: [] }];
@@ -20,23 +20,23 @@ const SECURITY = [{ apiKey: [] }, { bearer: [] }];
  * answer described. Kept per loaded model (a WeakMap), so after a promotion the next request
  * for /docs/json builds the new version's document once, and the old one goes with its model.
  */
-export function servedDocumentBuilder(config: MlopsConfig) {
+export function servedDocumentBuilder(config: MlopsConfig, projectName?: string) {
   const cache = new WeakMap<ServingModel, Document>();
   let withoutModel: Document | undefined;
   return (base: Document, model: ServingModel | undefined): Document => {
     const cached = model ? cache.get(model) : withoutModel;
     if (cached) return cached;
-    const document = buildDocument(base, config, model);
+    const document = buildDocument(base, config, model, projectName);
     if (model) cache.set(model, document);
     else withoutModel = document;
     return document;
   };
 }
 
-function buildDocument(base: Document, config: MlopsConfig, model: ServingModel | undefined): Document {
+function buildDocument(base: Document, config: MlopsConfig, model: ServingModel | undefined, projectName?: string): Document {
   const document: Document = structuredClone(base);
   const features = servedFeatures(config, model);
-  document.info = { ...document.info, title: servedTitle(model) };
+  document.info = { ...document.info, title: servedTitle(model, projectName) };
   document.components = {
     ...document.components,
     securitySchemes: {

@@ -52,6 +52,7 @@ export async function serve(project: Project, options: ServeOptions): Promise<vo
   const dashboard = options.dashboard?.(target);
   const { app, holder, reload } = await buildApp({
     config: project.config,
+    projectName: path.basename(project.root),
     dashboard,
     log,
     apiKey: process.env.MLOPS_API_KEY || undefined,

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await fixture.registerModel("v1", 1, 1);
   await fixture.registerModel("v2", 2, 2, 1, { features: otherSchema, profile: otherProfile });
   await fixture.promote(1);
-  ({ app, reload } = await fixture.build({ apiKey: API_KEY }));
+  ({ app, reload } = await fixture.build({ apiKey: API_KEY, projectName: "churn" }));
 });
 afterAll(async () => {
   await app?.close();
@@ -164,10 +164,10 @@ describe("every answer checked against the document", () => {
 });
 
 describe("/docs", () => {
-  it("shows the served version in its title and loads nothing from the network", async () => {
+  it("shows the project and the served version in its title and loads nothing from the network", async () => {
     const page = await app.inject("/docs/");
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain("<title>mlops prediction server: version v1</title>");
+    expect(page.body).toContain("<title>churn: mlops prediction server, version v1</title>");
     const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(assets.length).toBeGreaterThan(2);
     for (const asset of assets) {
