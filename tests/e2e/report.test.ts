@@ -159,7 +159,9 @@ describe("ReportData", () => {
     // The threshold point on the curves is the confusion matrix the manifest recorded.
     expect(detail.curves!.prAtThreshold.x).toBeCloseTo(tp / (tp + fn), 4);
     expect(detail.curves!.prAtThreshold.y).toBeCloseTo(tp / (tp + fp), 4);
-    expect(detail.history).toBeNull();
+    // Training stores the per-epoch history in the manifest, and the page reads it from there.
+    expect(detail.history!.classifier.length).toBeGreaterThan(0);
+    expect(detail.history!.classifier[0]).toMatchObject({ epoch: expect.any(Number), loss: expect.any(Number) });
   });
 });
 
