@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { usageError } from "../errors.js";
 
-export interface RunListing {
+/** One pipeline run as `mlops runs` and the report show it. */
+export interface RunSummary {
   id: number;
   pipeline: string;
   status: string;
@@ -10,7 +11,26 @@ export interface RunListing {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+}
+
+export interface RunListing extends RunSummary {
   stages: Array<{ stage: string; attempt: number; status: string; error: string | null }>;
+}
+
+/** A `pipeline_runs` row (id, pipeline, status, trigger, started_at, finished_at, error) as a RunSummary. */
+export function runSummaryOf(r: Record<string, unknown>): RunSummary {
+  const started = r.started_at as Date;
+  const finished = r.finished_at as Date | null;
+  return {
+    id: r.id as number,
+    pipeline: r.pipeline as string,
+    status: r.status as string,
+    trigger: r.trigger as string,
+    startedAt: started.toISOString(),
+    finishedAt: finished ? finished.toISOString() : null,
+    durationMs: finished ? finished.getTime() - started.getTime() : null,
+    error: r.error as string | null,
+  };
 }
 
 /** What `mlops runs` shows: recent runs with their stage attempts. */
@@ -25,21 +45,14 @@ export async function listRuns(client: pg.ClientBase, pipeline: string | undefin
     ? await client.query("SELECT run_id, stage, attempt, status, error FROM stage_runs WHERE run_id = ANY($1) ORDER BY id", [ids])
     : { rows: [] as Array<Record<string, unknown>> };
   return runs.rows.map((r) => ({
-    id: r.id,
-    pipeline: r.pipeline,
-    status: r.status,
-    trigger: r.trigger,
-    startedAt: (r.started_at as Date).toISOString(),
-    finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null,
-    durationMs: r.finished_at ? (r.finished_at as Date).getTime() - (r.started_at as Date).getTime() : null,
-    error: r.error,
+    ...runSummaryOf(r),
     stages: stages.rows
       .filter((s) => s.run_id === r.id)
       .map((s) => ({ stage: s.stage as string, attempt: s.attempt as number, status: s.status as string, error: s.error as string | null })),
   }));
 }
 
-export interface RunDetail extends Omit<RunListing, "stages"> {
+export interface RunDetail extends RunSummary {
   hostname: string;
   pid: number;
   /** Why the run ended before its last stage, when it found nothing to do. */
@@ -69,16 +82,9 @@ export async function runDetail(client: pg.ClientBase, id: number): Promise<RunD
   );
   const duration = (started: Date, finished: Date | null) => (finished ? finished.getTime() - started.getTime() : null);
   return {
-    id: r.id,
-    pipeline: r.pipeline,
-    status: r.status,
-    trigger: r.trigger,
+    ...runSummaryOf(r),
     hostname: r.hostname,
     pid: r.pid,
-    startedAt: (r.started_at as Date).toISOString(),
-    finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null,
-    durationMs: duration(r.started_at, r.finished_at),
-    error: r.error,
     note: (r.outputs as { note?: string | null } | null)?.note ?? null,
     stages: stages.rows.map((s) => ({
       stage: s.stage,

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { DEFINITIONS } from "../checklist/definitions.js";
+import { runSummaryOf } from "../pipeline/history.js";
 import type { Project } from "../config/load.js";
 import { activeVersion } from "../registry/versions.js";
 import { readDataSection } from "./data-section.js";
@@ -56,16 +57,7 @@ async function readRuns(client: pg.ClientBase, from: Date | null): Promise<RunPo
       WHERE started_at >= $1 ORDER BY id DESC LIMIT 500`,
     [from ?? new Date(0)],
   );
-  return result.rows.reverse().map((r) => ({
-    id: r.id,
-    pipeline: r.pipeline,
-    status: r.status,
-    trigger: r.trigger,
-    startedAt: (r.started_at as Date).toISOString(),
-    finishedAt: r.finished_at ? (r.finished_at as Date).toISOString() : null,
-    durationMs: r.finished_at ? (r.finished_at as Date).getTime() - (r.started_at as Date).getTime() : null,
-    error: r.error,
-  }));
+  return result.rows.reverse().map(runSummaryOf);
 }
 
 async function readOverview(client: pg.ClientBase, lineage: ReportData["lineage"], predictions: number, counts: ExampleCounts): Promise<Overview> {

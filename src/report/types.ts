@@ -1,3 +1,5 @@
+import type { RunSummary } from "../pipeline/history.js";
+
 /**
  * Everything the report shows, as plain JSON-ready data read by one set of queries
  * (build-data.ts). The HTML file, the live /dashboard and the Markdown summary are all rendered
@@ -132,13 +134,5 @@ export interface Traffic {
   feedback: Array<{ version: string; labelled: number; f1: number; precision: number; recall: number; accuracy: number }>;
 }
 
-export interface RunPoint {
-  id: number;
-  pipeline: string;
-  status: string;
-  trigger: string;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-}
+/** A run on the report's timeline: what `mlops runs` lists, without the stages. */
+export type RunPoint = RunSummary;
