@@ -17,7 +17,7 @@ export function renderReportMarkdown(d: ReportData): string {
     "",
     `${icon} **${v.status === "healthy" ? "Healthy" : v.status === "empty" ? "Nothing here yet" : "Needs attention"}.** ${v.reasons.join(" ")}`,
   ];
-  if (v.nextSteps.length) lines.push("", `Next: ${v.nextSteps.map((s) => `\`${s}\``).join(", ")}`);
+  if (v.nextSteps.length) lines.push("", "Next:", ...v.nextSteps.map((s) => `- ${s}`));
   lines.push(
     "",
     "| | |",

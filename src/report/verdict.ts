@@ -33,7 +33,12 @@ export function verdictOf(report: Omit<ReportData, "overview"> & { overview: Omi
       reasons.push(
         `Active ${active.version} scored F1 ${f3(measured)} on its ${active.lastEvaluationF1 === null ? "test split" : "last evaluation"}, below the gate ${gate.f1Threshold}.`,
       );
-      nextSteps.push("mlops run validation-deployment (retrains and promotes a candidate that passes)");
+      // validation-deployment judges the active version on labelled rows collected after it was
+      // trained: without them it has nothing to do, so both ways out are named.
+      nextSteps.push(
+        "mlops collect (new labelled rows), then mlops run validation-deployment (retrains and promotes a candidate that passes)",
+        "or now: mlops train, mlops evaluate --model candidate --split test, mlops promote <version>",
+      );
     }
     const live = traffic.feedback.find((f) => f.version === active.version);
     if (live && live.labelled >= 100 && live.f1 < gate.f1Threshold) {

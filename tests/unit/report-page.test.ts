@@ -144,3 +144,17 @@ describe("--since", () => {
     expect(() => parseSince("0d")).toThrow(/not a duration/);
   });
 });
+
+describe("verdict", () => {
+  it("names a way out that works when the active version is below the gate, with or without fresh data", () => {
+    const report = emptyReport();
+    report.overview.versions = 1;
+    report.overview.rows.total = 3000;
+    report.overview.activeVersion = { version: "v1", since: "2026-01-01T00:00:00.000Z", testF1: 0.7, lastEvaluationF1: 0.69 };
+    const verdict = verdictOf(report);
+    expect(verdict.status).toBe("needs-attention");
+    expect(verdict.reasons[0]).toContain("below the gate 0.8");
+    expect(verdict.nextSteps.join("\n")).toContain("mlops collect (new labelled rows), then mlops run validation-deployment");
+    expect(verdict.nextSteps.join("\n")).toContain("mlops train, mlops evaluate --model candidate --split test");
+  });
+});
