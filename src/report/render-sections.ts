@@ -121,13 +121,16 @@ export function versionSection(d: ReportData): string {
 
 function baselineTable(v: VersionDetail): string {
   if (!v.baseline) return empty("Baseline comparison: not recorded for this version.");
-  const m = v.baseline.metrics as Record<string, number | null | undefined>;
-  return `<h3>Baseline (${esc(v.baseline.kind)})</h3>${table(
+  // Like with like: the baseline's scores on the same test split as the version's (training
+  // records both); a manifest without them shows the baseline's validation F1, labelled so.
+  type Scores = Record<string, number | null | undefined>;
+  const test = (v.baseline.metrics as { test?: Scores }).test;
+  const baselineRow = test
+    ? ["baseline", f3(test.f1), f3(test.precision), f3(test.recall), f3(test.rocAuc)]
+    : ["baseline (validation F1)", f3(v.baseline.validationF1), "-", "-", "-"];
+  return `<h3>Baseline (${esc(v.baseline.kind)}), test split</h3>${table(
     ["", "F1", "precision", "recall", "ROC AUC"],
-    [
-      ["baseline", f3(m.f1 ?? v.baseline.validationF1), f3(m.precision), f3(m.recall), f3(m.rocAuc)],
-      [esc(v.version), f3(v.test?.f1), f3(v.test?.precision), f3(v.test?.recall), f3(v.test?.rocAuc)],
-    ],
+    [baselineRow, [esc(v.version), f3(v.test?.f1), f3(v.test?.precision), f3(v.test?.recall), f3(v.test?.rocAuc)]],
     "compact",
   )}`;
 }

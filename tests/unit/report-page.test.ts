@@ -126,6 +126,28 @@ describe("version detail", () => {
     expect(html).toContain('data-chart="training-f1"');
   });
 
+  it("compares the baseline with the version on the same test split", () => {
+    const report = detail(null);
+    report.versionDetail!.test = {
+      rows: 100,
+      f1: 0.702,
+      precision: 0.7,
+      recall: 0.7,
+      rocAuc: 0.8,
+      confusion: { tp: 35, fp: 15, tn: 35, fn: 15 },
+    } as never;
+    report.versionDetail!.baseline = {
+      kind: "logistic-regression",
+      validationF1: 0.738,
+      metrics: { validation: { f1: 0.738 }, test: { f1: 0.696, precision: 0.69, recall: 0.7, rocAuc: 0.79 } },
+    };
+    const html = renderReportHtml(report);
+    const table = /Baseline \(logistic-regression\), test split<\/h3>([\s\S]*?)<\/table>/.exec(html)![1]!;
+    expect(table).toContain("0.696");
+    expect(table).toContain("0.702");
+    expect(table).not.toContain("0.738");
+  });
+
   it("says so where it does not (versions trained before it was kept)", () => {
     const html = renderReportHtml(detail(null));
     expect(html).not.toContain('data-chart="training-loss"');
