@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 describe("two mlops scheduler workers", () => {
-  it("run each due run once; a worker killed mid-run has its run marked failed by the other", { timeout: 330_000 }, async () => {
+  it("run each due run once; a worker killed mid-run has its run marked failed by the other", { timeout: 480_000 }, async () => {
     const pair = [startWorker(), startWorker()];
     // Generous: on a loaded machine two Node processes and pg-boss take a while to start.
     for (
@@ -88,8 +88,10 @@ describe("two mlops scheduler workers", () => {
       if (Date.now() > deadline) throw new Error(`the schedulers did not start:\n${pair.map((w) => w.stderr()).join("\n---\n")}`);
     }
 
-    // First tick: one run, on one worker, held open by the source.
-    await expect.poll(() => requests.total, { timeout: 90_000, interval: 200 }).toBe(1);
+    // First tick: one run, on one worker, held open by the source. A minutely schedule fires at
+    // the next minute and pg-boss looks for due schedules every 30 s, so on a loaded machine the
+    // first run can take well over a minute to start.
+    await expect.poll(() => requests.total, { timeout: 150_000, interval: 200 }).toBe(1);
     await expect.poll(async () => (await runs()).length, { timeout: 10_000 }).toBe(1);
     const [first] = await runs();
     expect(first).toMatchObject({ status: "running" });
@@ -113,7 +115,7 @@ describe("two mlops scheduler workers", () => {
     expect(stages.rows).toEqual([{ status: "failed" }]);
 
     // Next tick: once, on the survivor, and it succeeds.
-    await expect.poll(async () => (await runs()).filter((r) => r.finished_at).length, { timeout: 90_000, interval: 500 }).toBe(2);
+    await expect.poll(async () => (await runs()).filter((r) => r.finished_at).length, { timeout: 150_000, interval: 500 }).toBe(2);
     await new Promise((resolve) => setTimeout(resolve, 3000)); // a duplicate would start within a few polls
     const all = await runs();
     expect(all).toHaveLength(2);
