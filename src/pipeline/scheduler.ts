@@ -2,7 +2,7 @@ import cronParser from "cron-parser";
 import PgBoss from "pg-boss";
 import type { Project } from "../config/load.js";
 import { isConnectionError, unreachableError } from "../db/connection.js";
-import { checkedSessionTarget } from "../db/pooling.js";
+import { checkedSessionTarget, connectSession } from "../db/pooling.js";
 import { withDatabase } from "../db/session.js";
 import { isMlopsError, MlopsError, usageError } from "../errors.js";
 import { watchForOrphanedRuns, type OrphanedRun } from "./orphaned-runs.js";
@@ -191,11 +191,23 @@ export async function startScheduler(
   const target = await withDatabase(project, async (session) => session.target);
   // Runs hold their pipeline's advisory lock: refuse a transaction-mode pooler before taking work.
   await checkedSessionTarget(target, "The locks that keep one run of each pipeline at a time");
+  // Schedulers starting at once (several workers, a rolling deploy) deadlocked in pg-boss's
+  // schema install and queue creation ("deadlock detected", seen in CI with two workers): they
+  // take turns setting up, under a session advisory lock released once this one's queues exist.
+  const setup = await connectSession(target, "Scheduler set-up", 5000, "mlops scheduler set-up");
+  const setupDone = () => setup.end().catch(() => undefined);
+  try {
+    await setup.query("SELECT pg_advisory_lock(hashtext('mlops scheduler set-up'))");
+  } catch (error) {
+    await setupDone();
+    throw error;
+  }
   const boss = new PgBoss({ connectionString: target.url, schema: "pgboss", application_name: "mlops scheduler", max: 4, ...timing });
   boss.on("error", events.onQueueError);
   try {
     await boss.start();
   } catch (error) {
+    await setupDone();
     if (isConnectionError(error)) throw unreachableError(target, error);
     if ((error as { code?: string }).code === "42501") {
       throw new MlopsError("SCHEDULER_SCHEMA_DENIED", `pg-boss cannot create its schema "pgboss" in ${target.display}: ${(error as Error).message}`, {
@@ -232,6 +244,7 @@ export async function startScheduler(
         }
       });
     }
+    await setupDone();
     const orphans = watchForOrphanedRuns(target, orphanCheckSeconds, (run) => events.onOrphanedRun?.(run));
     const now = new Date();
     return {
@@ -244,6 +257,7 @@ export async function startScheduler(
       },
     };
   } catch (error) {
+    await setupDone();
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     throw error;
   }
