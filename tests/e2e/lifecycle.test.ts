@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, runCli, startServe, tempProject } from "../helpers/cli.js";
+import { json, runCli, startServe, tempProject, SAMPLE_ROW } from "../helpers/cli.js";
 import { serveRoutes } from "../helpers/http-server.js";
 import { waitFor } from "../helpers/wait.js";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -17,30 +17,7 @@ interface Run {
   alerts: { webhook: { ok: boolean } | null; command: { ok: boolean } | null } | null;
 }
 
-const row = {
-  x01: 1,
-  x02: -2,
-  x03: 3.5,
-  x04: 0,
-  x05: 10,
-  x06: -7,
-  x07: 2,
-  x08: 1,
-  x09: 0.5,
-  x10: 3,
-  x11: 1,
-  x12: 2,
-  x13: 3,
-  x14: 4,
-  x15: 5,
-  x16: 6,
-  x17: 7,
-  x18: 8,
-  x19: 9,
-  x20: 10,
-  segment: "b",
-  channel: "app",
-};
+const row = SAMPLE_ROW;
 
 async function modelVersionServed(url: string): Promise<string> {
   const response = await fetch(`${url}/predict`, {

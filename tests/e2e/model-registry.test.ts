@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, json, runCli, startServe, stopServe, tempProject } from "../helpers/cli.js";
+import { CLI, json, runCli, startServe, stopServe, tempProject, SAMPLE_ROW } from "../helpers/cli.js";
 
 /** Small and quick: this file is about the registry and the files, not model quality. */
 const QUICK = ["--epochs", "3", "--pretrain-epochs", "1", "--hidden", "8"];
@@ -104,30 +104,7 @@ describe("the registry and the model files", () => {
     expect((await mlops("promote", trained.version, "--force", "--reason", "serve test")).code).toBe(0);
     const server = await startServe(project.dir, ["--workers", "1"], { NODE_OPTIONS: `--import=${BLOCK_TFJS}` });
     try {
-      const features = {
-        x01: 1,
-        x02: -2,
-        x03: 3.5,
-        x04: 0,
-        x05: 10,
-        x06: -7,
-        x07: 2,
-        x08: 1,
-        x09: 0.5,
-        x10: 3,
-        x11: 1,
-        x12: 2,
-        x13: 3,
-        x14: 4,
-        x15: 5,
-        x16: 6,
-        x17: 7,
-        x18: 8,
-        x19: 9,
-        x20: 10,
-        segment: "b",
-        channel: "app",
-      };
+      const features = SAMPLE_ROW;
       const response = await fetch(`${server.url}/predict`, {
         method: "POST",
         headers: { "content-type": "application/json" },

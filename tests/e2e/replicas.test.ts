@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, runCli, startServe, stopServe, tempProject, type RunningServer } from "../helpers/cli.js";
+import { json, runCli, startServe, stopServe, tempProject, type RunningServer, SAMPLE_ROW } from "../helpers/cli.js";
 import { MODEL_CHANNEL } from "../../src/registry/channel.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers/database.js";
 
@@ -26,30 +26,7 @@ interface Answer {
   version: string | null;
 }
 
-const row = {
-  x01: 1,
-  x02: -2,
-  x03: 3.5,
-  x04: 0,
-  x05: 10,
-  x06: -7,
-  x07: 2,
-  x08: 1,
-  x09: 0.5,
-  x10: 3,
-  x11: 1,
-  x12: 2,
-  x13: 3,
-  x14: 4,
-  x15: 5,
-  x16: 6,
-  x17: 7,
-  x18: 8,
-  x19: 9,
-  x20: 10,
-  segment: "b",
-  channel: "app",
-};
+const row = SAMPLE_ROW;
 
 /** One request after another to one replica, about 50 a second, until `stop.done`. */
 async function steadyLoad(replica: number, url: string, answers: Answer[], stop: { done: boolean }): Promise<void> {

@@ -3,7 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProject, json, runCli, startServe, stopServe, tempProject } from "../helpers/cli.js";
+import { connectProject, json, runCli, startServe, stopServe, tempProject, SAMPLE_ROW } from "../helpers/cli.js";
 
 // The built CLI under faults: a SIGKILL while the database is down (issue 12.2), and a
 // listening connection that is lost while promotions happen (issue 16).
@@ -11,30 +11,7 @@ let project: ReturnType<typeof tempProject>;
 const versions: string[] = [];
 const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
 
-const row = {
-  x01: 1,
-  x02: -2,
-  x03: 3.5,
-  x04: 0,
-  x05: 10,
-  x06: -7,
-  x07: 2,
-  x08: 1,
-  x09: 0.5,
-  x10: 3,
-  x11: 1,
-  x12: 2,
-  x13: 3,
-  x14: 4,
-  x15: 5,
-  x16: 6,
-  x17: 7,
-  x18: 8,
-  x19: 9,
-  x20: 10,
-  segment: "b",
-  channel: "app",
-};
+const row = SAMPLE_ROW;
 
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   const client = await connectProject(project.dir);

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProject, json, runCli, startServe, tempProject } from "../helpers/cli.js";
+import { connectProject, json, runCli, startServe, tempProject, SAMPLE_ROW } from "../helpers/cli.js";
 
 let project: ReturnType<typeof tempProject>;
 let version: string;
@@ -17,30 +17,7 @@ async function predictionCount(): Promise<number> {
 
 const startServer = (args: string[]) => startServe(project.dir, args);
 
-const row = {
-  x01: 1,
-  x02: -2,
-  x03: 3.5,
-  x04: 0,
-  x05: 10,
-  x06: -7,
-  x07: 2,
-  x08: 1,
-  x09: 0.5,
-  x10: 3,
-  x11: 1,
-  x12: 2,
-  x13: 3,
-  x14: 4,
-  x15: 5,
-  x16: 6,
-  x17: 7,
-  x18: 8,
-  x19: 9,
-  x20: 10,
-  segment: "b",
-  channel: "app",
-};
+const row = SAMPLE_ROW;
 
 async function fire(url: string, n: number): Promise<number> {
   let ok = 0;

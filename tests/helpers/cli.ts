@@ -112,3 +112,29 @@ export async function connectProject(dir: string): Promise<pg.Client> {
   await client.connect();
   return client;
 }
+
+/** One valid row of the sample project's schema (`mlops init` without --from), as /predict takes it. */
+export const SAMPLE_ROW = {
+  x01: 1,
+  x02: -2,
+  x03: 3.5,
+  x04: 0,
+  x05: 10,
+  x06: -7,
+  x07: 2,
+  x08: 1,
+  x09: 0.5,
+  x10: 3,
+  x11: 1,
+  x12: 2,
+  x13: 3,
+  x14: 4,
+  x15: 5,
+  x16: 6,
+  x17: 7,
+  x18: 8,
+  x19: 9,
+  x20: 10,
+  segment: "b",
+  channel: "app",
+};
