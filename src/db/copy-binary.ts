@@ -17,6 +17,9 @@ const HEADER = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
 const TRAILER = Buffer.from([0xff, 0xff]);
 
 /** A growable buffer of binary COPY tuples. Callers reserve room before writing unchecked. */
+/** Milliseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+const PG_EPOCH_MS = 946_684_800_000;
+
 export class BinaryTupleBuffer {
   buf: Buffer;
   pos = 0;
@@ -68,6 +71,17 @@ export class BinaryTupleBuffer {
     this.int32(written);
     this.pos += written;
     return start;
+  }
+
+  /**
+   * A timestamptz field (length and value; room must be reserved): PostgreSQL's binary form counts
+   * microseconds from 2000-01-01, written as two 32-bit halves.
+   */
+  timestamptzField(unixMs: number): void {
+    const micros = (unixMs - PG_EPOCH_MS) * 1000;
+    this.int32(8);
+    this.int32(Math.floor(micros / 4294967296));
+    this.int32(micros | 0);
   }
 
   /** Raw bytes, no length (room must be reserved). Short runs are copied by hand: a call to copy() costs more. */

@@ -12,8 +12,6 @@ export interface LoggedPrediction {
   createdAt: Date;
 }
 
-/** Milliseconds from the Unix epoch to PostgreSQL's (2000-01-01); binary timestamps count microseconds from there. */
-const PG_EPOCH_MS = 946_684_800_000;
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i += 1) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
 
@@ -64,10 +62,7 @@ export class CopyBuffer {
     out.int16(row.label);
     out.int32(4);
     out.float32(row.latencyMs);
-    const micros = (row.createdAt.getTime() - PG_EPOCH_MS) * 1000;
-    out.int32(8);
-    out.int32(Math.floor(micros / 4294967296));
-    out.int32(micros | 0);
+    out.timestamptzField(row.createdAt.getTime());
   }
 
   /** Everything appended so far, leaving the buffer empty. */

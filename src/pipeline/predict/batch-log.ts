@@ -2,8 +2,6 @@ import type pg from "pg";
 import { BinaryTupleBuffer, copyBinaryIn } from "../../db/copy-binary.js";
 
 const COLUMNS = ["id", "version_id", "request_id", "features", "probability", "label", "latency_ms", "created_at", "source"];
-/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamps. */
-const PG_EPOCH_MS = 946_684_800_000;
 const SOURCE = Buffer.from("batch");
 /** Rows gathered before a COPY: a few MiB per round trip. */
 const CHUNK_BYTES = 4 << 20;
@@ -58,10 +56,7 @@ export class BatchPredictionLog {
     out.int16(row.label);
     out.int32(4);
     out.float32(row.latencyMs);
-    const micros = (this.createdAt - PG_EPOCH_MS) * 1000;
-    out.int32(8);
-    out.int32(Math.floor(micros / 4294967296));
-    out.int32(micros | 0);
+    out.timestamptzField(this.createdAt);
     out.int32(SOURCE.length);
     out.bytes(SOURCE, 0, SOURCE.length);
     this.rows += 1;
