@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import v8 from "node:v8";
 import { z } from "zod";
+import type { LiveReport } from "../report/live.js";
 import type { CommandContext } from "./context.js";
 import { count, parseOptions } from "./options.js";
 import { openProject } from "../config/load.js";
@@ -22,7 +23,7 @@ export async function runServe(ctx: CommandContext, options: Record<string, unkn
   const port = parsed.port ?? project.config.serve.port;
   if (parsed.workers > 1 && cluster.isPrimary) return runPrimary(ctx, parsed.workers);
   // Imported here, so a cluster primary (which only forks and waits) never loads the server.
-  const [{ serve }, { liveReport }] = await Promise.all([import("../server/serve.js"), import("../report/live.js")]);
+  const { serve } = await import("../server/serve.js");
 
   const worker = cluster.isWorker ? `worker ${cluster.worker?.id}: ` : "";
   // Every request leaves a few kilobytes of short-lived objects; a larger young generation
@@ -34,7 +35,12 @@ export async function runServe(ctx: CommandContext, options: Record<string, unkn
     port,
     ...(parsed.model ? { model: parsed.model } : {}),
     logPredictions: parsed.logPredictions,
-    dashboard: (target) => liveReport(project, target),
+    // The report's code loads on the first view of /dashboard, not with every server or worker.
+    dashboard: (target) => {
+      let live: Promise<LiveReport> | undefined;
+      const open = () => (live ??= import("../report/live.js").then(({ liveReport }) => liveReport(project, target)));
+      return { page: async (refreshSeconds) => (await open()).page(refreshSeconds), close: async () => (await live)?.close() };
+    },
     onNote: (message) => ctx.out.note(`${worker}${message}`),
     onReady: ({ url, modelVersion }) => {
       if (cluster.isWorker) {
