@@ -1,17 +1,17 @@
 import { CommanderError } from "commander";
 import { ExitCode } from "../errors.js";
-import { buildProgram, type RunState } from "./program.js";
+import { buildProgram, type CliOutcome } from "./program.js";
 import { reportError } from "./report-error.js";
 
 /** Runs the CLI and returns its exit code; bin/mlops.ts is the only place that exits. */
 export async function main(argv: string[]): Promise<number> {
-  const state: RunState = { exitCode: ExitCode.ok };
-  const program = buildProgram(state);
+  const outcome: CliOutcome = { exitCode: ExitCode.ok };
+  const program = buildProgram(outcome);
   const json = argv.includes("--json");
   const verbose = argv.includes("--verbose");
   try {
     await program.parseAsync(argv);
-    return state.exitCode;
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error, json);
     return reportError(error, { json, verbose });

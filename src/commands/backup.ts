@@ -35,7 +35,7 @@ function backupDir(project: Project, cwd: string, dir: string | undefined): stri
 
 const backupOptions = z.object({
   dir: z.string().min(1).optional(),
-  keep: count(1, 100_000).default(14),
+  keep: count(1, 100_000),
 });
 
 export async function runDbBackup(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {

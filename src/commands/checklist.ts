@@ -19,7 +19,7 @@ const checklistOptions = z.object({
   junit: z.string().min(1).optional(),
   markdown: z.string().min(1).optional(),
   strict: z.boolean().default(false),
-  timeout: count(1, 600).default(10),
+  timeout: count(1, 600),
 });
 
 export async function runChecklistCommand(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {

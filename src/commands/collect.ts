@@ -17,7 +17,7 @@ const collectOptions = z.object({
   fromDb: z.string().min(1).optional(),
   synthetic: count(1, 100_000_000).optional(),
   seed: count(0, 4_294_967_295).optional(),
-  drift: decimal(0, 1).default(0),
+  drift: decimal(0, 1),
   format: z.enum(["csv", "tsv", "jsonl", "json"]).optional(),
   encoding: z.enum(["utf8", "latin1", "utf16le"]).optional(),
   maxInvalid: share.optional(),

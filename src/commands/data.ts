@@ -9,7 +9,7 @@ import { withDatabase } from "../db/session.js";
 import { formatNumber as n } from "../terminal/format.js";
 
 export async function runData(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const { limit } = parseOptions(z.object({ limit: count(1, 10_000).default(20) }), options);
+  const { limit } = parseOptions(z.object({ limit: count(1, 10_000) }), options);
   const project = openProject(ctx.cwd);
   const overview = await withDatabase(project, ({ client }) => dataOverview(client, limit));
   ctx.out.result(overview, () => renderOverview(overview));
@@ -47,7 +47,7 @@ function renderOverview(overview: DataOverview): string {
 }
 
 export async function runQuarantine(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const parsed = parseOptions(z.object({ batch: count(1, 2 ** 31 - 1).optional(), limit: count(1, 100_000).default(20) }), options);
+  const parsed = parseOptions(z.object({ batch: count(1, 2 ** 31 - 1).optional(), limit: count(1, 100_000) }), options);
   const project = openProject(ctx.cwd);
   const entries = await withDatabase(project, ({ client }) => quarantineEntries(client, parsed.batch, parsed.limit));
   ctx.out.result({ rows: entries }, () =>

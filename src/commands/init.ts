@@ -9,13 +9,17 @@ import { usageError } from "../errors.js";
 import { initProject, type InitResult } from "../project/init.js";
 import { inferOptions, renderInferred } from "./schema.js";
 
+/** Without --from, nothing is inferred and --label is not needed; with it, inferOptions asks for --label. */
+const initOptions = inferOptions.partial({ label: true }).extend({ from: z.string().min(1).optional() });
+
 export async function runInit(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
+  const parsed = parseOptions(initOptions, options);
   let schema: Awaited<ReturnType<typeof inferSchemaFromFile>> | undefined;
-  if (options.from !== undefined) {
-    const parsed = parseOptions(inferOptions.extend({ from: z.string().min(1) }), options);
-    schema = await inferSchemaFromFile(path.resolve(ctx.cwd, parsed.from), { ...parsed, sampleSize: parsed.sample });
+  if (parsed.from !== undefined) {
+    const infer = parseOptions(inferOptions, options);
+    schema = await inferSchemaFromFile(path.resolve(ctx.cwd, parsed.from), { ...infer, sampleSize: infer.sample });
     if (!ctx.out.json) ctx.out.note(renderInferred(schema));
-  } else if (options.label !== undefined || options.positive !== undefined || options.negative !== undefined) {
+  } else if (parsed.label !== undefined || parsed.positive !== undefined || parsed.negative !== undefined) {
     throw usageError("OPTIONS_INVALID", "--label, --positive and --negative go with --from FILE.", "mlops init --from data.csv --label churned");
   }
   const spinner = ctx.out.spinner("Creating the project");

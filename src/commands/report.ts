@@ -16,7 +16,7 @@ const reportOptions = z.object({
   out: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   since: z.string().optional(),
-  format: z.enum(["html", "md"], { error: "must be html or md" }).default("html"),
+  format: z.enum(["html", "md"], { error: "must be html or md" }),
   json: z.boolean().optional(),
 });
 

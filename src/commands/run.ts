@@ -27,7 +27,7 @@ export async function runRun(ctx: CommandContext, _options: Record<string, unkno
 }
 
 export async function runRuns(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
-  const parsed = parseOptions(z.object({ pipeline: z.string().min(1).optional(), limit: count(1, 10_000).default(20) }), options);
+  const parsed = parseOptions(z.object({ pipeline: z.string().min(1).optional(), limit: count(1, 10_000) }), options);
   const project = openProject(ctx.cwd);
   const runs = await withDatabase(project, ({ client }) => listRuns(client, parsed.pipeline, parsed.limit));
   ctx.out.result({ runs }, () => (runs.length === 0 ? "No runs yet: `mlops run <pipeline>`." : renderRunsTable(runs)));

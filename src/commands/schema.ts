@@ -15,17 +15,19 @@ export const inferOptions = z.object({
   rowKey: z.string().min(1).optional(),
   positive: z.string().min(1).optional(),
   negative: z.string().min(1).optional(),
-  sample: count(1, 10_000_000).default(10_000),
+  sample: count(1, 10_000_000),
   format: z.enum(["csv", "tsv", "jsonl", "json"]).optional(),
   encoding: z.enum(["utf8", "latin1", "utf16le"]).optional(),
 });
 
+const schemaInferOptions = inferOptions.extend({ write: z.boolean().default(false) });
+
 export async function runSchemaInfer(ctx: CommandContext, options: Record<string, unknown>, args: string[]): Promise<number> {
-  const parsed = parseOptions(inferOptions, options);
+  const parsed = parseOptions(schemaInferOptions, options);
   if (!args[0]) throw usageError("FILE_REQUIRED", "schema infer needs a FILE.", "mlops schema infer data.csv --label churned");
   const inferred = await inferSchemaFromFile(path.resolve(ctx.cwd, args[0]), { ...parsed, sampleSize: parsed.sample });
   let written: string | undefined;
-  if (options.write === true) written = await writeSchema(ctx.cwd, inferred);
+  if (parsed.write) written = await writeSchema(ctx.cwd, inferred);
   ctx.out.result(
     { ...inferred, written: written ?? null },
     () => renderInferred(inferred) + (written ? `\n\nWrote the schema into ${written}.` : "\n\nPass --write to put it into mlops.config.json."),

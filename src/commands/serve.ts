@@ -10,8 +10,8 @@ const serveOptions = z.object({
   host: z.string().min(1).optional(),
   port: count(0, 65_535).optional(),
   model: z.string().min(1).optional(),
-  logPredictions: z.boolean().default(true),
-  workers: count(1, 64).default(1),
+  logPredictions: z.boolean(),
+  workers: count(1, 64),
 });
 
 const SEMI_SPACE_MB = 32;

@@ -19,7 +19,7 @@ const trainOptions = z.object({
   learningRate: decimal(1e-6, 1).optional(),
   hidden: hiddenList.optional(),
   seed: count(0, 4_294_967_295).optional(),
-  pretrain: z.boolean().default(true),
+  pretrain: z.boolean(),
   maxRows: count(1, 100_000_000).optional(),
   backend: z.enum(["tensorflow", "wasm", "cpu"]).optional(),
   select: z.enum(["network", "best"], { error: "must be network or best" }).optional(),
