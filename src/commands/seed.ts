@@ -9,19 +9,18 @@ import type { CommandContext } from "./context.js";
 import { count, decimal, parseOptions } from "./options.js";
 import { openProject } from "../config/load.js";
 import type { MlopsConfig } from "../config/schema.js";
-import { ingestBatch } from "../data/ingest.js";
-import { openSource } from "../data/sources/open.js";
 import { generateRows, type SyntheticOptions } from "../data/synthetic.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode } from "../errors.js";
+import { seedSynthetic } from "../pipeline/stages.js";
 import { renderBatch, progressText } from "./render-batch.js";
 import { formatNumber } from "../terminal/format.js";
 
 const seedOptions = z.object({
-  rows: count(1, 100_000_000).default(1000),
+  rows: count(1, 100_000_000),
   seed: count(0, 4_294_967_295).optional(),
-  drift: decimal(0, 1).default(0),
-  unlabeledFraction: decimal(0, 1).default(0),
+  drift: decimal(0, 1),
+  unlabeledFraction: decimal(0, 1),
   out: z.string().min(1).optional(),
 });
 
@@ -37,14 +36,9 @@ export async function runSeed(ctx: CommandContext, options: Record<string, unkno
   if (parsed.out !== undefined) return writeCsv(ctx, project.config, synthetic, path.resolve(ctx.cwd, parsed.out));
 
   const summary = await ctx.out.withSpinner(`Seeding ${formatNumber(synthetic.rows)} synthetic rows`, (spinner) =>
-    withDatabase(project, async (session) => {
-      const source = await openSource({ kind: "synthetic", options: synthetic }, project.config);
-      return ingestBatch(session, project.config, source, {
-        maxInvalid: project.config.collect.maxInvalid,
-        force: false,
-        onProgress: (p) => spinner.progress(progressText("Seeding", p, synthetic.rows)),
-      });
-    }),
+    withDatabase(project, (session) =>
+      seedSynthetic(project, session, synthetic, (p) => spinner.progress(progressText("Seeding", p, synthetic.rows))),
+    ),
   );
   const result = { synthetic: { seed: synthetic.seed, drift: synthetic.drift, unlabeledFraction: synthetic.unlabeledFraction }, ...summary };
   ctx.out.result(result, () =>

@@ -1,25 +1,22 @@
 import { z } from "zod";
-import type { CommandContext } from "./context.js";
-import { chalk } from "../terminal/output.js";
-import { count, parseOptions } from "./options.js";
 import { openProject } from "../config/load.js";
-import { ingestBatch } from "../data/ingest.js";
-import { openSource } from "../data/sources/open.js";
+import { countLabelledRows } from "../data/overview.js";
 import { withDatabase } from "../db/session.js";
 import { ExitCode } from "../errors.js";
-import { trainVersion } from "../registry/train-version.js";
+import { STAGES, type StageState, seedSynthetic } from "../pipeline/stages.js";
 import { initProject } from "../project/init.js";
-import { evaluateVersion } from "../registry/evaluate.js";
-import { promoteVersion } from "../registry/promote.js";
 import { activeVersion } from "../registry/versions.js";
 import { serve } from "../server/serve.js";
 import { formatNumber } from "../terminal/format.js";
+import { chalk } from "../terminal/output.js";
+import type { CommandContext } from "./context.js";
+import { count, parseOptions } from "./options.js";
 
 const upOptions = z.object({
-  rows: count(100, 10_000_000).default(10_000),
+  rows: count(100, 10_000_000),
   host: z.string().min(1).optional(),
   port: count(0, 65_535).optional(),
-  serve: z.boolean().default(true),
+  serve: z.boolean(),
 });
 
 interface UpSummary {
@@ -31,8 +28,10 @@ interface UpSummary {
 
 /**
  * Zero to a served model in one command: init, seed when there is no data, train, evaluate and
- * promote when no version is active, then serve. Every step is the same code the individual
- * commands run, and a second `mlops up` skips what is already done.
+ * promote when no version is active, then serve. Seeding is `mlops seed`'s code, and training,
+ * evaluation and promotion are the pipeline's own stages, so a version made here is trained,
+ * judged and promoted exactly as `mlops run training` and validation-deployment would. A second
+ * `mlops up` skips what is already done.
  */
 export async function runUp(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const parsed = parseOptions(upOptions, options);
@@ -47,37 +46,34 @@ export async function runUp(ctx: CommandContext, options: Record<string, unknown
     });
     const project = openProject(ctx.cwd);
     const active = await withDatabase(project, async (session) => {
-      const { client } = session;
-      const rows = Number((await client.query("SELECT count(*) AS n FROM examples WHERE label IS NOT NULL")).rows[0].n);
+      const rows = await countLabelledRows(session.client);
       if (rows === 0) {
         spinner.text = `Seeding ${formatNumber(parsed.rows)} synthetic rows`;
-        const source = await openSource(
-          { kind: "synthetic", options: { rows: parsed.rows, seed: project.config.model.seed, drift: 0, unlabeledFraction: 0 } },
-          project.config,
-        );
-        const batch = await ingestBatch(session, project.config, source, { maxInvalid: project.config.collect.maxInvalid, force: false });
+        const synthetic = { rows: parsed.rows, seed: project.config.model.seed, drift: 0, unlabeledFraction: 0 };
+        const batch = await seedSynthetic(project, session, synthetic);
         steps.push({ step: "seed", result: `${formatNumber(batch.rows.stored)} synthetic rows (batch ${batch.batchId ?? batch.sameAs})` });
       } else steps.push({ step: "seed", result: `skipped: ${formatNumber(rows)} labelled rows already stored` });
 
-      const current = await activeVersion(client);
+      const current = await activeVersion(session.client);
       if (current) {
         steps.push({ step: "train", result: `skipped: ${current.version} is active` });
         return current.version;
       }
+      const state: StageState = { progress: (text) => spinner.progress(text) };
       spinner.text = "Training";
-      const trained = await trainVersion(project, session, { ...project.config.model, pretrain: true }, (p) => {
-        if ("epoch" in p) spinner.progress(`Training (${p.stage}): epoch ${p.epoch}/${p.epochs}`);
-      });
-      steps.push({ step: "train", result: `${trained.version}: validation F1 ${trained.metrics.validation.f1.toFixed(3)}` });
+      const trained = await STAGES.train(project, session, state);
+      steps.push({ step: "train", result: `${state.candidate}: validation F1 ${Number(trained.validationF1).toFixed(3)}` });
       spinner.text = "Evaluating";
-      const evaluation = await evaluateVersion(project, session, trained.version, { kind: "test-split" });
+      await STAGES["evaluate-candidate"](project, session, state);
+      const evaluation = state.evaluations!.candidate!;
       steps.push({
         step: "evaluate",
-        result: `${trained.version}: test F1 ${evaluation.metrics?.f1.toFixed(3) ?? "-"}, gate ${evaluation.gate.verdict}`,
+        result: `${state.candidate}: test F1 ${evaluation.metrics?.f1.toFixed(3) ?? "-"}, gate ${evaluation.gate.verdict}`,
       });
-      const promotion = await promoteVersion(client, { version: trained.version, projectRoot: project.root });
+      const promotion = await STAGES["promote-if-passing"](project, session, state);
+      if (state.refusal) throw state.refusal;
       steps.push({ step: "promote", result: `${promotion.to} is active` });
-      return promotion.to;
+      return String(promotion.to);
     });
     summary = { project: init.project, steps, activeVersion: active, url: null };
   } finally {

@@ -19,6 +19,15 @@ export interface DataOverview {
   }>;
 }
 
+/** Labelled rows stored; with `afterBatch`, only those of later batches (the fresh ones). */
+export async function countLabelledRows(client: pg.ClientBase, afterBatch?: number): Promise<number> {
+  const result =
+    afterBatch === undefined
+      ? await client.query<{ n: string }>("SELECT count(*)::text AS n FROM examples WHERE label IS NOT NULL")
+      : await client.query<{ n: string }>("SELECT count(*)::text AS n FROM examples WHERE batch_id > $1 AND label IS NOT NULL", [afterBatch]);
+  return Number(result.rows[0]!.n);
+}
+
 /** What `mlops data` shows: stored rows by split and label, quarantine, and recent batches. */
 export async function dataOverview(client: pg.ClientBase, limit: number): Promise<DataOverview> {
   // One connection runs one query at a time; these are all quick.

@@ -42,7 +42,7 @@ export async function runPipeline(project: Project, pipeline: string, trigger: "
       [pipeline, trigger, os.hostname(), process.pid],
     );
     const runId = run.rows[0]!.id;
-    const state: StageState = {};
+    const state: StageState = { actor: "mlops pipeline" };
     const outcomes: StageOutcome[] = [];
     let failure: string | null = null;
     for (const stage of stages) {

@@ -2,8 +2,11 @@ import type { Project } from "../config/load.js";
 import type { STAGE_NAMES } from "../config/schema.js";
 import { ingestBatch } from "../data/ingest.js";
 import { namedSourceSpec, openSource } from "../data/sources/open.js";
+import { countLabelledRows } from "../data/overview.js";
+import type { SyntheticOptions } from "../data/synthetic.js";
+import type { BatchSummary, IngestOptions } from "../data/ingest.js";
 import type { DatabaseSession } from "../db/session.js";
-import { usageError } from "../errors.js";
+import { type MlopsError, usageError } from "../errors.js";
 import { trainVersion } from "../registry/train-version.js";
 import { MIN_TRAIN_ROWS } from "../model/train.js";
 import { evaluateVersion, type DataChoice, type EvaluationResult } from "../registry/evaluate.js";
@@ -28,6 +31,12 @@ export interface StageState {
   data?: DataChoice;
   /** The full evaluations, for a command that shows them (stage outputs are summaries). */
   evaluations?: { active?: EvaluationResult; candidate?: EvaluationResult };
+  /** Who promotes: the pipeline runner records "mlops pipeline"; unset, MLOPS_ACTOR or user@host as for `mlops promote`. */
+  actor?: string;
+  /** Why promote-if-passing did not promote (the gate refused), for a command that fails on it; a pipeline run records the reason. */
+  refusal?: MlopsError;
+  /** Where a stage reports progress (a command's spinner); pipeline runs leave it unset. */
+  progress?: (text: string) => void;
 }
 
 export type Stage = (project: Project, session: DatabaseSession, state: StageState) => Promise<Record<string, unknown>>;
@@ -70,11 +79,18 @@ export const STAGES: Record<StageName, Stage> = {
   },
 
   async train(project, session, state) {
-    const result = await trainVersion(project, session, {
-      ...project.config.model,
-      pretrain: true,
-      ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }),
-    });
+    const result = await trainVersion(
+      project,
+      session,
+      {
+        ...project.config.model,
+        pretrain: true,
+        ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }),
+      },
+      (p) => {
+        if ("epoch" in p) state.progress?.(`Training (${p.stage}): epoch ${p.epoch}/${p.epochs}`);
+      },
+    );
     state.candidate = result.version;
     return { version: result.version, validationF1: result.metrics.validation.f1, testF1: result.metrics.test?.f1 ?? null, rows: result.rows };
   },
@@ -121,11 +137,8 @@ export const STAGES: Record<StageName, Stage> = {
    * hold enough labelled rows (the world changed; older rows teach the old rule), else on all data.
    */
   async "retrain-if-below"(project, session, state) {
-    if (state.freshAfterBatch !== undefined) {
-      const fresh = await session.client.query<{ n: number }>("SELECT count(*)::int AS n FROM examples WHERE batch_id > $1 AND label IS NOT NULL", [
-        state.freshAfterBatch,
-      ]);
-      if (fresh.rows[0]!.n < MIN_FRESH_ROWS) delete state.freshAfterBatch;
+    if (state.freshAfterBatch !== undefined && (await countLabelledRows(session.client, state.freshAfterBatch)) < MIN_FRESH_ROWS) {
+      delete state.freshAfterBatch;
     }
     return {
       window: state.freshAfterBatch === undefined ? "all data" : `batches after ${state.freshAfterBatch}`,
@@ -137,14 +150,33 @@ export const STAGES: Record<StageName, Stage> = {
   async "promote-if-passing"(project, session, state) {
     const version = state.candidate ?? (await findVersion(session.client, "candidate")).version;
     try {
-      const result = await promoteVersion(session.client, { version, actor: "mlops pipeline", projectRoot: project.root });
+      const result = await promoteVersion(session.client, { version, ...(state.actor ? { actor: state.actor } : {}), projectRoot: project.root });
       return { promoted: result.action !== "unchanged", from: result.from, to: result.to, serversNotified: result.serversNotified };
     } catch (error) {
       if ((error as { code?: string }).code !== "PROMOTE_REFUSED") throw error;
+      state.refusal = error as MlopsError;
       return { promoted: false, version, reason: (error as Error).message };
     }
   },
 };
+
+/**
+ * One batch of synthetic rows, as `mlops seed` and `mlops up` store it (not a pipeline stage:
+ * pipelines collect real sources).
+ */
+export async function seedSynthetic(
+  project: Project,
+  session: DatabaseSession,
+  options: SyntheticOptions,
+  onProgress?: IngestOptions["onProgress"],
+): Promise<BatchSummary> {
+  const source = await openSource({ kind: "synthetic", options }, project.config);
+  return ingestBatch(session, project.config, source, {
+    maxInvalid: project.config.collect.maxInvalid,
+    force: false,
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
 
 /** The pipelines that replace the Airflow DAGs; the config may define more. */
 export const BUILT_IN_PIPELINES: Record<string, StageName[]> = {
