@@ -1,7 +1,7 @@
 import type { z } from "zod";
 
 /** Where an issue is, as a dotted path ("features.0.name"); "(top level)" for the document itself. */
-export const issuePath = (issue: z.core.$ZodIssue): string => (issue.path.length === 0 ? "(top level)" : issue.path.map(String).join("."));
+const issuePath = (issue: z.core.$ZodIssue): string => (issue.path.length === 0 ? "(top level)" : issue.path.map(String).join("."));
 
 /**
  * Formats zod issues one line each, "<where>: <message>". `where` names the place in the

@@ -5,7 +5,7 @@ import type { RunDetail, RunListing } from "../pipeline/history.js";
 import type { RunResult } from "../pipeline/runner.js";
 
 /** Every line `run`, `runs` and `runs show` print fits a terminal this wide. */
-export const WIDTH = 100;
+const WIDTH = 100;
 
 type Outputs = Record<string, unknown>;
 const f1 = (value: unknown) => (typeof value === "number" ? value.toFixed(3) : "-");
@@ -14,7 +14,7 @@ const f1 = (value: unknown) => (typeof value === "number" ? value.toFixed(3) : "
  * One stage's outputs in a few words. The outputs are the stages' own summaries (pipeline/stages.ts);
  * a stage this does not know (or a shape it does not expect) falls back to its scalar fields.
  */
-export function describeStage(stage: string, outputs: Outputs): string {
+function describeStage(stage: string, outputs: Outputs): string {
   // biome-ignore lint/suspicious/noExplicitAny: the stages' own summaries, read defensively field by field below.
   const o = outputs as Record<string, any>;
   switch (stage) {

@@ -26,7 +26,7 @@ async function runOnce(ctx: CommandContext, project: Project, schedules: Schedul
   return summary.ran.every((run) => run.status === "succeeded") ? ExitCode.ok : ExitCode.failure;
 }
 
-export function renderOnce(summary: OnceSummary): string {
+function renderOnce(summary: OnceSummary): string {
   const lines = summary.ran.map(renderRun);
   for (const { pipeline, reason } of summary.skipped) lines.push(`skipped ${pipeline}: ${reason}`);
   if (summary.ran.length === 0 && summary.skipped.length === 0) lines.push("Nothing was due.");

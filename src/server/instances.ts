@@ -72,7 +72,7 @@ export function requestIdError(value: unknown, field: string): FieldError | unde
  * which no text value may hold, or a lone UTF-16 surrogate, which has no UTF-8 form (Node
  * would write U+FFFD in its place). Both checks are single native scans.
  */
-export function textProblem(text: string): string | undefined {
+function textProblem(text: string): string | undefined {
   if (text.includes("\0")) return "holds a NUL character (\\u0000), which PostgreSQL text cannot store";
   if (!(text as WellFormedCheck).isWellFormed()) return "holds a lone UTF-16 surrogate (not valid Unicode text)";
   return undefined;

@@ -69,7 +69,7 @@ interface ProfileEntry {
  * numeric feature (kept inside its range), the most frequent category of each categorical one.
  * Without a profile, the middle of the range (or 0) and the first category.
  */
-export function exampleRow(features: Feature[], profile: unknown): Record<string, number | string> {
+function exampleRow(features: Feature[], profile: unknown): Record<string, number | string> {
   const entries = ((profile as { features?: Record<string, ProfileEntry> } | null)?.features ?? {}) as Record<string, ProfileEntry>;
   const row: Record<string, number | string> = {};
   for (const feature of features) {

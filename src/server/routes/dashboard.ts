@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { DashboardPages, ServerContext } from "../context.js";
 
 /** The page is rebuilt at most this often however many browsers poll it. */
-export const DASHBOARD_CACHE_MS = 5000;
+const DASHBOARD_CACHE_MS = 5000;
 /** How often the page reloads itself (shown on the page). */
-export const DASHBOARD_REFRESH_S = 15;
+const DASHBOARD_REFRESH_S = 15;
 
 /**
  * GET /dashboard: the report page, live from the database. The page is cached for a few seconds

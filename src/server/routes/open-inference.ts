@@ -44,7 +44,7 @@ const INFER_REQUEST = {
 } as const;
 
 /** The model's name on the Open Inference Protocol routes. */
-export const OIP_MODEL_NAME = "mlops";
+const OIP_MODEL_NAME = "mlops";
 
 interface InferInput {
   name: string;
