@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, connectProject, json, runCli, tempProject } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 import { connect, createScratchDatabase } from "../helpers/database.js";
 import { serveRoutes } from "../helpers/http-server.js";
 
@@ -164,7 +165,19 @@ describe("mlops collect from files", () => {
     expect((await mlops("seed", "150000", "--seed", "123", "--out", big)).code).toBe(0);
     const before = json<{ batches: Array<{ id: number }>; examples: { total: number } }>(await mlops("data", "--json"));
     const child = spawn(process.execPath, [CLI, "collect", "--file", big], { cwd: project.dir, env: { ...process.env, DATABASE_URL: "" } });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Killed while its transaction is open with rows already copied in, not before it started.
+    const db = await connectProject(project.dir);
+    try {
+      const copying = async () =>
+        (
+          await db.query(
+            "SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query ILIKE 'COPY%' AND state <> 'idle'",
+          )
+        ).rows.length > 0;
+      await waitFor(copying, 60_000, "collect to be copying rows in its transaction", 20);
+    } finally {
+      await db.end();
+    }
     child.kill("SIGKILL");
     await new Promise((resolve) => child.on("close", resolve));
     const after = json<{ batches: Array<{ id: number }>; examples: { total: number } }>(await mlops("data", "--json"));

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, runCli, startServe, stopServe, tempProject, type RunningServer, SAMPLE_ROW } from "../helpers/cli.js";
 import { MODEL_CHANNEL } from "../../src/registry/channel.js";
 import { connect, createScratchDatabase, type ScratchDatabase } from "../helpers/database.js";
+import { waitFor } from "../helpers/wait.js";
 
 // Three `mlops serve` replicas on three ports against one database, each under a light steady
 // load, while a version is promoted, another promoted, and the last change rolled back. Every
@@ -90,7 +91,7 @@ describe("three mlops serve replicas on one database", () => {
     const answers: Answer[] = [];
     const stop = { done: false };
     const load = replicas.map((r, i) => steadyLoad(i, r.url, answers, stop));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitFor(() => replicas.every((_, i) => answers.filter((a) => a.replica === i).length >= 10), 30_000, "every replica to answer under load");
 
     const changes = [
       await settle(promote([versions[1]!, "--force", "--reason", "replica test: second version"])),

@@ -4,6 +4,7 @@ import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectProject, json, runCli, startServe, stopServe, tempProject, SAMPLE_ROW } from "../helpers/cli.js";
+import { waitFor as waitForCondition } from "../helpers/wait.js";
 
 // The built CLI under faults: a SIGKILL while the database is down (issue 12.2), and a
 // listening connection that is lost while promotions happen (issue 16).
@@ -124,14 +125,25 @@ describe("a replica whose listening connection is lost", () => {
     await waitFor(url, versions[0]!);
 
     // A lost connection with nothing promoted meanwhile: re-subscribed, no reload.
+    const listeners = async () =>
+      (await db.query<{ pid: number; query: string }>("SELECT pid, query FROM pg_stat_activity WHERE application_name = 'mlops serve listener'"))
+        .rows;
+    const cut = (await listeners()).map((l) => l.pid);
     await terminateListener();
-    await sleep(3500);
-    expect((await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'mlops serve listener'")).rows).toHaveLength(1);
+    // Re-subscribed: a new connection of the listener has run its LISTEN (it retries after 2 s).
+    await waitForCondition(
+      async () => (await listeners()).some((l) => !cut.includes(l.pid) && /^LISTEN/i.test(l.query)),
+      30_000,
+      "the listener to re-subscribe",
+    );
+    expect(await listeners()).toHaveLength(1);
     expect(await reloads(url)).toBe(initial + 2);
     expect((await health(url)).status).toBe("ok");
     // And it still hears promotions as they happen.
     expect((await mlops("promote", versions[1]!, "--force", "--reason", "test")).code).toBe(0);
     expect(await waitFor(url, versions[1]!)).toBeLessThan(2000);
+    // One reload for that promotion and none for the reconnect before it.
+    expect(await reloads(url)).toBe(initial + 3);
     await db.end();
     expect(await stopServe(child), stderr()).toBe(0);
   });

@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectProject, json, runCli, startServe, tempProject, SAMPLE_ROW } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
 let project: ReturnType<typeof tempProject>;
 let version: string;
@@ -75,7 +76,8 @@ describe("mlops serve", () => {
     expect(degraded.database).toBe("down");
     expect((await mlops("db", "start")).code).toBe(0);
     answered += await fire(url, 100);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The rows kept while the database was down reach it once it is back, before any shutdown flush.
+    await waitFor(async () => (await predictionCount()) - before === answered, 30_000, "every answered prediction to be logged");
     const exit = exitOf(child);
     child.kill("SIGTERM");
     expect(await exit, stderr()).toBe(0);

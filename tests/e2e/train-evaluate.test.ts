@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, connectProject, json, runCli, tempProject } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** Training on a shared 2-core machine can take minutes; the default 60 s is for quick tests. */
 const TRAINING_TIMEOUT = 300_000;
@@ -140,7 +141,10 @@ describe("train and evaluate through the CLI", () => {
         cwd: project.dir,
         env: { ...process.env, DATABASE_URL: "" },
       });
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Killed mid-training: once it has printed an epoch's progress (off a terminal, a plain line).
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      await waitFor(() => /epoch \d+\//.test(stderr), 120_000, "train to report an epoch");
       child.kill("SIGKILL");
       await new Promise((resolve) => child.on("close", resolve));
       expect((await sql("SELECT count(*)::int AS n FROM model_versions"))[0].n).toBe(before);

@@ -191,7 +191,15 @@ describe("mlops scheduler on pg-boss", () => {
     expect(first.schedules).toEqual([{ pipeline: "every", cron: "* * * * *", next: expect.stringMatching(/:00\.000Z$/) }]);
 
     await waitFor(() => a.runs.length + b.runs.length > 0);
-    await new Promise((resolve) => setTimeout(resolve, 4000)); // about eight more checks of the same tick
+    // pg-boss stamps pgboss.version.cron_on each time a scheduler checks the schedules (at most once
+    // a cronMonitorIntervalSeconds between them): a duplicate run would come from one of these checks.
+    const cronChecks = new Set<number>();
+    const checked = async () => {
+      const stamp = (await client.query<{ cron_on: Date | null }>("SELECT cron_on FROM pgboss.version")).rows[0]?.cron_on;
+      if (stamp) cronChecks.add(stamp.getTime());
+      return cronChecks.size > 4;
+    };
+    await waitFor(checked, 30_000, "four more checks of the same tick");
     await Promise.all(started.splice(0).map((s) => s.stop()));
 
     expect([...a.runs, ...b.runs]).toMatchObject([{ pipeline: "every", trigger: "schedule", status: "succeeded" }]);
@@ -206,12 +214,14 @@ describe("mlops scheduler on pg-boss", () => {
     try {
       await start(project, readSchedules(project), events.events, FAST);
       await waitFor(() => events.skips.length > 0);
-      await new Promise((resolve) => setTimeout(resolve, 1500)); // a retry would come within this
       expect(events.skips[0]).toEqual({ pipeline: "busy", reason: expect.stringContaining("Pipeline busy is already running") });
-      const jobs = await client.query<{ state: string; retry_count: number }>(
-        "SELECT state, retry_count FROM pgboss.job WHERE name = 'mlops-pipeline-busy'",
-      );
-      expect(jobs.rows.map((j) => [j.state, j.retry_count])).toEqual(jobs.rows.map(() => ["completed", 0]));
+      // The skipped job ends completed; one put back for a retry would stay in created or retry instead.
+      const jobs = async () =>
+        (await client.query<{ state: string; retry_count: number }>("SELECT state, retry_count FROM pgboss.job WHERE name = 'mlops-pipeline-busy'"))
+          .rows;
+      await waitFor(async () => (await jobs()).some((j) => j.state === "completed"), 15_000, "the skipped job to complete");
+      const rows = await jobs();
+      expect(rows.map((j) => [j.state, j.retry_count])).toEqual(rows.map(() => ["completed", 0]));
       expect(await runsOf("busy")).toEqual([]);
     } finally {
       await unlockPipeline("busy");
