@@ -25,12 +25,14 @@ describe("config", () => {
     expect(config.serve.port).toBe(8000);
   });
 
-  it("fills defaults for omitted sections", () => {
+  it("gives an omitted section the settings init writes out in full", () => {
     const { gate, model, serve, database, ...minimal } = sampleConfig();
     const config = parse(minimal);
-    expect(config.gate).toEqual({ f1Threshold: 0.8, maxRegression: 0.01 });
-    expect(config.model.hidden).toEqual([64, 32]);
-    expect(config.serve.host).toBe("127.0.0.1");
+    const full = parse(sampleConfig());
+    expect(config.gate).toEqual(full.gate);
+    expect(config.model).toEqual(full.model);
+    expect(config.serve).toEqual(full.serve);
+    expect(config.database).toEqual(full.database);
   });
 
   it("lists every problem with its path", () => {
