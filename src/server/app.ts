@@ -101,7 +101,7 @@ export async function buildApp(
     },
   };
 
-  const reload = async () => {
+  const loadOnce = async () => {
     const previous = holder.current?.version ?? null;
     try {
       holder.current = await options.loadModel();
@@ -111,6 +111,15 @@ export async function buildApp(
       metrics.reloads.inc({ result: "error" });
       throw error;
     }
+  };
+  // Reloads run one after another: two promotion notices close together started two loads, and the
+  // one that read the older active version could finish last and put it back (a replica answered
+  // v3, then v2 again, in a loaded test run). In turn, the last reload reads the newest version.
+  let queue: Promise<unknown> = Promise.resolve();
+  const reload = () => {
+    const next = queue.then(loadOnce);
+    queue = next.catch(() => undefined);
+    return next;
   };
 
   await app.register(import("@fastify/swagger"), {

@@ -296,6 +296,31 @@ describe("prediction server", () => {
     await empty.app.close();
   });
 
+  it("applies reloads in the order they were asked for, so a slow load of an older version cannot land last", async () => {
+    // Two promotion notices close together: the first load (of v1, the version active when it
+    // started) is slow, the second (of v2) is quick. The server must end on v2.
+    let active = "v1";
+    let loads = 0;
+    const ordered = await buildApp({
+      config,
+      databaseUp: async () => true,
+      loadModel: async () => {
+        const version = active;
+        loads += 1;
+        if (loads === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+        return loadServingModel(project, client, version);
+      },
+    });
+    const first = ordered.reload();
+    while (loads === 0) await new Promise((resolve) => setImmediate(resolve));
+    active = "v2";
+    const second = ordered.reload();
+    expect((await first).current).toBe("v1");
+    expect((await second).current).toBe("v2");
+    expect(ordered.holder.current?.version).toBe("v2");
+    await ordered.app.close();
+  });
+
   it("refuses a model whose files were tampered with", async () => {
     const weights = path.join(project.root, "models", "v1", "weights.bin");
     const bytes = readFileSync(weights);
