@@ -163,6 +163,19 @@ describe("the prediction log's hourly rollups", () => {
     expect(await fromRollups(client)).toEqual(log);
   });
 
+  it("stay exact when two writers (server workers) write the same hours at once", async () => {
+    const writers = [1, 2].map(() => new PredictionLogWriter({ connect: () => connect(db.url), spillDir: path.join(work, "spill-concurrent") }));
+    for (let round = 0; round < 5; round += 1) {
+      for (const [w, writer] of writers.entries()) for (let i = 0; i < 400; i += 1) writer.add(served(1 + ((i + w) % 2)));
+      await Promise.all(writers.map((writer) => writer.flush()));
+    }
+    await Promise.all(writers.map((writer) => writer.close()));
+    expect(writers.map((writer) => writer.snapshot())).toEqual(
+      writers.map(() => expect.objectContaining({ written: 2000, rejected: 0, databaseUp: true })),
+    );
+    expect(await fromRollups(client)).toEqual(await fromLog(client));
+  });
+
   it("give the report the same traffic as reading the log, by hour and by day, with and without --since", async () => {
     for (const bucket of ["hour", "day"] as const) {
       for (const from of [null, new Date(now.getTime() - 20 * HOUR - (now.getTime() % HOUR))]) {
@@ -180,6 +193,11 @@ describe("the prediction log's hourly rollups", () => {
     expect(traffic.total).toBe(exact.rows[0].n);
     expect(traffic.versions).toEqual(["v1", "v2"]);
     expect(traffic.feedback.reduce((n, f) => n + f.labelled, 0)).toBeGreaterThan(0);
+    // --since 2h: few enough rows to read the log itself by minute, exact to the instant.
+    const recent = new Date(now.getTime() - 2 * HOUR);
+    const minutes = await readTraffic(client, recent, now);
+    const inRange = await client.query("SELECT count(*)::int AS n FROM predictions WHERE created_at >= $1", [recent]);
+    expect(minutes).toMatchObject({ bucket: "minute", from: recent.toISOString(), total: inRange.rows[0].n });
   });
 
   it("are rebuilt by a restore from the rows it loads (backups leave them out)", async () => {
