@@ -31,7 +31,8 @@ CREATE TABLE "prediction_latency_rollup" (
 -- Hours are UTC hours whatever the session's time zone, so every writer agrees on them.
 
 -- The latency bin the report reads percentiles from: 200 logarithmic bins from 0.01 ms to 60 s,
--- each about 8% wide (0 below, 201 above and for NaN, which width_bucket refuses).
+-- each about 8% wide (shorter latencies count in the first, longer ones and NaN, which
+-- width_bucket refuses, in bin 201).
 CREATE FUNCTION mlops_latency_bin(latency_ms double precision) RETURNS smallint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
