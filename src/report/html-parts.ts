@@ -5,7 +5,6 @@ export const esc = (value: unknown): string => String(value ?? "").replace(/[&<>
 
 export const int = (n: number | null | undefined): string => (n === null || n === undefined ? "-" : n.toLocaleString("en-US"));
 export const f3 = (n: number | null | undefined): string => (n === null || n === undefined ? "-" : n.toFixed(3));
-export const pct = (n: number | null | undefined): string => (n === null || n === undefined ? "-" : `${(n * 100).toFixed(1)}%`);
 /** "2026-11-30 18:59 UTC": dates in UTC, so a report reads the same wherever it is opened. */
 export const when = (iso: string | null | undefined): string => (iso ? `${iso.slice(0, 16).replace("T", " ")} UTC` : "-");
 

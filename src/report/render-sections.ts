@@ -1,4 +1,4 @@
-import { chart, empty, esc, f3, int, pct, section, table, when } from "./html-parts.js";
+import { chart, empty, esc, f3, int, section, table, when } from "./html-parts.js";
 import type { ReportData, VersionDetail } from "./types.js";
 
 export function overviewSection(d: ReportData): string {
@@ -33,7 +33,7 @@ export function overviewSection(d: ReportData): string {
         ? `last by ${esc(o.checklist.lastSignedBy)}, ${esc(when(o.checklist.lastSignedAt))}`
         : "manual items: mlops checklist sign",
     ),
-    card("Predictions logged", `${d.traffic.sampledShare === null ? "" : "&asymp; "}${int(o.predictions)}`, `${int(o.feedback)} feedback labels`),
+    card("Predictions logged", int(o.predictions), `${int(o.feedback)} feedback labels`),
     card("Versions", int(o.versions), active?.lastEvaluationF1 !== null && active ? `active: last evaluation F1 ${f3(active.lastEvaluationF1)}` : ""),
   ];
   const next = o.verdict.nextSteps.length
@@ -207,7 +207,7 @@ export function trafficSection(d: ReportData): string {
     "traffic",
     "Live traffic",
     `Predictions per ${t.bucket} by the version that answered, the server's latency (p50 and p99, within 8%), the share predicted positive (a jump often means drift), and the F1 each version really had, from feedback labels.`,
-    `<p class="small">${t.sampledShare === null ? "" : "about "}${int(t.total)} predictions${d.since.from ? ` since ${esc(when(d.since.from))}` : ""}${t.sampledShare === null ? "" : `: the log is large, so counts, latency and positive share are estimated from a ${pct(t.sampledShare)} block sample`}. Live F1 uses the newest 20,000 feedback labels.</p><div class="grid3">${chart("predictions", `Predictions per ${t.bucket} by version`)}${chart("latency", "Latency in ms (p50 and p99)")}${chart("positive-share", "Share predicted positive")}</div><h3>Live F1 from feedback</h3>${feedback}`,
+    `<p class="small">${int(t.total)} predictions${t.from ? ` since ${esc(when(t.from))}` : ""}. Live F1 counts each labelled prediction once, by its newest feedback label.</p><div class="grid3">${chart("predictions", `Predictions per ${t.bucket} by version`)}${chart("latency", "Latency in ms (p50 and p99)")}${chart("positive-share", "Share predicted positive")}</div><h3>Live F1 from feedback</h3>${feedback}`,
   );
 }
 

@@ -119,10 +119,10 @@ export interface DataSection {
 
 export interface Traffic {
   bucket: "minute" | "hour" | "day";
-  /** Predictions logged in the range (estimated from the sample when sampledShare is set). */
+  /** The first instant counted (with --since and hour or day buckets, the whole UTC hour holding it); null for the whole log. */
+  from: string | null;
+  /** Predictions logged in the range: exact. */
   total: number;
-  /** Share of the log's blocks read when the log is too large to scan whole; null when every row was read. */
-  sampledShare: number | null;
   versions: string[];
   /** Bucket starts in seconds since the epoch (what the charts' time axes take). */
   times: number[];

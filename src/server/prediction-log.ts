@@ -2,7 +2,7 @@ import path from "node:path";
 import type pg from "pg";
 import { copyBinaryIn } from "../db/copy-binary.js";
 import { BisectInterrupted, copyBisecting, refusedData } from "./copy-bisect.js";
-import { CopyBuffer, LOG_COLUMNS, type LoggedPrediction } from "./prediction-log-tuples.js";
+import { LOG_COLUMNS, type LoggedPrediction, PredictionCopyChunks } from "./prediction-log-tuples.js";
 import { replaySpillFiles } from "./spill-replay.js";
 import { appendDurably } from "./spill-file.js";
 
@@ -42,7 +42,7 @@ const SPILL_SUFFIX = ".tuples";
  * spills it.
  */
 export class PredictionLogWriter {
-  private readonly buffer = new CopyBuffer();
+  private readonly buffer = new PredictionCopyChunks();
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;

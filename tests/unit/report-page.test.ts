@@ -29,7 +29,7 @@ function emptyReport(): ReportData {
     lineage: { versions: [], evaluations: [], promotions: [] },
     versionDetail: null,
     data: { batches: [], topReasons: [], drift: { features: [], batches: [], psi: [], moderate: 0.1, significant: 0.25 } },
-    traffic: { bucket: "hour", total: 0, sampledShare: null, versions: [], times: [], counts: [], p50: [], p99: [], positiveShare: [], feedback: [] },
+    traffic: { bucket: "hour", from: null, total: 0, versions: [], times: [], counts: [], p50: [], p99: [], positiveShare: [], feedback: [] },
     runs: [],
   };
   report.overview.verdict = verdictOf(report);

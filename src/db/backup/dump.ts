@@ -25,13 +25,21 @@ interface TableShape {
   columns: string[];
 }
 
+/**
+ * Tables derived from others that a restore rebuilds by itself: the prediction log's hourly
+ * rollups are kept by triggers on `predictions` and `feedback`, which fire as the restore loads
+ * those tables. Loading them from the backup as well would count every prediction twice.
+ */
+const DERIVED_TABLES = ["prediction_rollup", "prediction_latency_rollup"];
+
 async function readTables(client: pg.ClientBase): Promise<TableShape[]> {
   const result = await client.query<{ table: string; columns: string[] }>(
     `SELECT c.relname AS "table", array_agg(a.attname::text ORDER BY a.attnum) AS columns
        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
       WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND NOT c.relispartition
-        AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+        AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND c.relname <> ALL($1)
       GROUP BY c.relname ORDER BY c.relname`,
+    [DERIVED_TABLES],
   );
   return result.rows.map((row) => ({ name: row.table, columns: row.columns }));
 }
