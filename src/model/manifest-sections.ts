@@ -3,8 +3,8 @@ import type { Feature } from "../config/schema.js";
 import { ProfileAccumulator } from "../data/profile.js";
 import type { BaselineSection } from "./artifacts.js";
 import type { Tf } from "./backend.js";
-import type { Dataset } from "./dataset.js";
 import { predict } from "./fit.js";
+import type { FeatureColumns } from "./preprocess.js";
 import { seededRandom } from "./random.js";
 import type { TrainedModel } from "./train.js";
 
@@ -37,20 +37,25 @@ export function forwardReference(tf: Tf, model: LayersModel, dim: number, seed: 
 }
 
 /** The training rows' profile, the drift reference of later batches while this version is active. */
-export function trainingProfile(features: readonly Feature[], dataset: Dataset) {
+export function trainingProfile(features: readonly Feature[], dataset: FeatureColumns) {
   const accumulator = new ProfileAccumulator(features);
+  addToProfile(accumulator, features, dataset);
+  return accumulator.profile();
+}
+
+/** Adds the rows of one chunk of raw columns to a profile (training data is profiled chunk by chunk as it is read). */
+export function addToProfile(accumulator: ProfileAccumulator, features: readonly Feature[], columns: FeatureColumns): void {
   const values: Array<number | string | null> = new Array(features.length);
-  for (let r = 0; r < dataset.rows; r += 1) {
+  for (let r = 0; r < columns.rows; r += 1) {
     features.forEach((f, i) => {
       if (f.type === "numeric") {
-        const x = dataset.numeric.get(f.name)![r]!;
+        const x = columns.numeric.get(f.name)![r]!;
         values[i] = Number.isNaN(x) ? null : x;
       } else {
-        const index = dataset.categorical.get(f.name)![r]!;
+        const index = columns.categorical.get(f.name)![r]!;
         values[i] = index < 0 ? null : f.values[index]!;
       }
     });
     accumulator.add(values);
   }
-  return accumulator.profile();
 }
