@@ -151,16 +151,20 @@ export async function fitEpochInChunks(
 const PREDICT_BATCH_ROWS = 65_536;
 
 /**
- * Probabilities for packed rows, a batch of PREDICT_BATCH_ROWS at a time (predict batches by 32
- * unless told). Each batch is its own tensor, so the backend holds one batch of inputs rather
- * than all of them; the batches are the ones model.predict would cut, so the results are too.
+ * Probabilities for packed rows, a batch of PREDICT_BATCH_ROWS at a time. Each batch is its own
+ * tensor, so the backend holds one batch of inputs rather than all of them; the batches are the
+ * ones model.predict would cut, so the results are too. Each call says its batch size: predict
+ * batches by 32 unless told, which made 150k rows take 3-9 s instead of 0.2 s on wasm.
  */
 export function predict(tf: Tf, model: LayersModel, x: Float32Array, rows: number, dim: number): Float32Array {
   const out = new Float32Array(rows);
   for (let start = 0; start < rows; start += PREDICT_BATCH_ROWS) {
     const n = Math.min(PREDICT_BATCH_ROWS, rows - start);
     out.set(
-      tf.tidy(() => (model.predict(tf.tensor2d(x.subarray(start * dim, (start + n) * dim), [n, dim])) as Tensor).dataSync() as Float32Array),
+      tf.tidy(
+        () =>
+          (model.predict(tf.tensor2d(x.subarray(start * dim, (start + n) * dim), [n, dim]), { batchSize: n }) as Tensor).dataSync() as Float32Array,
+      ),
       start,
     );
   }
