@@ -1,4 +1,4 @@
-import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import type { Feature, MlopsConfig } from "../config/schema.js";
@@ -92,7 +92,7 @@ export async function readTrainingData(
   const spill = async (chunk: Dataset) => {
     if (!scratch) {
       await ensurePrivateDir(scratchRoot);
-      const dir = await mkdtemp(path.join(scratchRoot, "train-"));
+      const dir = await mkdtemp(path.join(scratchRoot, `train-${process.pid}-`));
       scratch = { dir, file: await open(path.join(dir, "examples.bin"), "w+", 0o600), bytes: 0 };
     }
     for (const buffer of columnBuffers(chunk, chunk.rows)) {
@@ -100,6 +100,7 @@ export async function readTrainingData(
       scratch.bytes += buffer.byteLength;
     }
   };
+  await sweepScratch(scratchRoot);
   try {
     for await (const chunk of streamExamples(client, config, query, chunkRows)) {
       labels = grown(labels, rows + chunk.rows, (n) => new Int8Array(n));
@@ -163,4 +164,30 @@ function columnBuffers(columns: FeatureColumns, rows: number): Uint8Array[] {
   for (const column of columns.numeric.values()) out.push(new Uint8Array(column.buffer, column.byteOffset, rows * 8));
   for (const column of columns.categorical.values()) out.push(new Uint8Array(column.buffer, column.byteOffset, rows * 4));
   return out;
+}
+
+/**
+ * Removes scratch folders of trainings whose process is gone (killed with SIGKILL, or the machine
+ * went down): each holds a copy of the examples, up to gigabytes of user data.
+ */
+async function sweepScratch(scratchRoot: string): Promise<void> {
+  const names = await readdir(scratchRoot).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw error;
+  });
+  for (const name of names) {
+    const pid = Number(/^train-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+    await rm(path.join(scratchRoot, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

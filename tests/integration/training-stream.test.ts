@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
@@ -113,6 +113,19 @@ describe("training data read in chunks", () => {
     },
     TIMEOUT,
   );
+
+  it("sweeps scratch folders whose training process is gone, and keeps those of live ones", async () => {
+    const dead = path.join(scratchRoot(), "train-999999999-dead");
+    const live = path.join(scratchRoot(), "train-1-live");
+    for (const dir of [dead, live]) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, "examples.bin"), "left over");
+    }
+    const data = await readTrainingData(client, configWith({}), { maxRows: 10 }, scratchRoot());
+    await data.close();
+    expect(scratchLeft()).toEqual(["train-1-live"]);
+    rmSync(live, { recursive: true });
+  });
 
   it("removes the scratch file when training fails after the read", async () => {
     const config = configWith(
