@@ -1,10 +1,7 @@
 import type { LayersModel } from "@tensorflow/tfjs";
-import type { Feature } from "../config/schema.js";
-import { ProfileAccumulator } from "../data/profile.js";
 import type { BaselineSection } from "./artifacts.js";
 import type { Tf } from "./backend.js";
 import { predict } from "./fit.js";
-import type { FeatureColumns } from "./preprocess.js";
 import { seededRandom } from "./random.js";
 import type { TrainedModel } from "./train.js";
 
@@ -34,28 +31,4 @@ export function forwardReference(tf: Tf, model: LayersModel, dim: number, seed: 
   const outputs = Array.from(predict(tf, model, x, REFERENCE_ROWS, dim));
   const inputs = Array.from({ length: REFERENCE_ROWS }, (_, r) => Array.from(x.subarray(r * dim, (r + 1) * dim)));
   return { inputs, outputs };
-}
-
-/** The training rows' profile, the drift reference of later batches while this version is active. */
-export function trainingProfile(features: readonly Feature[], dataset: FeatureColumns) {
-  const accumulator = new ProfileAccumulator(features);
-  addToProfile(accumulator, features, dataset);
-  return accumulator.profile();
-}
-
-/** Adds the rows of one chunk of raw columns to a profile (training data is profiled chunk by chunk as it is read). */
-export function addToProfile(accumulator: ProfileAccumulator, features: readonly Feature[], columns: FeatureColumns): void {
-  const values: Array<number | string | null> = new Array(features.length);
-  for (let r = 0; r < columns.rows; r += 1) {
-    features.forEach((f, i) => {
-      if (f.type === "numeric") {
-        const x = columns.numeric.get(f.name)![r]!;
-        values[i] = Number.isNaN(x) ? null : x;
-      } else {
-        const index = columns.categorical.get(f.name)![r]!;
-        values[i] = index < 0 ? null : f.values[index]!;
-      }
-    });
-    accumulator.add(values);
-  }
 }

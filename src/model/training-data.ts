@@ -5,7 +5,6 @@ import type { Feature, MlopsConfig } from "../config/schema.js";
 import { ProfileAccumulator } from "../data/profile.js";
 import { ensurePrivateDir } from "../db/state-dir.js";
 import { DEFAULT_CHUNK_ROWS, emptyColumns, streamExamples, type Dataset, type DatasetQuery } from "./dataset.js";
-import { addToProfile } from "./manifest-sections.js";
 import type { FeatureColumns } from "./preprocess.js";
 
 /**
@@ -189,5 +188,22 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Adds the rows of one chunk of raw columns to a profile (training data is profiled chunk by chunk as it is read). */
+export function addToProfile(accumulator: ProfileAccumulator, features: readonly Feature[], columns: FeatureColumns): void {
+  const values: Array<number | string | null> = new Array(features.length);
+  for (let r = 0; r < columns.rows; r += 1) {
+    features.forEach((f, i) => {
+      if (f.type === "numeric") {
+        const x = columns.numeric.get(f.name)![r]!;
+        values[i] = Number.isNaN(x) ? null : x;
+      } else {
+        const index = columns.categorical.get(f.name)![r]!;
+        values[i] = index < 0 ? null : f.values[index]!;
+      }
+    });
+    accumulator.add(values);
   }
 }
