@@ -100,14 +100,11 @@ export async function* streamExamples(
 export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, query: DatasetQuery = {}): Promise<Dataset> {
   const { from, limit } = exampleQuery(query);
   const total = Number((await client.query(`SELECT count(*) AS n FROM (SELECT 1 ${from} ${limit}) s`)).rows[0].n);
-  const dataset = emptyChunk(config.features, total);
-  if (total === 0) return dataset;
-  for await (const chunk of streamExamples(client, config, query, total)) {
-    // Rows inserted between the count and the read are left out, as the count decided.
-    Object.assign(dataset, chunk);
-    break;
+  if (total > 0) {
+    // One chunk of `total` rows: rows inserted between the count and the read are left out.
+    for await (const chunk of streamExamples(client, config, query, total)) return chunk;
   }
-  return dataset;
+  return emptyChunk(config.features, 0);
 }
 
 /** Writes one row's raw feature values into the columns at `row`. */
