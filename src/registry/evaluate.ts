@@ -227,7 +227,8 @@ async function* evaluationChunks(project: Project, client: pg.ClientBase, versio
   }
   const validator = new RowValidator(config);
   const source = await openSource({ kind: "file", path: data.file });
-  const rows: Array<{ row: Record<string, unknown>; label: number }> = [];
+  // A file's rows become columns a chunk at a time too, so a large file is never held as objects.
+  let rows: Array<{ row: Record<string, unknown>; label: number }> = [];
   for await (const records of source.records) {
     for (const each of records) {
       const record = readRecord(each, source.state);
@@ -235,6 +236,10 @@ async function* evaluationChunks(project: Project, client: pg.ClientBase, versio
       const raw = recordRow(record, source.state.columns);
       const result = validator.validate(raw);
       if (result.ok && result.row.label !== null) rows.push({ row: raw, label: result.row.label });
+      if (rows.length === chunkRows) {
+        yield rowsChunk(config, rows);
+        rows = [];
+      }
     }
   }
   yield rowsChunk(config, rows);

@@ -8,6 +8,7 @@ import type { Project } from "../../src/config/load.js";
 import { sampleConfig } from "../../src/config/sample.js";
 import { configSchema, type MlopsConfig } from "../../src/config/schema.js";
 import { ingestBatch } from "../../src/data/ingest.js";
+import { generateRows } from "../../src/data/synthetic.js";
 import { openSource } from "../../src/data/sources/open.js";
 import { applyMigrations } from "../../src/db/migrate.js";
 import { createPrisma, type PrismaClient } from "../../src/db/prisma.js";
@@ -110,6 +111,20 @@ describe("training data read in chunks", () => {
       expect(small.rows).toBeGreaterThan(600);
       expect(small.metrics).toEqual(large.metrics);
       expect(small.logisticRegression).toEqual(large.logisticRegression);
+
+      // A file is read in chunks as well: 1,000 rows in chunks of 300 score as one chunk does.
+      const config = configWith({});
+      const columns = [...config.features.map((f) => f.name), config.label.name];
+      const lines = [...generateRows(config, { rows: 1000, seed: 9, drift: 0, unlabeledFraction: 0 })].map((row) =>
+        columns.map((c) => row[c]).join(","),
+      );
+      const csv = path.join(root, "fresh.csv");
+      writeFileSync(csv, `${columns.join(",")}\n${lines.join("\n")}\n`);
+      const fromFile = (chunkRows: number) =>
+        evaluateVersion(projectWith(configWith({ chunkRows })), session, streamed.version, { kind: "file", file: csv });
+      const [fileSmall, fileLarge] = [await fromFile(300), await fromFile(100_000)];
+      expect(fileSmall.rows).toBe(1000);
+      expect(fileSmall.metrics).toEqual(fileLarge.metrics);
     },
     TIMEOUT,
   );
