@@ -31,6 +31,7 @@ export function sampleConfig(): MlopsConfig {
       select: "network",
       smallDataRows: 5000,
       folds: 5,
+      chunkRows: 65_536,
     },
     serve: {
       host: "127.0.0.1",

@@ -111,6 +111,11 @@ export const configSchema = z
         /** Below this many labelled train + validation rows, k-fold cross-validation replaces the validation split. */
         smallDataRows: z.number().int().min(0).max(100_000_000).default(5000),
         folds: z.number().int().min(2).max(20).default(5),
+        /**
+         * Rows of raw values read, fitted and transformed at a time by train and evaluate (memory
+         * holds one chunk of raw values; past one chunk, training keeps them in a scratch file).
+         */
+        chunkRows: z.number().int().min(1).max(10_000_000).default(65_536),
       })
       .strict()
       .prefault({}),

@@ -31,37 +31,80 @@ export interface DatasetQuery {
 }
 
 /**
- * Reads examples with COPY into typed columns: a million rows of twenty features take a few
- * hundred megabytes at most, and no row object survives the read.
+ * Rows per chunk when examples are streamed: 65,536 rows of twenty float64 features are 10 MB,
+ * small beside the preprocessed inputs, and large enough that per-chunk work (a typed-array
+ * allocation, a file read, a predict call) is noise.
  */
-export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, query: DatasetQuery = {}): Promise<Dataset> {
+export const DEFAULT_CHUNK_ROWS = 65_536;
+
+function exampleQuery(query: DatasetQuery): { from: string; sql: string; limit: string } {
   const where: string[] = ["b.status = 'accepted'"];
   if (query.afterBatch !== undefined) where.push(`e.batch_id > ${Math.trunc(query.afterBatch)}`);
   if (query.splits) where.push(`e.split IN (${query.splits.map((s) => `'${s}'`).join(", ")})`);
   if (query.labelledOnly) where.push("e.label IS NOT NULL");
   const limit = query.maxRows === undefined ? "" : `LIMIT ${Math.trunc(query.maxRows)}`;
   const from = `FROM examples e JOIN batches b ON b.id = e.batch_id WHERE ${where.join(" AND ")}`;
-  const total = Number((await client.query(`SELECT count(*) AS n FROM (SELECT 1 ${from} ${limit}) s`)).rows[0].n);
-  const columns = emptyColumns(config.features, total);
-  const dataset: Dataset = { ...columns, labels: new Int8Array(total), splits: new Uint8Array(total), batches: new Int32Array(total) };
-  const present = new Map(config.features.map((f) => [f.name, 0]));
-  let row = 0;
   const order = query.ordered || query.maxRows !== undefined ? "ORDER BY e.row_hash" : "";
-  const sql = `SELECT e.features, e.label, e.split, e.batch_id ${from} ${order} ${limit}`;
-  for await (const [features, label, split, batch] of copyRowsOut(client, sql)) {
-    if (row >= total) break;
-    const values = JSON.parse(features!) as Record<string, unknown>;
-    writeFeatures(dataset, config.features, row, values);
-    for (const f of config.features) {
+  return { from, limit, sql: `SELECT e.features, e.label, e.split, e.batch_id ${from} ${order} ${limit}` };
+}
+
+/** An empty chunk of `capacity` rows; `rows` counts those filled. */
+export function emptyChunk(features: readonly Feature[], capacity: number): Dataset {
+  return {
+    ...emptyColumns(features, capacity),
+    rows: 0,
+    labels: new Int8Array(capacity),
+    splits: new Uint8Array(capacity),
+    batches: new Int32Array(capacity),
+    present: new Map(features.map((f) => [f.name, 0])),
+  };
+}
+
+/**
+ * Streams examples with COPY in chunks of at most `chunkRows` rows (each chunk a fresh set of
+ * typed columns, `rows` of them filled), so no more than one chunk of raw values is held at a
+ * time and no row object survives the read.
+ */
+export async function* streamExamples(
+  client: pg.ClientBase,
+  config: MlopsConfig,
+  query: DatasetQuery = {},
+  chunkRows = DEFAULT_CHUNK_ROWS,
+): AsyncGenerator<Dataset> {
+  const features = config.features;
+  let chunk = emptyChunk(features, chunkRows);
+  for await (const [features_, label, split, batch] of copyRowsOut(client, exampleQuery(query).sql)) {
+    const row = chunk.rows;
+    const values = JSON.parse(features_!) as Record<string, unknown>;
+    writeFeatures(chunk, features, row, values);
+    for (const f of features) {
       const value = values[f.name];
-      if (value !== null && value !== undefined && value !== "") present.set(f.name, present.get(f.name)! + 1);
+      if (value !== null && value !== undefined && value !== "") chunk.present!.set(f.name, chunk.present!.get(f.name)! + 1);
     }
-    dataset.labels[row] = label === null ? -1 : Number(label);
-    dataset.splits[row] = SPLIT_CODE[split as keyof typeof SPLIT_CODE];
-    dataset.batches[row] = Number(batch);
-    row += 1;
+    chunk.labels[row] = label === null ? -1 : Number(label);
+    chunk.splits[row] = SPLIT_CODE[split as keyof typeof SPLIT_CODE];
+    chunk.batches[row] = Number(batch);
+    chunk.rows = row + 1;
+    if (chunk.rows === chunkRows) {
+      yield chunk;
+      chunk = emptyChunk(features, chunkRows);
+    }
   }
-  return { ...dataset, rows: row, present };
+  if (chunk.rows > 0) yield chunk;
+}
+
+/**
+ * Reads examples with COPY into typed columns, all rows at once: for the report's curves and
+ * other reads of bounded size. Training and evaluation stream (readTrainingData, streamExamples).
+ */
+export async function loadDataset(client: pg.ClientBase, config: MlopsConfig, query: DatasetQuery = {}): Promise<Dataset> {
+  const { from, limit } = exampleQuery(query);
+  const total = Number((await client.query(`SELECT count(*) AS n FROM (SELECT 1 ${from} ${limit}) s`)).rows[0].n);
+  if (total > 0) {
+    // One chunk of `total` rows: rows inserted between the count and the read are left out.
+    for await (const chunk of streamExamples(client, config, query, total)) return chunk;
+  }
+  return emptyChunk(config.features, 0);
 }
 
 /** Writes one row's raw feature values into the columns at `row`. */
@@ -82,7 +125,11 @@ export function emptyColumns(features: readonly Feature[], rows: number): Featur
 }
 
 /** Which batches, and how many rows of each, a data set holds: the model's data fingerprint. */
-export function fingerprintOf(dataset: Dataset): { rows: number; batches: Array<{ id: number; rows: number }>; maxBatchId: number } {
+export function fingerprintOf(dataset: Pick<Dataset, "rows" | "batches">): {
+  rows: number;
+  batches: Array<{ id: number; rows: number }>;
+  maxBatchId: number;
+} {
   const counts = new Map<number, number>();
   for (let i = 0; i < dataset.rows; i += 1) counts.set(dataset.batches[i]!, (counts.get(dataset.batches[i]!) ?? 0) + 1);
   const batches = [...counts].sort((a, b) => a[0] - b[0]).map(([id, rows]) => ({ id, rows }));

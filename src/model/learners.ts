@@ -1,6 +1,6 @@
 import type { LayersModel, Tensor } from "@tensorflow/tfjs";
 import type { Tf } from "./backend.js";
-import { fitOneEpoch, gatherRows, runEpochs, shuffled, type EpochRecord, type Inputs } from "./fit.js";
+import { fitEpochInChunks, runEpochs, shuffled, type EpochRecord, type Inputs } from "./fit.js";
 import { applyEncoder, copyEncoder, createAutoencoder, createClassifier, type EncoderWeights, type NetworkShape } from "./network.js";
 import { normal, seededRandom } from "./random.js";
 
@@ -55,11 +55,8 @@ export async function pretrainEncoder(
   try {
     for (let epoch = 1; epoch <= epochs; epoch += 1) {
       const order = shuffled(rows, random);
-      const clean = gatherRows(inputs.X, inputs.dim, order);
-      const noisy = clean.slice();
-      for (let i = 0; i < noisy.length; i += 1) noisy[i]! += PRETRAIN_NOISE * normal(random);
       const t0 = Date.now();
-      const loss = await fitOneEpoch(tf, autoencoder, noisy, clean, order.length, inputs.dim, inputs.dim, batchSize);
+      const loss = await fitEpochInChunks(tf, autoencoder, inputs, order, batchSize, { noise: PRETRAIN_NOISE, normal: () => normal(random) });
       fitTime.ms += Date.now() - t0;
       fitTime.samples += order.length;
       history.push({ epoch, loss });

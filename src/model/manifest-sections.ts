@@ -1,9 +1,6 @@
 import type { LayersModel } from "@tensorflow/tfjs";
-import type { Feature } from "../config/schema.js";
-import { ProfileAccumulator } from "../data/profile.js";
 import type { BaselineSection } from "./artifacts.js";
 import type { Tf } from "./backend.js";
-import type { Dataset } from "./dataset.js";
 import { predict } from "./fit.js";
 import { seededRandom } from "./random.js";
 import type { TrainedModel } from "./train.js";
@@ -34,23 +31,4 @@ export function forwardReference(tf: Tf, model: LayersModel, dim: number, seed: 
   const outputs = Array.from(predict(tf, model, x, REFERENCE_ROWS, dim));
   const inputs = Array.from({ length: REFERENCE_ROWS }, (_, r) => Array.from(x.subarray(r * dim, (r + 1) * dim)));
   return { inputs, outputs };
-}
-
-/** The training rows' profile, the drift reference of later batches while this version is active. */
-export function trainingProfile(features: readonly Feature[], dataset: Dataset) {
-  const accumulator = new ProfileAccumulator(features);
-  const values: Array<number | string | null> = new Array(features.length);
-  for (let r = 0; r < dataset.rows; r += 1) {
-    features.forEach((f, i) => {
-      if (f.type === "numeric") {
-        const x = dataset.numeric.get(f.name)![r]!;
-        values[i] = Number.isNaN(x) ? null : x;
-      } else {
-        const index = dataset.categorical.get(f.name)![r]!;
-        values[i] = index < 0 ? null : f.values[index]!;
-      }
-    });
-    accumulator.add(values);
-  }
-  return accumulator.profile();
 }

@@ -14,7 +14,7 @@ export interface MissingFeatures {
  * infer --write` after the data was collected) would be trained as 100% missing, and `/predict`
  * would then demand a field the model ignores. Refuse, naming the features, unless allowed.
  */
-export function checkFeaturesPresent(features: readonly Feature[], dataset: Dataset, allow: boolean): MissingFeatures {
+export function checkFeaturesPresent(features: readonly Feature[], dataset: Pick<Dataset, "rows" | "present">, allow: boolean): MissingFeatures {
   if (dataset.rows === 0 || !dataset.present) return { absent: [], allowed: allow };
   const absent = features.filter((f) => (dataset.present!.get(f.name) ?? 0) === 0).map((f) => f.name);
   if (absent.length > 0 && !allow) {

@@ -51,52 +51,169 @@ export function categoryIndex(values: readonly string[], value: unknown): number
 }
 
 export function fitPreprocess(features: readonly Feature[], columns: FeatureColumns, trainRows: Uint8Array): PreprocessParams {
-  let inputDim = 0;
-  const params = features.map((feature): NumericParams | CategoricalParams => {
-    if (feature.type === "categorical") {
-      inputDim += feature.values.length + 1;
-      return { name: feature.name, type: "categorical", values: [...feature.values] };
-    }
-    const values = columns.numeric.get(feature.name)!;
-    const clip = trainingQuantiles(values, columns.rows, trainRows);
-    let count = 0;
-    let mean = 0;
-    let m2 = 0;
-    for (let i = 0; i < columns.rows; i += 1) {
-      if (trainRows[i] !== 1 || Number.isNaN(values[i]!)) continue;
-      const x = Math.min(Math.max(values[i]!, clip[0]), clip[1]);
-      count += 1;
-      const delta = x - mean;
-      mean += delta / count;
-      m2 += delta * (x - mean);
-    }
-    const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 1;
-    const indicator = feature.nullable;
-    inputDim += indicator ? 2 : 1;
-    return { name: feature.name, type: "numeric", mean: count > 0 ? mean : 0, std: std > 1e-12 ? std : 1, indicator, clip };
-  });
-  return { features: params, inputDim };
+  const fitter = new PreprocessFitter(features, trainRows);
+  fitter.addToQuantiles(columns, 0);
+  fitter.finishQuantiles();
+  fitter.addToMoments(columns, 0);
+  return fitter.params();
+}
+
+/**
+ * The same fit over columns read chunk by chunk (`chunks()` gives them in row order, each with
+ * its first row's index into `trainRows`): two passes, one for the clip quantiles and one for
+ * the mean and standard deviation of the clipped values, with memory bounded by the quantiles'
+ * tails rather than the rows. The result equals fitPreprocess on all rows at once, bit for bit.
+ */
+export async function fitPreprocessChunks(
+  features: readonly Feature[],
+  chunks: () => AsyncIterable<{ start: number; columns: FeatureColumns }>,
+  trainRows: Uint8Array,
+): Promise<PreprocessParams> {
+  const fitter = new PreprocessFitter(features, trainRows);
+  for await (const { start, columns } of chunks()) fitter.addToQuantiles(columns, start);
+  fitter.finishQuantiles();
+  for await (const { start, columns } of chunks()) fitter.addToMoments(columns, start);
+  return fitter.params();
 }
 
 /** Share of training values clipped at each end. */
 export const CLIP_QUANTILE = 0.001;
 
-/** The CLIP_QUANTILE and 1 - CLIP_QUANTILE quantiles (linear interpolation) of the training values. */
-function trainingQuantiles(values: Float64Array, rows: number, trainRows: Uint8Array): [number, number] {
-  let n = 0;
-  for (let i = 0; i < rows; i += 1) if (trainRows[i] === 1 && !Number.isNaN(values[i]!)) n += 1;
-  if (n === 0) return [0, 0];
-  const sorted = new Float64Array(n);
-  let k = 0;
-  for (let i = 0; i < rows; i += 1) if (trainRows[i] === 1 && !Number.isNaN(values[i]!)) sorted[k++] = values[i]!;
-  sorted.sort();
-  const at = (q: number) => {
-    const position = q * (n - 1);
-    const low = Math.floor(position);
-    const high = Math.min(low + 1, n - 1);
-    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
-  };
-  return [at(CLIP_QUANTILE), at(1 - CLIP_QUANTILE)];
+class PreprocessFitter {
+  private readonly numeric: Array<{ feature: Feature; tails: QuantileTails; clip: [number, number]; count: number; mean: number; m2: number }>;
+
+  constructor(
+    private readonly features: readonly Feature[],
+    private readonly trainRows: Uint8Array,
+  ) {
+    let fitted = 0;
+    for (let i = 0; i < trainRows.length; i += 1) fitted += trainRows[i] === 1 ? 1 : 0;
+    this.numeric = features
+      .filter((f) => f.type === "numeric")
+      .map((feature) => ({ feature, tails: new QuantileTails(fitted), clip: [0, 0], count: 0, mean: 0, m2: 0 }));
+  }
+
+  addToQuantiles(columns: FeatureColumns, start: number): void {
+    for (const each of this.numeric) {
+      const values = columns.numeric.get(each.feature.name)!;
+      for (let i = 0; i < columns.rows; i += 1) if (this.trainRows[start + i] === 1 && !Number.isNaN(values[i]!)) each.tails.add(values[i]!);
+    }
+  }
+
+  finishQuantiles(): void {
+    for (const each of this.numeric) each.clip = each.tails.clip();
+  }
+
+  /** Welford's running mean and variance of the clipped values, in row order (so chunking changes nothing). */
+  addToMoments(columns: FeatureColumns, start: number): void {
+    for (const each of this.numeric) {
+      const values = columns.numeric.get(each.feature.name)!;
+      const [low, high] = each.clip;
+      for (let i = 0; i < columns.rows; i += 1) {
+        if (this.trainRows[start + i] !== 1 || Number.isNaN(values[i]!)) continue;
+        const x = Math.min(Math.max(values[i]!, low), high);
+        each.count += 1;
+        const delta = x - each.mean;
+        each.mean += delta / each.count;
+        each.m2 += delta * (x - each.mean);
+      }
+    }
+  }
+
+  params(): PreprocessParams {
+    let inputDim = 0;
+    const fitted = new Map(this.numeric.map((each) => [each.feature.name, each]));
+    const params = this.features.map((feature): NumericParams | CategoricalParams => {
+      if (feature.type === "categorical") {
+        inputDim += feature.values.length + 1;
+        return { name: feature.name, type: "categorical", values: [...feature.values] };
+      }
+      const { count, mean, m2, clip } = fitted.get(feature.name)!;
+      const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 1;
+      const indicator = feature.nullable;
+      inputDim += indicator ? 2 : 1;
+      return { name: feature.name, type: "numeric", mean: count > 0 ? mean : 0, std: std > 1e-12 ? std : 1, indicator, clip };
+    });
+    return { features: params, inputDim };
+  }
+}
+
+/**
+ * The CLIP_QUANTILE and 1 - CLIP_QUANTILE quantiles (linear interpolation between the sorted
+ * values around each) of values seen one at a time, exactly, in bounded memory: both quantiles
+ * only read sorted positions within floor(CLIP_QUANTILE * n) + 2 of either end, so the lowest and
+ * highest `keep` values suffice, `keep` sized from an upper bound of n (the rows fitted on).
+ * Five million rows keep about 5,000 values per end and feature, where sorting them all would
+ * hold 40 MB per feature.
+ */
+export class QuantileTails {
+  private readonly keep: number;
+  private readonly lowest: ExtremeValues;
+  private readonly highest: ExtremeValues;
+  private n = 0;
+
+  constructor(maxValues: number) {
+    this.keep = Math.floor(CLIP_QUANTILE * maxValues) + 4;
+    this.lowest = new ExtremeValues(this.keep);
+    this.highest = new ExtremeValues(this.keep);
+  }
+
+  add(x: number): void {
+    this.n += 1;
+    this.lowest.add(x);
+    this.highest.add(-x);
+  }
+
+  clip(): [number, number] {
+    const n = this.n;
+    if (n === 0) return [0, 0];
+    const low = this.lowest.sorted();
+    const high = this.highest.sorted(); // negated, so ascending here is descending in value
+    const sortedAt = (i: number) => {
+      if (i < low.length) return low[i]!;
+      const fromTop = n - 1 - i;
+      if (fromTop < high.length) return -high[fromTop]!;
+      throw new Error(`Quantile position ${i} of ${n} lies outside the ${this.keep} values kept at each end.`);
+    };
+    const at = (q: number) => {
+      const position = q * (n - 1);
+      const lower = Math.floor(position);
+      const upper = Math.min(lower + 1, n - 1);
+      return sortedAt(lower) + (sortedAt(upper) - sortedAt(lower)) * (position - lower);
+    };
+    return [at(CLIP_QUANTILE), at(1 - CLIP_QUANTILE)];
+  }
+}
+
+/** The `keep` lowest of the values added: a buffer sorted and cut back to `keep` whenever it fills. */
+class ExtremeValues {
+  private readonly values: Float64Array;
+  private size = 0;
+  private cutoff = Number.POSITIVE_INFINITY;
+  private full = false;
+
+  constructor(private readonly keep: number) {
+    this.values = new Float64Array(keep + Math.max(keep, 4096));
+  }
+
+  add(x: number): void {
+    // Once cut back, a value at or above the keep-th lowest cannot change the lowest `keep`.
+    if (this.full && x >= this.cutoff) return;
+    this.values[this.size++] = x;
+    if (this.size === this.values.length) this.cutBack();
+  }
+
+  private cutBack(): void {
+    this.values.subarray(0, this.size).sort();
+    this.size = Math.min(this.size, this.keep);
+    this.cutoff = this.values[this.size - 1]!;
+    this.full = true;
+  }
+
+  sorted(): Float64Array {
+    const out = this.values.slice(0, this.size).sort();
+    return out.subarray(0, Math.min(out.length, this.keep));
+  }
 }
 
 /**
@@ -108,9 +225,17 @@ export function scaleNumeric(feature: NumericParams, x: number): number {
   return (clipped - feature.mean) / feature.std;
 }
 
-/** Writes the input vectors of all rows into one Float32Array (rows x inputDim). */
-export function transformColumns(params: PreprocessParams, columns: FeatureColumns): Float32Array {
-  const out = new Float32Array(columns.rows * params.inputDim);
+/**
+ * Writes the input vectors of all rows into one Float32Array (rows x inputDim), or into `out`
+ * (zero-filled) from row `firstRow` on, so chunks of rows fill one array.
+ */
+export function transformColumns(
+  params: PreprocessParams,
+  columns: FeatureColumns,
+  out = new Float32Array(columns.rows * params.inputDim),
+  firstRow = 0,
+): Float32Array {
+  const target = firstRow > 0 ? out.subarray(firstRow * params.inputDim) : out;
   let offset = 0;
   for (const feature of params.features) {
     if (feature.type === "numeric") {
@@ -119,21 +244,21 @@ export function transformColumns(params: PreprocessParams, columns: FeatureColum
         const x = values[r]!;
         const base = r * params.inputDim + offset;
         if (Number.isNaN(x)) {
-          out[base] = 0;
-          if (feature.indicator) out[base + 1] = 1;
-        } else out[base] = scaleNumeric(feature, x);
+          target[base] = 0;
+          if (feature.indicator) target[base + 1] = 1;
+        } else target[base] = scaleNumeric(feature, x);
       }
       offset += feature.indicator ? 2 : 1;
     } else {
       const indices = columns.categorical.get(feature.name)!;
       for (let r = 0; r < columns.rows; r += 1) {
         const index = indices[r]!;
-        out[r * params.inputDim + offset + (index < 0 ? feature.values.length : index)] = 1;
+        target[r * params.inputDim + offset + (index < 0 ? feature.values.length : index)] = 1;
       }
       offset += feature.values.length + 1;
     }
   }
-  return out;
+  return target;
 }
 
 /**

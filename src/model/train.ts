@@ -5,11 +5,12 @@ import type { Tf } from "./backend.js";
 import { trainBaseline } from "./baseline.js";
 import { crossValidate, type CrossValidation, type FoldScore, type Spread } from "./cross-validation.js";
 import { SPLIT_CODE, type Dataset } from "./dataset.js";
-import { gatherRows, labelsOf, predict, type EpochRecord, type Inputs } from "./fit.js";
+import { labelsOf, predictRows, type EpochRecord, type Inputs } from "./fit.js";
 import { fitFixedEpochs, fitWithEarlyStopping, networkLearner, pretrainEncoder, type Learner } from "./learners.js";
 import { bestF1Threshold, computeMetrics, type ClassificationMetrics } from "./metrics.js";
 import type { NetworkShape } from "./network.js";
-import { fitPreprocess, transformColumns, type PreprocessParams } from "./preprocess.js";
+import { fitPreprocessChunks, transformColumns, type PreprocessParams } from "./preprocess.js";
+import { inMemoryTrainingData, type TrainingData } from "./training-data.js";
 
 export { predict } from "./fit.js";
 
@@ -95,11 +96,12 @@ export const DEFAULT_FOLDS = 5;
  */
 export async function trainModel(
   tf: Tf,
-  dataset: Dataset,
+  data: Dataset | TrainingData,
   config: MlopsConfig,
   options: TrainOptions,
   onProgress?: (p: TrainProgress) => void,
 ): Promise<TrainedModel> {
+  const dataset = "chunks" in data ? data : inMemoryTrainingData(config.features, data);
   const labelled = (split: number) => indicesWhere(dataset, (i) => dataset.splits[i] === split && dataset.labels[i]! >= 0);
   const trainIdx = labelled(SPLIT_CODE.train);
   const validationIdx = labelled(SPLIT_CODE.validation);
@@ -114,8 +116,12 @@ export async function trainModel(
   const fitMask = new Uint8Array(dataset.rows);
   for (let i = 0; i < dataset.rows; i += 1)
     if (dataset.splits[i] === SPLIT_CODE.train || (crossValidating && dataset.splits[i] === SPLIT_CODE.validation)) fitMask[i] = 1;
-  const preprocess = fitPreprocess(config.features, dataset, fitMask);
-  const inputs: Inputs = { X: transformColumns(preprocess, dataset), dim: preprocess.inputDim, labels: dataset.labels };
+  // Raw values are read chunk by chunk (twice to fit, once to transform): only the float32
+  // inputs of every row stay in memory, which the shuffled epochs need at random.
+  const preprocess = await fitPreprocessChunks(config.features, () => dataset.chunks(), fitMask);
+  const X = new Float32Array(dataset.rows * preprocess.inputDim);
+  for await (const { start, columns } of dataset.chunks()) transformColumns(preprocess, columns, X, start);
+  const inputs: Inputs = { X, dim: preprocess.inputDim, labels: dataset.labels };
   const rowsPerStep = crossValidating ? Math.floor((fitRows.length * (folds - 1)) / folds) : fitRows.length;
   const batchSize = Math.max(8, Math.min(options.batchSize, Math.floor(rowsPerStep / MIN_STEPS_PER_EPOCH)));
   const shape: NetworkShape = { inputDim: inputs.dim, hidden: options.hidden, learningRate: options.learningRate, seed: options.seed };
@@ -155,7 +161,7 @@ export async function trainModel(
       onProgress?.({ ...progress(stage, r.epoch, learner.maxEpochs, r.loss, started), valLoss: r.valLoss!, valF1: r.valF1! }),
     );
     const yValidation = labelsOf(inputs.labels, validationIdx);
-    const probabilities = predict(tf, fit.model, gatherRows(inputs.X, inputs.dim, validationIdx), validationIdx.length, inputs.dim);
+    const probabilities = predictRows(tf, fit.model, inputs, validationIdx);
     const { threshold } = bestF1Threshold(yValidation, probabilities);
     return candidate(
       learner.kind,
@@ -176,14 +182,7 @@ export async function trainModel(
     history: EpochRecord[],
     cv: Candidate["crossValidation"],
   ): Candidate => {
-    const test =
-      testIdx.length > 0
-        ? computeMetrics(
-            labelsOf(inputs.labels, testIdx),
-            predict(tf, model, gatherRows(inputs.X, inputs.dim, testIdx), testIdx.length, inputs.dim),
-            threshold,
-          )
-        : null;
+    const test = testIdx.length > 0 ? computeMetrics(labelsOf(inputs.labels, testIdx), predictRows(tf, model, inputs, testIdx), threshold) : null;
     return { kind, model, threshold, validation, test, epochs, history, crossValidation: cv };
   };
 
@@ -230,7 +229,7 @@ function summaryOf(cv: CrossValidation): NonNullable<Candidate["crossValidation"
   return { epochs: cv.epochs, foldScores: cv.foldScores, f1: cv.f1, rocAuc: cv.rocAuc };
 }
 
-function checkTrainable(dataset: Dataset, trainIdx: Int32Array, validationIdx: Int32Array): void {
+function checkTrainable(dataset: Pick<TrainingData, "rows" | "labels">, trainIdx: Int32Array, validationIdx: Int32Array): void {
   if (dataset.rows === 0) {
     throw usageError("NO_DATA", "There is no data to train on.", "Load some first: `mlops seed` or `mlops collect --file data.csv`.");
   }
@@ -254,10 +253,13 @@ function checkTrainable(dataset: Dataset, trainIdx: Int32Array, validationIdx: I
   }
 }
 
-function indicesWhere(dataset: Dataset, keep: (i: number) => boolean): Int32Array {
-  const out: number[] = [];
-  for (let i = 0; i < dataset.rows; i += 1) if (keep(i)) out.push(i);
-  return Int32Array.from(out);
+/** Counted first, then filled: 4 bytes an index, where a growing JS array of numbers holds 8 or more and copies as it grows. */
+function indicesWhere(dataset: Pick<TrainingData, "rows">, keep: (i: number) => boolean): Int32Array {
+  let n = 0;
+  for (let i = 0; i < dataset.rows; i += 1) if (keep(i)) n += 1;
+  const out = new Int32Array(n);
+  for (let i = 0, k = 0; i < dataset.rows; i += 1) if (keep(i)) out[k++] = i;
+  return out;
 }
 
 const rate = (fit: { samples: number; ms: number }) => (fit.ms > 0 ? Math.round((fit.samples / fit.ms) * 1000) : 0);

@@ -1,3 +1,4 @@
+import type { LayersModel } from "@tensorflow/tfjs";
 import path from "node:path";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
@@ -8,7 +9,7 @@ import { RowValidator } from "../data/validate.js";
 import type { DatabaseSession } from "../db/session.js";
 import { loadModelFolder } from "../model/artifacts.js";
 import { loadTf, type Tf } from "../model/backend.js";
-import { emptyColumns, loadDataset, writeFeatures, type Dataset } from "../model/dataset.js";
+import { emptyChunk, streamExamples, writeFeatures, type Dataset } from "../model/dataset.js";
 import { computeMetrics, type ClassificationMetrics } from "../model/metrics.js";
 import { transformColumns } from "../model/preprocess.js";
 import { predict } from "../model/fit.js";
@@ -57,7 +58,6 @@ export async function evaluateVersion(
   const { client } = session;
   const active = await activeVersion(client);
   const version = await findVersion(client, ref ?? (active ? "active" : "latest"));
-  const dataset = await evaluationData(project, client, version, data);
   const { tf } = await loadTf();
   const gateConfig = project.config.gate;
   const source =
@@ -67,7 +67,14 @@ export async function evaluateVersion(
         ? `test split${data.afterBatch === undefined ? "" : ` of batches after ${data.afterBatch}`}`
         : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
 
-  if (dataset.rows === 0) {
+  const scored = await scoreVersions(
+    tf,
+    project,
+    evaluationChunks(project, client, version, data),
+    version,
+    active && active.id !== version.id ? active : null,
+  );
+  if (!scored) {
     const checks = [{ name: "data", passed: false, value: 0, limit: null, detail: `no labelled rows in ${source}` }];
     return {
       version: version.version,
@@ -81,9 +88,8 @@ export async function evaluateVersion(
       evaluationId: null,
     };
   }
-  const { metrics, logisticRegression } = await scoreVersion(tf, project, version, dataset);
-  let baseline: EvaluationResult["baseline"] = null;
-  if (active && active.id !== version.id) baseline = { version: active.version, metrics: (await scoreVersion(tf, project, active, dataset)).metrics };
+  const { metrics, logisticRegression, rows } = scored;
+  const baseline: EvaluationResult["baseline"] = scored.active && active ? { version: active.version, metrics: scored.active } : null;
 
   const checks = gateChecks(
     metrics.f1,
@@ -98,7 +104,7 @@ export async function evaluateVersion(
     data: {
       versionId: version.id,
       dataSource: data.kind,
-      rowCount: dataset.rows,
+      rowCount: rows,
       f1: metrics.f1,
       metrics: JSON.parse(JSON.stringify({ ...metrics, baseline, logisticRegression })) as Prisma.InputJsonValue,
       passed,
@@ -109,7 +115,7 @@ export async function evaluateVersion(
   return {
     version: version.version,
     dataSource: data.kind,
-    rows: dataset.rows,
+    rows,
     metrics,
     baseline,
     logisticRegression,
@@ -119,67 +125,110 @@ export async function evaluateVersion(
   };
 }
 
+/** A version's model and manifest, loaded once and applied to every chunk. */
+interface Scorer {
+  model: LayersModel;
+  manifest: Awaited<ReturnType<typeof loadModelFolder>>["manifest"];
+  probabilities: Float32Array;
+  /** The version's own logistic-regression baseline, when its manifest holds one. */
+  baseline: Float32Array | null;
+}
+
 /**
- * Scores a version's files (verified against the checksums the registry stored) and, from the
- * weights in its manifest, its logistic-regression baseline, through the same preprocessing.
+ * Scores the version (its files, verified against the checksums the registry stored, and from
+ * the weights in its manifest its logistic-regression baseline) and the active version, when it
+ * is another, on the same rows, chunk by chunk: memory holds one chunk of raw values and inputs
+ * plus 4 bytes a row per score list and 1 per label, where reading every row first held 8 bytes
+ * per numeric value per row (800 MB for five million rows of twenty features). Null when there
+ * are no rows (no model is loaded then).
  */
-async function scoreVersion(tf: Tf, project: Project, version: VersionRow, dataset: Dataset) {
-  const { model, manifest } = await loadModelFolder(tf, path.resolve(project.root, version.path), version.manifest);
+async function scoreVersions(tf: Tf, project: Project, chunks: AsyncIterable<Dataset>, version: VersionRow, active: VersionRow | null) {
+  const scorers: Scorer[] = [];
+  let labels = new Uint8Array(0);
+  let rows = 0;
+  const open = async (row: VersionRow): Promise<Scorer> => {
+    const { model, manifest } = await loadModelFolder(tf, path.resolve(project.root, row.path), row.manifest);
+    return { model, manifest, probabilities: new Float32Array(0), baseline: manifest.baseline ? new Float32Array(0) : null };
+  };
   try {
-    const x = transformColumns(manifest.preprocess, dataset);
-    const dim = manifest.preprocess.inputDim;
-    const probabilities = predict(tf, model, x, dataset.rows, dim);
-    const labels = Uint8Array.from(dataset.labels.subarray(0, dataset.rows));
-    const metrics = computeMetrics(labels, probabilities, manifest.threshold);
-    const base = manifest.baseline;
-    const logisticRegression = base
-      ? {
-          metrics: computeMetrics(
-            labels,
-            predictLogistic(
-              base.weights,
-              x,
-              dim,
-              Int32Array.from({ length: dataset.rows }, (_, i) => i),
-            ),
-            base.threshold,
-          ),
-          kept: manifest.selected === "baseline",
+    for await (const chunk of chunks) {
+      if (chunk.rows === 0) continue;
+      if (scorers.length === 0) {
+        scorers.push(await open(version));
+        if (active) scorers.push(await open(active));
+      }
+      labels = grownTo(labels, rows + chunk.rows, (n) => new Uint8Array(n));
+      for (let i = 0; i < chunk.rows; i += 1) labels[rows + i] = chunk.labels[i] === 1 ? 1 : 0;
+      const all = Int32Array.from({ length: chunk.rows }, (_, i) => i);
+      for (const scorer of scorers) {
+        const dim = scorer.manifest.preprocess.inputDim;
+        const x = transformColumns(scorer.manifest.preprocess, chunk);
+        scorer.probabilities = grownTo(scorer.probabilities, rows + chunk.rows, (n) => new Float32Array(n));
+        scorer.probabilities.set(predict(tf, scorer.model, x, chunk.rows, dim), rows);
+        if (scorer.baseline && scorer.manifest.baseline) {
+          scorer.baseline = grownTo(scorer.baseline, rows + chunk.rows, (n) => new Float32Array(n));
+          scorer.baseline.set(predictLogistic(scorer.manifest.baseline.weights, x, dim, all), rows);
         }
-      : null;
-    return { metrics, logisticRegression };
+      }
+      rows += chunk.rows;
+    }
+    if (rows === 0) return null;
+    const y = labels.subarray(0, rows);
+    const [own, other] = scorers as [Scorer, Scorer | undefined];
+    const base = own.manifest.baseline;
+    return {
+      rows,
+      metrics: computeMetrics(y, own.probabilities.subarray(0, rows), own.manifest.threshold),
+      logisticRegression:
+        base && own.baseline
+          ? { metrics: computeMetrics(y, own.baseline.subarray(0, rows), base.threshold), kept: own.manifest.selected === "baseline" }
+          : null,
+      active: other ? computeMetrics(y, other.probabilities.subarray(0, rows), other.manifest.threshold) : null,
+    };
   } finally {
-    model.dispose();
+    for (const scorer of scorers) scorer.model.dispose();
   }
 }
 
-/** Labelled rows for the evaluation, as columns. */
-async function evaluationData(project: Project, client: pg.ClientBase, version: VersionRow, data: DataChoice): Promise<Dataset> {
+/** Grows a typed array to at least `needed` elements (doubling), keeping its contents. */
+function grownTo<T extends Uint8Array | Float32Array>(array: T, needed: number, make: (n: number) => T): T {
+  if (needed <= array.length) return array;
+  const next = make(Math.max(needed, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+/** Labelled rows for the evaluation, as chunks of columns. */
+async function* evaluationChunks(project: Project, client: pg.ClientBase, version: VersionRow, data: DataChoice): AsyncGenerator<Dataset> {
   const config = project.config;
+  const chunkRows = config.model.chunkRows;
   if (data.kind === "test-split") {
-    return loadDataset(client, config, {
-      splits: ["test"],
-      labelledOnly: true,
-      ...(data.afterBatch === undefined ? {} : { afterBatch: data.afterBatch }),
-    });
+    yield* streamExamples(
+      client,
+      config,
+      { splits: ["test"], labelledOnly: true, ...(data.afterBatch === undefined ? {} : { afterBatch: data.afterBatch }) },
+      chunkRows,
+    );
+    return;
   }
   if (data.kind === "fresh") {
-    const fresh = await loadDataset(client, config, { afterBatch: version.dataFingerprint.maxBatchId, labelledOnly: true });
+    yield* streamExamples(client, config, { afterBatch: version.dataFingerprint.maxBatchId, labelledOnly: true }, chunkRows);
     const feedback = await client.query<{ features: Record<string, unknown>; label: number }>(
       `SELECT DISTINCT ON (f.prediction_id) p.features, f.label
          FROM feedback f JOIN predictions p ON p.id = f.prediction_id
         WHERE p.created_at > $1 ORDER BY f.prediction_id, f.id DESC`,
       [version.createdAt],
     );
-    return appendRows(
-      fresh,
+    yield rowsChunk(
       config,
       feedback.rows.map((r) => ({ row: r.features, label: r.label })),
     );
+    return;
   }
   const validator = new RowValidator(config);
   const source = await openSource({ kind: "file", path: data.file });
-  const rows: Array<{ row: Record<string, unknown>; label: number }> = [];
+  // A file's rows become columns a chunk at a time too, so a large file is never held as objects.
+  let rows: Array<{ row: Record<string, unknown>; label: number }> = [];
   for await (const records of source.records) {
     for (const each of records) {
       const record = readRecord(each, source.state);
@@ -187,23 +236,24 @@ async function evaluationData(project: Project, client: pg.ClientBase, version: 
       const raw = recordRow(record, source.state.columns);
       const result = validator.validate(raw);
       if (result.ok && result.row.label !== null) rows.push({ row: raw, label: result.row.label });
+      if (rows.length === chunkRows) {
+        yield rowsChunk(config, rows);
+        rows = [];
+      }
     }
   }
-  return appendRows(await loadDataset(client, config, { maxRows: 0 }), config, rows);
+  yield rowsChunk(config, rows);
 }
 
-/** Adds rows given as objects (feedback, a file) to a column data set. */
-function appendRows(base: Dataset, config: Project["config"], rows: Array<{ row: Record<string, unknown>; label: number }>): Dataset {
-  if (rows.length === 0) return base;
-  const total = base.rows + rows.length;
-  const columns = emptyColumns(config.features, total);
-  for (const [name, column] of columns.numeric) column.set(base.numeric.get(name)!.subarray(0, base.rows));
-  for (const [name, column] of columns.categorical) column.set(base.categorical.get(name)!.subarray(0, base.rows));
-  rows.forEach(({ row }, i) => writeFeatures(columns, config.features, base.rows + i, row));
-  const labels = new Int8Array(total);
-  labels.set(base.labels.subarray(0, base.rows));
-  rows.forEach(({ label }, i) => (labels[base.rows + i] = label));
-  return { ...columns, labels, splits: new Uint8Array(total), batches: new Int32Array(total) };
+/** Rows given as objects (feedback, a file) as one chunk of columns. */
+function rowsChunk(config: Project["config"], rows: Array<{ row: Record<string, unknown>; label: number }>): Dataset {
+  const chunk = emptyChunk(config.features, rows.length);
+  rows.forEach(({ row, label }, i) => {
+    writeFeatures(chunk, config.features, i, row);
+    chunk.labels[i] = label;
+  });
+  chunk.rows = rows.length;
+  return chunk;
 }
 
 /**

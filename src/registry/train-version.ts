@@ -6,9 +6,11 @@ import { sweepModelFolders } from "./sweep.js";
 import { registerVersion, reserveVersion } from "./versions.js";
 import { publishModelFolder, writeModelFolder, type Manifest } from "../model/artifacts.js";
 import { loadTf } from "../model/backend.js";
-import { fingerprintOf, loadDataset } from "../model/dataset.js";
+import { fingerprintOf } from "../model/dataset.js";
+import { readTrainingData } from "../model/training-data.js";
+import { stateDirOf } from "../db/state-dir.js";
 import { checkFeaturesPresent, type MissingFeatures } from "../model/missing-features.js";
-import { baselineSection, forwardReference, trainingProfile } from "../model/manifest-sections.js";
+import { baselineSection, forwardReference } from "../model/manifest-sections.js";
 import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "../model/train.js";
 
 export interface TrainVersionOptions extends TrainOptions {
@@ -63,14 +65,30 @@ export async function trainVersion(
   const modelsDir = path.join(project.root, project.config.model.dir);
   const swept = await sweepModelFolders(session.client, project.root, modelsDir);
   onProgress?.({ stage: "loading" });
-  const dataset = await loadDataset(session.client, project.config, {
-    ordered: true,
-    ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
-    ...(options.afterBatch === undefined ? {} : { afterBatch: options.afterBatch }),
-  });
-  const missingFeatures = checkFeaturesPresent(project.config.features, dataset, options.allowMissingFeatures ?? false);
-  const { tf, backend } = await loadTf(options.backend);
-  const trained = await trainModel(tf, dataset, project.config, options, onProgress);
+  // Raw values past the first chunk wait in a private scratch file under .mlops/ while training
+  // reads them; it is removed when training ends, failed or not.
+  const dataset = await readTrainingData(
+    session.client,
+    project.config,
+    {
+      ordered: true,
+      ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+      ...(options.afterBatch === undefined ? {} : { afterBatch: options.afterBatch }),
+    },
+    path.join(stateDirOf(project.root), "scratch"),
+    project.config.model.chunkRows,
+  );
+  let trained: TrainedModel;
+  let missingFeatures: MissingFeatures;
+  let backend: string;
+  let tf: Awaited<ReturnType<typeof loadTf>>["tf"];
+  try {
+    missingFeatures = checkFeaturesPresent(project.config.features, dataset, options.allowMissingFeatures ?? false);
+    ({ tf, backend } = await loadTf(options.backend));
+    trained = await trainModel(tf, dataset, project.config, options, onProgress);
+  } finally {
+    await dataset.close();
+  }
   onProgress?.({ stage: "saving" });
   const { id, version } = await reserveVersion(session.client);
   const dir = path.join(modelsDir, version);
@@ -117,7 +135,7 @@ export async function trainVersion(
     history: trained.history,
     forwardReference: forwardReference(tf, trained.model, trained.preprocess.inputDim, options.seed),
     dataFingerprint,
-    profile: trainingProfile(project.config.features, dataset),
+    profile: dataset.profile,
   };
   const written = await writeModelFolder(tf, trained.model, dir, manifest);
   trained.model.dispose();
