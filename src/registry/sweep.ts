@@ -12,10 +12,11 @@ const VERSION = /^v\d+$/;
  * - a hidden `.vN.partial-PID` folder of a process that is gone: when vN is registered, its
  *   folder is missing and the hidden one holds the registered files (killed between registration
  *   and rename), it is renamed into place; otherwise it is removed;
- * - a complete `vN` folder the registry does not know (left by releases that renamed before
- *   registering) is removed.
  * The folder is listed before the registry is read: a version another training registers and
  * renames meanwhile is then in the registry already, so it is never mistaken for a leftover.
+ * A complete `vN` folder the registry does not know is left alone: it may hold another
+ * database's models (DATABASE_URL changed) or versions newer than a restored backup, and
+ * `unknownVersionFolders` refuses a training that would write over it.
  */
 export async function sweepModelFolders(client: pg.ClientBase, root: string, modelsDir: string): Promise<{ removed: string[]; recovered: string[] }> {
   const swept = { removed: [] as string[], recovered: [] as string[] };
@@ -40,12 +41,26 @@ export async function sweepModelFolders(client: pg.ClientBase, root: string, mod
         await rm(full, { recursive: true, force: true });
         swept.removed.push(name);
       }
-    } else if (VERSION.test(name) && !registered.has(name) && existsSync(path.join(full, "manifest.json"))) {
-      await rm(full, { recursive: true, force: true });
-      swept.removed.push(name);
     }
   }
   return swept;
+}
+
+/**
+ * Complete `vN` folders the registry does not know whose names its next versions would take:
+ * training would otherwise register vN and then fail to rename its files over the folder.
+ */
+export async function unknownVersionFolders(client: pg.ClientBase, modelsDir: string): Promise<string[]> {
+  if (!existsSync(modelsDir)) return [];
+  const { rows } = await client.query<{ next: string; versions: string[] | null }>(
+    `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('model_versions', 'id')::regclass), 0) + 1 AS next,
+            (SELECT array_agg(version) FROM model_versions) AS versions`,
+  );
+  const next = Number(rows[0]!.next);
+  const registered = new Set(rows[0]!.versions ?? []);
+  return readdirSync(modelsDir)
+    .filter((name) => VERSION.test(name) && !registered.has(name) && Number(name.slice(1)) >= next)
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
 }
 
 /** Whether a hidden folder's manifest names the same file checksums as the registry. */

@@ -1,8 +1,9 @@
 import path from "node:path";
 import type { Project } from "../config/load.js";
 import type { DatabaseSession } from "../db/session.js";
+import { usageError } from "../errors.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
-import { sweepModelFolders } from "./sweep.js";
+import { sweepModelFolders, unknownVersionFolders } from "./sweep.js";
 import { registerVersion, reserveVersion } from "./versions.js";
 import { publishModelFolder, writeModelFolder, type Manifest } from "../model/artifacts.js";
 import { loadTf } from "../model/backend.js";
@@ -64,6 +65,7 @@ export async function trainVersion(
   const started = Date.now();
   const modelsDir = path.join(project.root, project.config.model.dir);
   const swept = await sweepModelFolders(session.client, project.root, modelsDir);
+  await refuseUnknownFolders(session, modelsDir);
   onProgress?.({ stage: "loading" });
   // Raw values past the first chunk wait in a private scratch file under .mlops/ while training
   // reads them; it is removed when training ends, failed or not.
@@ -90,6 +92,8 @@ export async function trainVersion(
     await dataset.close();
   }
   onProgress?.({ stage: "saving" });
+  // Checked again: another database's training may have written into this folder meanwhile.
+  await refuseUnknownFolders(session, modelsDir);
   const { id, version } = await reserveVersion(session.client);
   const dir = path.join(modelsDir, version);
   const dataFingerprint = fingerprintOf(dataset);
@@ -184,4 +188,16 @@ export async function trainVersion(
     missingFeatures,
     swept,
   };
+}
+
+/** Refuses to train when version folders this registry does not know would be written over. */
+async function refuseUnknownFolders(session: DatabaseSession, modelsDir: string): Promise<void> {
+  const unknown = await unknownVersionFolders(session.client, modelsDir);
+  if (unknown.length === 0) return;
+  throw usageError(
+    "MODELS_DIR_NOT_THIS_REGISTRY",
+    `${modelsDir} holds ${unknown.join(", ")}, which this database's registry does not know, and its next versions would take those names.`,
+    "They belong to another database (DATABASE_URL changed, or an older backup was restored). Move them out of the folder, or set model.dir in mlops.config.json to a folder of its own for this database, then train again.",
+    { folders: unknown },
+  );
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -174,6 +174,26 @@ describe("the registry and the model files", () => {
     const evaluated = await mlops("evaluate", "--model", registeredVersion, "--split", "test", "--json");
     expect([0, 3]).toContain(evaluated.code);
     expect((await mlops("models", "show", killedVersion)).code).toBe(2);
+  }, 600_000);
+});
+
+describe("a models folder shared with another database", () => {
+  it("refuses to train over version folders this registry does not know (exit 2, naming them), and leaves them in place", async () => {
+    const trained = json<Trained>(await mlops("train", ...QUICK, "--json"));
+    const newest = Number(trained.version.slice(1));
+    // Folders another database's registry wrote, with numbers this one has not reached yet.
+    const foreign = [`v${newest + 50}`, `v${newest + 51}`];
+    for (const name of foreign) cpSync(path.join(models(), trained.version), path.join(models(), name), { recursive: true });
+    try {
+      const refused = await mlops("train", ...QUICK);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`holds ${foreign.join(", ")}, which this database's registry does not know`);
+      expect(refused.stderr).toContain("hint:");
+      expect(refused.stderr).not.toMatch(/this is a bug/i);
+      for (const name of foreign) expect(existsSync(path.join(models(), name, "manifest.json"))).toBe(true);
+    } finally {
+      for (const name of foreign) rmSync(path.join(models(), name), { recursive: true, force: true });
+    }
   }, 600_000);
 });
 
