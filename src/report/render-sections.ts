@@ -207,7 +207,7 @@ export function trafficSection(d: ReportData): string {
     "traffic",
     "Live traffic",
     `Predictions per ${t.bucket} by the version that answered, the server's latency (p50 and p99, within 8%), the share predicted positive (a jump often means drift), and the F1 each version really had, from feedback labels.`,
-    `<p class="small">${int(t.total)} predictions${t.from ? ` since ${esc(when(t.from))}` : ""}. Live F1 counts each labelled prediction once, by its newest feedback label.</p><div class="grid3">${chart("predictions", `Predictions per ${t.bucket} by version`)}${chart("latency", "Latency in ms (p50 and p99)")}${chart("positive-share", "Share predicted positive")}</div><h3>Live F1 from feedback</h3>${feedback}`,
+    `<p class="small">${int(t.total)} prediction${t.total === 1 ? "" : "s"}${t.from ? ` since ${esc(when(t.from))}` : ""}. Live F1 counts each labelled prediction once, by its newest feedback label.</p><div class="grid3">${chart("predictions", `Predictions per ${t.bucket} by version`)}${chart("latency", "Latency in ms (p50 and p99)")}${chart("positive-share", "Share predicted positive")}</div><h3>Live F1 from feedback</h3>${feedback}`,
   );
 }
 
@@ -229,6 +229,6 @@ export function runsSection(d: ReportData): string {
     "runs",
     "Runs",
     "Each dot is one pipeline run at the time it started, one row per pipeline: green succeeded, red failed, grey still running.",
-    `${chart("runs", `${int(d.runs.length)} runs`)}${failures}`,
+    `${chart("runs", `${int(d.runs.length)} run${d.runs.length === 1 ? "" : "s"}`)}${failures}`,
   );
 }

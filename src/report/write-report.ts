@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ReportData } from "./types.js";
+import { formatCount } from "../terminal/format.js";
 
 export interface SectionSummary {
   id: "overview" | "lineage" | "version" | "data" | "traffic" | "runs";
@@ -17,27 +18,27 @@ export function summariseSections(d: ReportData): SectionSummary[] {
     { id: "overview", summary: `${d.overview.verdict.status}: ${d.overview.verdict.reasons.join(" ")}`, empty: false },
     {
       id: "lineage",
-      summary: `${d.lineage.versions.length} versions, ${d.lineage.evaluations.length} evaluations, ${d.lineage.promotions.length} promotions`,
+      summary: `${formatCount(d.lineage.versions.length, "version")}, ${formatCount(d.lineage.evaluations.length, "evaluation")}, ${formatCount(d.lineage.promotions.length, "promotion")}`,
       empty: d.lineage.versions.length === 0,
     },
     {
       id: "version",
       summary: v
-        ? `${v.version}: curves ${v.curves ? `from ${v.curves.rows} test rows` : `not drawn (${v.curvesNote})`}, training history ${v.history ? "recorded" : "not recorded"}, baseline ${v.baseline ? v.baseline.kind : "not recorded"}`
+        ? `${v.version}: curves ${v.curves ? `from ${formatCount(v.curves.rows, "test row")}` : `not drawn (${v.curvesNote})`}, training history ${v.history ? "recorded" : "not recorded"}, baseline ${v.baseline ? v.baseline.kind : "not recorded"}`
         : "no version",
       empty: v === null,
     },
     {
       id: "data",
-      summary: `${d.data.batches.length} batches, ${d.data.drift.features.length} features in the drift heatmap`,
+      summary: `${formatCount(d.data.batches.length, "batch", "batches")}, ${formatCount(d.data.drift.features.length, "feature")} in the drift heatmap`,
       empty: d.data.batches.length === 0,
     },
     {
       id: "traffic",
-      summary: `${d.traffic.total} predictions by ${d.traffic.bucket}, feedback for ${d.traffic.feedback.length} versions`,
+      summary: `${formatCount(d.traffic.total, "prediction")} by ${d.traffic.bucket}, feedback for ${formatCount(d.traffic.feedback.length, "version")}`,
       empty: d.traffic.total === 0,
     },
-    { id: "runs", summary: `${d.runs.length} runs`, empty: d.runs.length === 0 },
+    { id: "runs", summary: formatCount(d.runs.length, "run"), empty: d.runs.length === 0 },
   ];
 }
 

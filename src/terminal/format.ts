@@ -15,6 +15,11 @@ export function formatNumber(value: number): string {
   return value.toLocaleString("en-US");
 }
 
+/** A count with its noun, singular for one: "1 version", "2,000 batches". */
+export function formatCount(value: number, singular: string, plural = `${singular}s`): string {
+  return `${formatNumber(value)} ${value === 1 ? singular : plural}`;
+}
+
 /** Seconds with one decimal: 12.3 s. */
 export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;

@@ -1,6 +1,7 @@
 import cronParser from "cron-parser";
 import { BUILT_IN_PIPELINES, pipelineStages } from "../../pipeline/stages.js";
 import { fail, notApplicable, pass, type CheckContext, type CheckResult } from "../context.js";
+import { formatCount } from "../../terminal/format.js";
 
 const MACROS: Record<string, string> = {
   "@hourly": "0 * * * *",
@@ -138,7 +139,9 @@ export const automationChecks = {
     const [row] = await ctx.query<{ runs: number; stages: number }>(
       "SELECT (SELECT count(*)::int FROM pipeline_runs) AS runs, (SELECT count(*)::int FROM stage_runs) AS stages",
     );
-    return pass(`${row!.runs} runs and ${row!.stages} stage attempts recorded with status, timings and errors (mlops runs)`);
+    return pass(
+      `${formatCount(Number(row!.runs), "run")} and ${formatCount(Number(row!.stages), "stage attempt")} recorded with status, timings and errors (mlops runs)`,
+    );
   },
 
   async noRecentFailures(ctx: CheckContext): Promise<CheckResult> {

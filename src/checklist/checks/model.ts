@@ -2,6 +2,7 @@ import path from "node:path";
 import { loadModelFolder } from "../../model/artifacts.js";
 import { loadTf } from "../../model/backend.js";
 import { fail, pass, type CheckContext, type CheckResult } from "../context.js";
+import { formatCount } from "../../terminal/format.js";
 
 interface VersionFacts {
   id: number;
@@ -88,7 +89,7 @@ export const modelChecks = {
          FROM batches WHERE started_at > now() - interval '7 days' AND source_kind <> 'feedback'`,
     );
     const { rejected, drifted, n } = rows[0]!;
-    const evidence = `last 7 days: ${n} batches, ${rejected} rejected, ${drifted} with drift`;
+    const evidence = `last 7 days: ${formatCount(Number(n), "batch", "batches")}, ${rejected} rejected, ${drifted} with drift`;
     return rejected === 0 ? pass(evidence) : fail(`${evidence}: see mlops data and mlops data quarantine`);
   },
 
@@ -157,7 +158,9 @@ export const modelChecks = {
 
   async evaluationExists(ctx: CheckContext): Promise<CheckResult> {
     const [row] = await ctx.query<{ n: number; last: Date | null }>("SELECT count(*)::int AS n, max(created_at) AS last FROM evaluations");
-    return row!.n > 0 ? pass(`${row!.n} evaluations stored, the last at ${row!.last!.toISOString()}`) : fail("no evaluation yet: mlops evaluate");
+    return row!.n > 0
+      ? pass(`${formatCount(Number(row!.n), "evaluation")} stored, the last at ${row!.last!.toISOString()}`)
+      : fail("no evaluation yet: mlops evaluate");
   },
 
   async f1MeetsThreshold(ctx: CheckContext): Promise<CheckResult> {
@@ -186,7 +189,7 @@ export const modelChecks = {
     if (rows.length === 0) return fail(NO_VERSION);
     return mismatched.length === 0
       ? pass(
-          `${rows.length} versions, each with its own folder and manifest (${rows
+          `${formatCount(rows.length, "version")}, each with its own folder and manifest (${rows
             .map((r) => r.version)
             .slice(0, 6)
             .join(", ")}${rows.length > 6 ? ", ..." : ""})`,
@@ -200,7 +203,7 @@ export const modelChecks = {
     );
     return row!.n > 0
       ? pass(
-          `${row!.n} evaluations gated on F1 >= ${ctx.project.config.gate.f1Threshold} and the active version (${row!.failed} failed); promote refuses versions that did not pass`,
+          `${formatCount(Number(row!.n), "evaluation")} gated on F1 >= ${ctx.project.config.gate.f1Threshold} and the active version (${row!.failed} failed); promote refuses versions that did not pass`,
         )
       : fail("no gated evaluation yet: mlops evaluate");
   },
