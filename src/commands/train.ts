@@ -31,6 +31,7 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
   const project = openProject(ctx.cwd);
   const defaults = project.config.model;
   const spinner = ctx.out.spinner("Loading training data");
+  let stage: string | undefined;
   try {
     const result = await withDatabase(project, (session) =>
       trainVersion(
@@ -58,6 +59,11 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
             const valF1 = p.valF1 === undefined ? "" : `, validation F1 ${p.valF1.toFixed(3)}`;
             const what =
               p.stage === "pretrain" ? "Pretraining the autoencoder" : p.stage === "baseline" ? "Training the baseline" : "Training the classifier";
+            // A new stage is a step of its own, so its first epoch line shows however quick it is.
+            if (p.stage !== stage) {
+              stage = p.stage;
+              spinner.text = what;
+            }
             spinner.progress(
               `${what}${p.fold ? ` (fold ${p.fold}/${p.folds})` : ""}: epoch ${p.epoch}/${p.epochs}, loss ${p.loss.toFixed(4)}${valF1}, ~${eta}s left`,
             );

@@ -52,7 +52,8 @@ export function validateDatabaseUrl(url: string): void {
   }
 }
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH"]);
+// EPIPE: a COPY still writing to a server that was killed (collect reported "write EPIPE" as a bug).
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /** True for errors that mean "the database is not there", as opposed to a bad query. */
 export function isConnectionError(error: unknown): boolean {

@@ -28,8 +28,8 @@ export interface SpinnerOptions {
 }
 
 /**
- * An animated spinner only on a real terminal; everywhere else plain lines: one per step, and
- * progress at most once per `intervalMs`. A pseudo-terminal that reports 0 columns (a `script`
+ * An animated spinner only on a real terminal; everywhere else plain lines: one per step, the
+ * first progress of each step, then progress at most once per `intervalMs`. A pseudo-terminal that reports 0 columns (a `script`
  * session, some containers) counts as no terminal: ora divides by the width to count the lines
  * to clear, and a width of 0 made it loop forever writing escape codes.
  */
@@ -68,6 +68,9 @@ function plainLines(initial: string, options: SpinnerOptions): Spinner {
   let lastLine = "";
   let lastAt = -Infinity;
   let stopped = false;
+  // The first progress of a step is printed at once: a step shorter than the interval would
+  // otherwise show none (a quick training printed no epoch line at all).
+  let stepStarted = true;
   const print = (line: string) => {
     if (stopped || line === lastLine) return;
     options.stream.write(`${line}\n`);
@@ -81,11 +84,15 @@ function plainLines(initial: string, options: SpinnerOptions): Spinner {
     },
     set text(value: string) {
       current = value;
+      stepStarted = value !== lastLine || stepStarted;
       print(value);
     },
     progress(value: string) {
       current = value;
-      if (now() - lastAt >= interval) print(value);
+      if (stepStarted || now() - lastAt >= interval) {
+        print(value);
+        stepStarted = false;
+      }
     },
     stop() {
       stopped = true;

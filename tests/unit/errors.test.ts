@@ -64,3 +64,14 @@ describe("redaction", () => {
     expect(redactSecrets("password=abc api_key: xyz ok")).toBe("password=*** api_key: *** ok");
   });
 });
+
+describe("isConnectionError", () => {
+  it("counts a socket the server dropped (refused, reset, broken pipe, admin shutdown) and not a bad query", async () => {
+    const { isConnectionError } = await import("../../src/db/connection.js");
+    const socket = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(isConnectionError(socket("EPIPE", "write EPIPE"))).toBe(true);
+    expect(isConnectionError(socket("ECONNRESET", "read ECONNRESET"))).toBe(true);
+    expect(isConnectionError(socket("57P01", "terminating connection due to administrator command"))).toBe(true);
+    expect(isConnectionError(socket("42601", 'syntax error at or near "SELEC"'))).toBe(false);
+  });
+});

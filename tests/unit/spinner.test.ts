@@ -16,10 +16,10 @@ describe("createSpinner", () => {
     spinner.text = "Saving the model";
     spinner.stop();
     expect(written.join("")).not.toContain("\u001b");
-    expect(written).toEqual(["Loading training data\n", "Saving the model\n"]);
+    expect(written).toEqual(["Loading training data\n", "epoch 1/1000\n", "Saving the model\n"]);
   });
 
-  it("off a terminal: one line per step, progress at most once per interval, nothing after stop", () => {
+  it("off a terminal: one line per step, its first progress at once, then progress at most once per interval, nothing after stop", () => {
     const { target, written } = stream(false, undefined);
     let clock = 0;
     const spinner = createSpinner("Creating the project", { stream: target, silent: false, intervalMs: 2000, now: () => clock, env: {} });
@@ -28,7 +28,7 @@ describe("createSpinner", () => {
     for (clock = 0; clock <= 5000; clock += 100) spinner.progress(`at ${clock}`);
     spinner.stop();
     spinner.text = "after stop";
-    expect(written).toEqual(["Creating the project\n", "Starting the database\n", "at 2000\n", "at 4000\n"]);
+    expect(written).toEqual(["Creating the project\n", "Starting the database\n", "at 0\n", "at 2000\n", "at 4000\n"]);
   });
 
   it("is silent when asked (--json off a terminal), and animates only on a real, sized terminal", () => {
