@@ -35,7 +35,7 @@ export function denseLayersOf(model: LayersModel): DenseLayerWeights[] {
   }
   if (input.shape.length !== 2) {
     throw new Error(
-      `model "${model.name}" takes input of shape [${input.shape.join(", ")}]; ` + "the forward pass supports flat rows of shape [batch, features]",
+      `model "${model.name}" takes input of shape [${input.shape.join(", ")}]; the forward pass supports flat rows of shape [batch, features]`,
     );
   }
   const layers: DenseLayerWeights[] = [];
@@ -67,7 +67,7 @@ function chainFromInputToOutput(model: LayersModel, output: SymbolicTensor): Lay
     const previous = node?.inputTensors[0];
     if (node?.inputTensors.length !== 1 || !previous) {
       throw new Error(
-        `layer "${layer.name}" of model "${model.name}" does not take exactly one input; ` + "the forward pass supports only a chain of layers",
+        `layer "${layer.name}" of model "${model.name}" does not take exactly one input; the forward pass supports only a chain of layers`,
       );
     }
     chain.push(layer);
