@@ -15,6 +15,7 @@ import { ExitCode } from "../errors.js";
 import { seedSynthetic } from "../pipeline/stages.js";
 import { renderBatch, progressText } from "./render-batch.js";
 import { formatNumber } from "../terminal/format.js";
+import { isSpecialFile } from "../output-file.js";
 
 const seedOptions = z.object({
   rows: count(1, 100_000_000),
@@ -69,12 +70,13 @@ async function writeCsv(ctx: CommandContext, config: MlopsConfig, synthetic: Syn
     }
     if (buffer !== "") yield buffer;
   }
-  const partial = `${file}.${process.pid}.partial`;
+  // A device or a pipe (--out /dev/stdout) is written in place: a rename would replace it.
+  const partial = isSpecialFile(file) ? file : `${file}.${process.pid}.partial`;
   try {
     await pipeline(Readable.from(lines()), createWriteStream(partial));
-    await rename(partial, file);
+    if (partial !== file) await rename(partial, file);
   } catch (error) {
-    await rm(partial, { force: true });
+    if (partial !== file) await rm(partial, { force: true });
     throw error;
   }
   const result = { out: file, rows: synthetic.rows, seed: synthetic.seed, drift: synthetic.drift, unlabeledFraction: synthetic.unlabeledFraction };

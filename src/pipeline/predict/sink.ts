@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { ExitCode, MlopsError } from "../../errors.js";
+import { isSpecialFile } from "../../output-file.js";
 
 /** Bytes gathered before a write: one write per MiB keeps the stream's per-call cost out of the row loop. */
 const CHUNK = 1 << 20;
@@ -32,7 +33,8 @@ export class ByteSink {
 
   static open(target: string): ByteSink {
     if (target === "-") return new ByteSink(process.stdout, undefined, undefined);
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}`);
+    // A device or a pipe (/dev/null, /dev/stdout) is written in place: a rename would replace it.
+    const temp = isSpecialFile(target) ? target : path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}`);
     const file = createWriteStream(temp, { mode: 0o600 });
     if (!target.toLowerCase().endsWith(".gz")) return new ByteSink(file, file, { temp, target });
     const gzip = createGzip({ level: 6 });
@@ -92,7 +94,7 @@ export class ByteSink {
     this.stream.end();
     await once(this.file!, "close");
     this.check();
-    await rename(this.paths.temp, this.paths.target);
+    if (this.paths.temp !== this.paths.target) await rename(this.paths.temp, this.paths.target);
   }
 
   /** Drops a file that will not be completed. */
@@ -100,7 +102,7 @@ export class ByteSink {
     if (this.paths === undefined) return;
     this.stream.destroy();
     this.file?.destroy();
-    await rm(this.paths.temp, { force: true });
+    if (this.paths.temp !== this.paths.target) await rm(this.paths.temp, { force: true });
   }
 
   private check(): void {
