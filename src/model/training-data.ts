@@ -1,4 +1,4 @@
-import { mkdtemp, open, readdir, rm, type FileHandle } from "node:fs/promises";
+import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import type { Feature, MlopsConfig } from "../config/schema.js";
@@ -60,9 +60,11 @@ function grown<T extends Int8Array | Uint8Array | Int32Array>(array: T, needed: 
 
 /**
  * Reads the examples of `query` with COPY, chunk by chunk. The first chunk stays in memory; when
- * a second arrives, every chunk goes to a file under `scratchRoot` (a 0700 folder, a 0600 file),
- * which `close()` removes. Reading a chunk back costs a sequential file read, where a second
- * COPY would re-sort and re-parse the JSON of every row (most of a pass's time).
+ * a second arrives, every chunk goes to a file under `scratchRoot` (a 0700 folder, a 0600 file)
+ * that is unlinked as soon as it is open: training reads it through the open handle, and the
+ * kernel frees it when the handle closes, so no exit (Ctrl-C, SIGTERM, SIGKILL, a crash) can
+ * leave a copy of the examples behind. Reading a chunk back costs a sequential file read, where
+ * a second COPY would re-sort and re-parse the JSON of every row (most of a pass's time).
  */
 export async function readTrainingData(
   client: pg.ClientBase,
@@ -80,26 +82,26 @@ export async function readTrainingData(
   let rows = 0;
   let first: Dataset | null = null;
   const chunkSizes: number[] = [];
-  let scratch: { dir: string; file: FileHandle; bytes: number } | null = null;
+  let scratch: { file: FileHandle; bytes: number } | null = null;
   const close = async () => {
     if (!scratch) return;
-    const { dir, file } = scratch;
+    const { file } = scratch;
     scratch = null;
     await file.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
   };
   const spill = async (chunk: Dataset) => {
     if (!scratch) {
       await ensurePrivateDir(scratchRoot);
-      const dir = await mkdtemp(path.join(scratchRoot, `train-${process.pid}-`));
-      scratch = { dir, file: await open(path.join(dir, "examples.bin"), "w+", 0o600), bytes: 0 };
+      const dir = await mkdtemp(path.join(scratchRoot, "train-"));
+      const file = await open(path.join(dir, "examples.bin"), "w+", 0o600);
+      await rm(dir, { recursive: true, force: true });
+      scratch = { file, bytes: 0 };
     }
     for (const buffer of columnBuffers(chunk, chunk.rows)) {
       await scratch.file.write(buffer, 0, buffer.byteLength, scratch.bytes);
       scratch.bytes += buffer.byteLength;
     }
   };
-  await sweepScratch(scratchRoot);
   try {
     for await (const chunk of streamExamples(client, config, query, chunkRows)) {
       labels = grown(labels, rows + chunk.rows, (n) => new Int8Array(n));
@@ -163,32 +165,6 @@ function columnBuffers(columns: FeatureColumns, rows: number): Uint8Array[] {
   for (const column of columns.numeric.values()) out.push(new Uint8Array(column.buffer, column.byteOffset, rows * 8));
   for (const column of columns.categorical.values()) out.push(new Uint8Array(column.buffer, column.byteOffset, rows * 4));
   return out;
-}
-
-/**
- * Removes scratch folders of trainings whose process is gone (killed with SIGKILL, or the machine
- * went down): each holds a copy of the examples, up to gigabytes of user data.
- */
-async function sweepScratch(scratchRoot: string): Promise<void> {
-  const names = await readdir(scratchRoot).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return [];
-    throw error;
-  });
-  for (const name of names) {
-    const pid = Number(/^train-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
-    await rm(path.join(scratchRoot, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Adds the rows of one chunk of raw columns to a profile (training data is profiled chunk by chunk as it is read). */
