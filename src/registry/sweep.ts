@@ -60,6 +60,7 @@ export async function unknownVersionFolders(client: pg.ClientBase, modelsDir: st
   const registered = new Set(rows[0]!.versions ?? []);
   return readdirSync(modelsDir)
     .filter((name) => VERSION.test(name) && !registered.has(name) && Number(name.slice(1)) >= next)
+    .filter((name) => existsSync(path.join(modelsDir, name, "manifest.json")))
     .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
 }
 

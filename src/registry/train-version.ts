@@ -197,7 +197,7 @@ async function refuseUnknownFolders(session: DatabaseSession, modelsDir: string)
   throw usageError(
     "MODELS_DIR_NOT_THIS_REGISTRY",
     `${modelsDir} holds ${unknown.join(", ")}, which this database's registry does not know, and its next versions would take those names.`,
-    "They belong to another database (DATABASE_URL changed, or an older backup was restored). Move them out of the folder, or set model.dir in mlops.config.json to a folder of its own for this database, then train again.",
+    "They belong to another database (DATABASE_URL changed, or an older backup was restored) or were left by an older mlops release. Move them out of the folder, or set model.dir in mlops.config.json to a folder of its own for this database, then train again.",
     { folders: unknown },
   );
 }

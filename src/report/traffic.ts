@@ -97,20 +97,26 @@ export async function readRollupAggregates(client: pg.ClientBase, bucket: "hour"
   // PostgreSQL guesses a group per row for the bucket expression and, at the default 4 MB
   // work_mem, sorted those 288,000 rows on disk in two parallel workers: about 500 ms on the busy
   // 2-core machine, against 150-350 ms for one in-memory hash aggregate (it needs about 9 MB).
+  // Session settings, reset however the queries end: the dashboard reuses this pooled connection.
   await client.query("SET work_mem = '32MB'");
   await client.query("SET max_parallel_workers_per_gather = 0");
-  const counts = await client.query(
-    `SELECT ${time} AS t, version_id, sum(predictions)::float8 AS n, sum(positive)::float8 AS positive,
+  let counts: pg.QueryResult;
+  let latency: pg.QueryResult;
+  try {
+    counts = await client.query(
+      `SELECT ${time} AS t, version_id, sum(predictions)::float8 AS n, sum(positive)::float8 AS positive,
             sum(feedback_tp)::float8 AS tp, sum(feedback_fp)::float8 AS fp, sum(feedback_fn)::float8 AS fn, sum(feedback_tn)::float8 AS tn
        FROM prediction_rollup WHERE ${since} GROUP BY 1, 2 ORDER BY 1, 2`,
-    [hourFrom],
-  );
-  const latency = await client.query(
-    `SELECT ${time} AS t, bin, sum(predictions)::float8 AS n FROM prediction_latency_rollup WHERE ${since} GROUP BY 1, 2 ORDER BY 1, 2`,
-    [hourFrom],
-  );
-  await client.query("RESET work_mem");
-  await client.query("RESET max_parallel_workers_per_gather");
+      [hourFrom],
+    );
+    latency = await client.query(
+      `SELECT ${time} AS t, bin, sum(predictions)::float8 AS n FROM prediction_latency_rollup WHERE ${since} GROUP BY 1, 2 ORDER BY 1, 2`,
+      [hourFrom],
+    );
+  } finally {
+    await client.query("RESET work_mem").catch(() => undefined);
+    await client.query("RESET max_parallel_workers_per_gather").catch(() => undefined);
+  }
   // Live scores per version, summed from the same rows.
   const feedback = new Map<number, { version_id: number; tp: number; fp: number; fn: number; tn: number }>();
   for (const r of counts.rows) {
