@@ -1,4 +1,4 @@
-import type { MlopsConfig } from "./schema.js";
+import { DEFAULT_CHUNK_ROWS, type MlopsConfig } from "./schema.js";
 
 /**
  * The sample feature schema `mlops init` writes: twenty numeric measurements and two
@@ -31,7 +31,7 @@ export function sampleConfig(): MlopsConfig {
       select: "network",
       smallDataRows: 5000,
       folds: 5,
-      chunkRows: 65_536,
+      chunkRows: DEFAULT_CHUNK_ROWS,
     },
     serve: {
       host: "127.0.0.1",

@@ -1,5 +1,12 @@
 import { z } from "zod";
 
+/**
+ * Rows per chunk when examples are streamed: 65,536 rows of twenty float64 features are 10 MB,
+ * small beside the preprocessed inputs, and large enough that per-chunk work (a typed-array
+ * allocation, a file read, a predict call) is noise.
+ */
+export const DEFAULT_CHUNK_ROWS = 65_536;
+
 const name = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must start with a letter or _ and hold only letters, digits and _")
@@ -115,7 +122,7 @@ export const configSchema = z
          * Rows of raw values read, fitted and transformed at a time by train and evaluate (memory
          * holds one chunk of raw values; past one chunk, training keeps them in a scratch file).
          */
-        chunkRows: z.number().int().min(1).max(10_000_000).default(65_536),
+        chunkRows: z.number().int().min(1).max(10_000_000).default(DEFAULT_CHUNK_ROWS),
       })
       .strict()
       .prefault({}),

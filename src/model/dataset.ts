@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Feature, MlopsConfig } from "../config/schema.js";
+import { DEFAULT_CHUNK_ROWS, type Feature, type MlopsConfig } from "../config/schema.js";
 import { copyRowsOut } from "../db/copy.js";
 import { categoryIndex, numericValue, type FeatureColumns } from "./preprocess.js";
 
@@ -29,13 +29,6 @@ export interface DatasetQuery {
    */
   ordered?: boolean;
 }
-
-/**
- * Rows per chunk when examples are streamed: 65,536 rows of twenty float64 features are 10 MB,
- * small beside the preprocessed inputs, and large enough that per-chunk work (a typed-array
- * allocation, a file read, a predict call) is noise.
- */
-export const DEFAULT_CHUNK_ROWS = 65_536;
 
 function exampleQuery(query: DatasetQuery): { from: string; sql: string; limit: string } {
   const where: string[] = ["b.status = 'accepted'"];

@@ -29,7 +29,7 @@ export function shuffled(indices: Int32Array, random: () => number): Int32Array 
   return order.map((i) => indices[i]!);
 }
 
-export function gatherRows(X: Float32Array, dim: number, rows: Int32Array): Float32Array {
+function gatherRows(X: Float32Array, dim: number, rows: Int32Array): Float32Array {
   const out = new Float32Array(rows.length * dim);
   for (let r = 0; r < rows.length; r += 1) out.set(X.subarray(rows[r]! * dim, rows[r]! * dim + dim), r * dim);
   return out;

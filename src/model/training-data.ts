@@ -1,10 +1,10 @@
 import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
-import type { Feature, MlopsConfig } from "../config/schema.js";
+import { DEFAULT_CHUNK_ROWS, type Feature, type MlopsConfig } from "../config/schema.js";
 import { ProfileAccumulator } from "../data/profile.js";
 import { ensurePrivateDir } from "../db/state-dir.js";
-import { DEFAULT_CHUNK_ROWS, emptyColumns, streamExamples, type Dataset, type DatasetQuery } from "./dataset.js";
+import { emptyColumns, streamExamples, type Dataset, type DatasetQuery } from "./dataset.js";
 import type { FeatureColumns } from "./preprocess.js";
 
 /**

@@ -32,6 +32,8 @@ const EXPECTED_TABLES = [
   "pipeline_runs",
   "stage_runs",
   "checklist_signoffs",
+  "prediction_rollup",
+  "prediction_latency_rollup",
 ];
 
 describe("applyMigrations against PostgreSQL", () => {

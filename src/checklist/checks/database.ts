@@ -19,6 +19,8 @@ const TABLES = [
   "pipeline_runs",
   "stage_runs",
   "checklist_signoffs",
+  "prediction_rollup",
+  "prediction_latency_rollup",
   MIGRATIONS_TABLE,
 ];
 const INDEXES = [
