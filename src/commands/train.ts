@@ -5,7 +5,7 @@ import { count, decimal, parseOptions } from "./options.js";
 import { openProject } from "../config/load.js";
 import { withDatabase } from "../db/session.js";
 import { trainVersion, type TrainVersionResult } from "../registry/train-version.js";
-import { formatNumber } from "../terminal/format.js";
+import { formatCount, formatNumber } from "../terminal/format.js";
 
 const hiddenList = z.preprocess(
   (value) => (typeof value === "string" ? value.split(",").map((part) => Number(part.trim())) : value),
@@ -48,6 +48,7 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           select: parsed.select ?? defaults.select,
           smallDataRows: defaults.smallDataRows,
           folds: defaults.folds,
+          numericBins: defaults.numericBins,
           allowMissingFeatures: parsed.allowMissingFeatures,
           ...(parsed.maxRows ? { maxRows: parsed.maxRows } : {}),
           ...(parsed.backend ? { backend: parsed.backend } : {}),
@@ -95,7 +96,7 @@ function renderTrain(result: TrainVersionResult): string {
     `${chalk.bold(`version ${result.version}`)} registered as a candidate ${chalk.dim(result.path)}`,
     `backend     ${result.backend} (classifier ${formatNumber(result.samplesPerSecond.classifier)} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${formatNumber(result.samplesPerSecond.pretrain)}` : ""})`,
     `rows        ${result.rows.train} train, ${result.rows.validation} validation, ${result.rows.test} test${result.rows.pretrain ? `, ${result.rows.pretrain} for pretraining` : ""}`,
-    `strategy    ${cv ? `${cv.folds}-fold cross-validation on ${cv.rows} train + validation rows, refitted on all of them` : "validation split (early stopping and threshold)"}`,
+    `strategy    ${cv ? `${cv.folds}-fold cross-validation on ${cv.rows} train + validation rows, refitted on all of them${result.binned.features > 0 ? `; ${formatCount(result.binned.features, "numeric feature")} also in up to ${result.binned.maxBins} bins` : ""}` : "validation split (early stopping and threshold)"}`,
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,
     `threshold   ${result.threshold.toFixed(4)} (best F1, ${scored})`,
     `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}${cv ? " (out of fold)" : ""}`,

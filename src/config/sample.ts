@@ -31,6 +31,7 @@ export function sampleConfig(): MlopsConfig {
       select: "network",
       smallDataRows: 5000,
       folds: 5,
+      numericBins: 8,
       chunkRows: DEFAULT_CHUNK_ROWS,
     },
     serve: {

@@ -119,6 +119,11 @@ export const configSchema = z
         smallDataRows: z.number().int().min(0).max(100_000_000).default(5000),
         folds: z.number().int().min(2).max(20).default(5),
         /**
+         * Below smallDataRows, each numeric feature is encoded piecewise-linearly over this many
+         * equal-frequency bins of its training values (0: standardised, as on larger data).
+         */
+        numericBins: z.number().int().min(0).max(64).default(8),
+        /**
          * Rows of raw values read, fitted and transformed at a time by train and evaluate (memory
          * holds one chunk of raw values; past one chunk, training keeps them in a scratch file).
          */

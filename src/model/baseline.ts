@@ -2,7 +2,7 @@ import type { LayersModel } from "@tensorflow/tfjs";
 import type { Tf } from "./backend.js";
 import { poolOutOfFold, stratifiedFolds, type CrossValidation } from "./cross-validation.js";
 import { labelsOf, type Inputs } from "./fit.js";
-import { fitLogistic, predictLogistic } from "./logistic.js";
+import { predictLogistic, type LogisticFits } from "./logistic.js";
 import { bestF1Threshold, computeMetrics, type ClassificationMetrics } from "./metrics.js";
 import { createLogisticRegression } from "./network.js";
 
@@ -14,8 +14,8 @@ export interface BaselineFit {
 }
 
 /** Weights rounded to float32 as the saved Dense layer holds them, so chosen thresholds match what is served. */
-function fitRounded(inputs: Inputs, rows: Int32Array) {
-  const fit = fitLogistic(inputs.X, inputs.dim, inputs.labels, rows);
+function fitRounded(fits: LogisticFits, rows: Int32Array) {
+  const fit = fits.of(rows);
   return { kernel: Float32Array.from(fit.kernel), bias: Math.fround(fit.bias) };
 }
 
@@ -29,6 +29,7 @@ export function trainBaseline(
   tf: Tf,
   inputs: Inputs,
   plan: { train: Int32Array; validation: Int32Array } | { rows: Int32Array; folds: number; seed: number },
+  fits: LogisticFits,
 ): BaselineFit {
   let threshold: number;
   let validation: ClassificationMetrics;
@@ -43,7 +44,7 @@ export function trainBaseline(
       const kept = plan.rows.filter((_, i) => foldOf[i] !== fold);
       const held = Int32Array.from(foldOf.keys()).filter((i) => foldOf[i] === fold);
       const probabilities = predictLogistic(
-        fitRounded(inputs, kept),
+        fitRounded(fits, kept),
         inputs.X,
         inputs.dim,
         held.map((i) => plan.rows[i]!),
@@ -56,13 +57,13 @@ export function trainBaseline(
     fitRows = plan.rows;
   } else {
     const y = labelsOf(inputs.labels, plan.validation);
-    trained = fitRounded(inputs, plan.train);
+    trained = fitRounded(fits, plan.train);
     const probabilities = predictLogistic(trained, inputs.X, inputs.dim, plan.validation);
     ({ threshold } = bestF1Threshold(y, probabilities));
     validation = computeMetrics(y, probabilities, threshold);
     fitRows = plan.train;
   }
-  const final = trained ?? fitRounded(inputs, fitRows);
+  const final = trained ?? fitRounded(fits, fitRows);
   const model = createLogisticRegression(tf, inputs.dim);
   const weights = [tf.tensor2d(final.kernel, [inputs.dim, 1]), tf.tensor1d([final.bias])];
   model.setWeights(weights);

@@ -2,6 +2,7 @@ import type { Tf } from "./backend.js";
 import { labelsOf, runEpochs, type EpochRecord, type Inputs } from "./fit.js";
 import type { Learner } from "./learners.js";
 import { bestF1Threshold, computeMetrics, logLoss, rocAuc } from "./metrics.js";
+import { disposeModel } from "./network.js";
 import { permutation, seededRandom } from "./random.js";
 
 export interface FoldScore {
@@ -73,12 +74,13 @@ export async function crossValidate(
     const held: number[] = [];
     const kept: number[] = [];
     foldOf.forEach((f, i) => (f === fold ? held : kept).push(i));
-    const model = learner.create();
+    const train = Int32Array.from(kept, (i) => rows[i]!);
+    const model = learner.create(train);
     try {
       await runEpochs(tf, {
         model,
         inputs,
-        train: Int32Array.from(kept, (i) => rows[i]!),
+        train,
         validation: Int32Array.from(held, (i) => rows[i]!),
         epochs,
         batchSize: learner.batchSize,
@@ -91,7 +93,7 @@ export async function crossValidate(
         },
       });
     } finally {
-      model.dispose();
+      disposeModel(model);
     }
   }
 

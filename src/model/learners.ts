@@ -1,13 +1,26 @@
 import type { LayersModel, Tensor } from "@tensorflow/tfjs";
 import type { Tf } from "./backend.js";
 import { fitEpochInChunks, runEpochs, shuffled, type EpochRecord, type Inputs } from "./fit.js";
-import { applyEncoder, copyEncoder, createAutoencoder, createClassifier, type EncoderWeights, type NetworkShape } from "./network.js";
+import type { LogisticFits } from "./logistic.js";
+import {
+  applyEncoder,
+  copyEncoder,
+  createAutoencoder,
+  createWideAndDeep,
+  disposeModel,
+  flattenWideAndDeep,
+  setWide,
+  type EncoderWeights,
+  type NetworkShape,
+} from "./network.js";
 import { normal, seededRandom } from "./random.js";
 
-/** What trains a model: a fresh compiled model on demand, and how long it may train. */
+/** What trains a model: a fresh compiled model for the rows it will train on, and how long it may train. */
 export interface Learner {
   kind: "network";
-  create: () => LayersModel;
+  create: (rows: Int32Array) => LayersModel;
+  /** The model as it is saved and served (a training graph may differ in form, not in function). */
+  finish: (model: LayersModel) => LayersModel;
   maxEpochs: number;
   batchSize: number;
 }
@@ -16,13 +29,32 @@ export interface Learner {
 const PRETRAIN_NOISE = 0.2;
 /** Epochs without a better validation loss before training stops (the best epoch's weights are kept). */
 export const EARLY_STOPPING_PATIENCE = 6;
-export function networkLearner(tf: Tf, shape: NetworkShape, encoder: EncoderWeights | null, epochs: number, batchSize: number): Learner {
+/**
+ * The network: wide and deep (network.ts), its encoder from pretraining when there was any and
+ * its wide part from the logistic regression of the rows it trains on (each fold's own rows
+ * when cross-validating, so no held-out row shapes its start).
+ */
+export function networkLearner(
+  tf: Tf,
+  shape: NetworkShape,
+  encoder: EncoderWeights | null,
+  linear: LogisticFits,
+  epochs: number,
+  batchSize: number,
+): Learner {
   return {
     kind: "network",
-    create: () => {
-      const model = createClassifier(tf, shape);
+    create: (rows) => {
+      const model = createWideAndDeep(tf, shape);
       if (encoder) applyEncoder(encoder, model);
+      const fit = linear.of(rows);
+      setWide(tf, model, fit.kernel, fit.bias);
       return model;
+    },
+    finish: (model) => {
+      const flat = flattenWideAndDeep(tf, model, shape);
+      disposeModel(model);
+      return flat;
     },
     maxEpochs: epochs,
     batchSize,
@@ -64,7 +96,7 @@ export async function pretrainEncoder(
     }
     return { encoder: copyEncoder(autoencoder, shape.hidden.length), history };
   } finally {
-    autoencoder.dispose();
+    disposeModel(autoencoder);
   }
 }
 
@@ -86,7 +118,7 @@ export async function fitWithEarlyStopping(
   fitTime: { samples: number; ms: number },
   onEpoch?: (record: EpochRecord) => void,
 ): Promise<HoldoutFit> {
-  const model = learner.create();
+  const model = learner.create(train);
   const history: EpochRecord[] = [];
   let best = { loss: Infinity, epoch: 0, weights: [] as Tensor[] };
   const epochsRun = await runEpochs(tf, {
@@ -124,7 +156,7 @@ export async function fitFixedEpochs(
   seed: number,
   fitTime: { samples: number; ms: number },
 ): Promise<LayersModel> {
-  const model = learner.create();
+  const model = learner.create(rows);
   await runEpochs(tf, { model, inputs, train: rows, epochs, batchSize: learner.batchSize, random: seededRandom(seed), fitTime });
   return model;
 }

@@ -78,6 +78,26 @@ export function fitLogistic(X: Float32Array, dim: number, labels: Int8Array | Ui
   return { kernel: beta.slice(0, dim), bias: beta[dim]!, iterations };
 }
 
+/**
+ * Fits kept by the rows they were fitted on. The network's linear term starts at the logistic
+ * regression of each fold's rows and of the refit's, which are exactly the baseline's (the same
+ * folds from the same seed), so both read one fit: Newton's method costs rows x inputs^2 a step,
+ * and each fit would otherwise be done twice. Rows are compared whole, never by a hash.
+ */
+export class LogisticFits {
+  private readonly fits: Array<{ rows: Int32Array; fit: LogisticFit }> = [];
+
+  constructor(private readonly inputs: { X: Float32Array; dim: number; labels: Int8Array }) {}
+
+  of(rows: Int32Array): LogisticFit {
+    const hit = this.fits.find((f) => f.rows.length === rows.length && f.rows.every((r, i) => r === rows[i]));
+    if (hit) return hit.fit;
+    const fit = fitLogistic(this.inputs.X, this.inputs.dim, this.inputs.labels, rows);
+    this.fits.push({ rows: rows.slice(), fit });
+    return fit;
+  }
+}
+
 /** Solves A x = b for a symmetric positive definite A (Cholesky), with a tiny ridge if needed. */
 function solveSymmetric(A: Float64Array, b: Float64Array, p: number): Float64Array {
   for (let ridge = 0; ; ridge = ridge === 0 ? 1e-10 : ridge * 100) {

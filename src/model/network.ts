@@ -1,4 +1,4 @@
-import type { LayersModel, Tensor } from "@tensorflow/tfjs";
+import type { LayersModel, SymbolicTensor, Tensor } from "@tensorflow/tfjs";
 import type { Tf } from "./backend.js";
 
 export interface NetworkShape {
@@ -54,7 +54,10 @@ export function createAutoencoder(tf: Tf, shape: NetworkShape): LayersModel {
   return model;
 }
 
-/** The classifier: the encoder plus a sigmoid head. Compiled. */
+/**
+ * The classifier as it is saved and served: the encoder plus a sigmoid head. Compiled. Training
+ * builds createWideAndDeep and flattens it into this shape, two units wider per hidden layer.
+ */
 export function createClassifier(tf: Tf, shape: NetworkShape): LayersModel {
   const model = tf.sequential({ name: "classifier" });
   model.add(tf.layers.inputLayer({ inputShape: [shape.inputDim] }));
@@ -64,6 +67,98 @@ export function createClassifier(tf: Tf, shape: NetworkShape): LayersModel {
   );
   model.compile({ optimizer: tf.train.adam(shape.learningRate), loss: "binaryCrossentropy" });
   return model;
+}
+
+/**
+ * The classifier as it trains: the encoder and its head (the "deep" logit) plus a linear
+ * function of the inputs (the "wide" logit), summed under one sigmoid (Cheng et al., "Wide &
+ * Deep Learning", 2016). The learner starts the wide part at the logistic-regression fit of
+ * the same rows and the head's kernel at zero, so training starts from logistic regression and
+ * the deep part learns what it leaves: on a near-linear table of a few hundred rows the network
+ * then keeps the fit a linear model gets, where an MLP alone had to find it from random weights.
+ * Served as one Sequential network (flattenWideAndDeep), so the artifacts and forward pass are
+ * those of createClassifier.
+ */
+export function createWideAndDeep(tf: Tf, shape: NetworkShape): LayersModel {
+  const input = tf.input({ shape: [shape.inputDim] });
+  let hidden: SymbolicTensor = input;
+  for (const layer of encoderLayers(tf, shape)) hidden = layer.apply(hidden) as SymbolicTensor;
+  const deep = tf.layers.dense({ units: 1, name: "head", kernelInitializer: "zeros" }).apply(hidden) as SymbolicTensor;
+  const wide = tf.layers.dense({ units: 1, name: "wide", kernelInitializer: "zeros" }).apply(input) as SymbolicTensor;
+  const logit = tf.layers.add({ name: "logit" }).apply([deep, wide]) as SymbolicTensor;
+  const output = tf.layers.activation({ activation: "sigmoid", name: "probability" }).apply(logit) as SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output, name: "classifier" });
+  model.compile({ optimizer: tf.train.adam(shape.learningRate), loss: "binaryCrossentropy" });
+  return model;
+}
+
+/** Sets the wide part's kernel (one weight per input) and bias. */
+export function setWide(tf: Tf, model: LayersModel, kernel: ArrayLike<number>, bias: number): void {
+  const weights = [tf.tensor2d(Float32Array.from(kernel), [kernel.length, 1]), tf.tensor1d([bias])];
+  model.getLayer("wide").setWeights(weights);
+  weights.forEach((w) => w.dispose());
+}
+
+/**
+ * The same function as a Sequential ReLU network, two units wider per hidden layer: the first
+ * hidden layer gains relu(w.x) and relu(-w.x), every later one passes both on unchanged (they
+ * are never negative, so ReLU keeps them), and the head adds the first and subtracts the second,
+ * which is w.x; the wide bias joins the head's. Exact up to float32 rounding of the sums.
+ */
+export function flattenWideAndDeep(tf: Tf, model: LayersModel, shape: NetworkShape): LayersModel {
+  const read = (name: string) =>
+    model
+      .getLayer(name)
+      .getWeights()
+      .map((w) => w.dataSync() as Float32Array);
+  const widened = shape.hidden.map((units) => units + 2);
+  const flat = createClassifier(tf, { ...shape, hidden: widened });
+  const [wideKernel, wideBias] = read("wide");
+  let inputs = shape.inputDim;
+  let carried = -1; // where the previous layer keeps relu(w.x); -1 before the first hidden layer
+  shape.hidden.forEach((units, layer) => {
+    const [kernel, bias] = read(`encoder_${layer}`);
+    const out = widened[layer]!;
+    const rows = carried < 0 ? inputs : inputs + 2;
+    const k = new Float32Array(rows * out);
+    for (let r = 0; r < inputs; r += 1) for (let c = 0; c < units; c += 1) k[r * out + c] = kernel![r * units + c]!;
+    if (carried < 0) {
+      for (let r = 0; r < inputs; r += 1) {
+        k[r * out + units] = wideKernel![r]!;
+        k[r * out + units + 1] = -wideKernel![r]!;
+      }
+    } else {
+      k[carried * out + units] = 1;
+      k[(carried + 1) * out + units + 1] = 1;
+    }
+    const b = new Float32Array(out);
+    b.set(bias!);
+    setLayer(tf, flat, `encoder_${layer}`, k, [rows, out], b);
+    inputs = units;
+    carried = units;
+  });
+  const [headKernel, headBias] = read("head");
+  const k = new Float32Array(inputs + 2);
+  k.set(headKernel!);
+  k[inputs] = 1;
+  k[inputs + 1] = -1;
+  setLayer(tf, flat, "head", k, [inputs + 2, 1], Float32Array.of(headBias![0]! + wideBias![0]!));
+  return flat;
+}
+
+function setLayer(tf: Tf, model: LayersModel, name: string, kernel: Float32Array, shape: [number, number], bias: Float32Array): void {
+  const weights = [tf.tensor2d(kernel, shape), tf.tensor1d(bias)];
+  model.getLayer(name).setWeights(weights);
+  weights.forEach((w) => w.dispose());
+}
+
+/**
+ * Frees a trained model and its optimiser: compile() leaves the optimiser unowned, so
+ * model.dispose() alone keeps Adam's moment tensors (about 20 per model) for the process's life.
+ */
+export function disposeModel(model: LayersModel): void {
+  model.optimizer?.dispose();
+  model.dispose();
 }
 
 /** Copies the pretrained encoder's weights into the classifier (same layer names). */

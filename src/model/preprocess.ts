@@ -3,12 +3,14 @@ import { isMissingToken } from "../data/values.js";
 
 /**
  * Turns validated feature values into the network's input vector. Fitted on the training split
- * only (so validation and test stay unseen): numerics standardised with the training mean and
- * standard deviation after clipping to the training split's 0.1% and 99.9% quantiles (so one
- * extreme row cannot flatten a feature; the same clip applies when serving and evaluating), a
- * missing numeric imputed with the mean plus an indicator input when the
- * feature is nullable; categoricals one-hot over the schema's values plus one slot for anything
- * else (unknown or missing). The fitted parameters are plain JSON, stored in the manifest.
+ * only (so validation and test stay unseen): numerics clipped to the training split's 0.1% and
+ * 99.9% quantiles (so one extreme row cannot flatten a feature; the same clip applies when
+ * serving and evaluating), then standardised with the training mean and standard deviation (one
+ * input) and, when fitted with `bins`, also encoded piecewise-linearly over the training
+ * quantiles (one more input per bin, see encodeNumeric); a missing numeric is imputed with
+ * the mean, plus an indicator input when the feature is nullable; categoricals one-hot over the
+ * schema's values plus one slot for anything else (unknown or missing). The fitted parameters
+ * are plain JSON, stored in the manifest.
  */
 export interface NumericParams {
   name: string;
@@ -18,6 +20,11 @@ export interface NumericParams {
   indicator: boolean;
   /** The training split's 0.1% and 99.9% quantiles; absent in manifests of older versions. */
   clip?: [number, number];
+  /**
+   * Piecewise-linear bin edges, ascending: the clip bounds and the training quantiles between
+   * them. Present, the feature's standardised value is followed by edges.length - 1 bin inputs.
+   */
+  edges?: number[];
 }
 
 export interface CategoricalParams {
@@ -50,8 +57,23 @@ export function categoryIndex(values: readonly string[], value: unknown): number
   return value === null || value === undefined ? -1 : values.indexOf(String(value).trim());
 }
 
-export function fitPreprocess(features: readonly Feature[], columns: FeatureColumns, trainRows: Uint8Array): PreprocessParams {
-  const fitter = new PreprocessFitter(features, trainRows);
+/**
+ * The piecewise-linear encoding asked for: up to `bins` bins per numeric feature (0: none), and
+ * at most `maxBinInputs` bin inputs over all features, so a wide table gets fewer bins each
+ * (none below two). Only features of more than two distinct values count towards the budget.
+ */
+export interface EncodingOptions {
+  bins: number;
+  maxBinInputs: number;
+}
+
+export function fitPreprocess(
+  features: readonly Feature[],
+  columns: FeatureColumns,
+  trainRows: Uint8Array,
+  encoding?: EncodingOptions,
+): PreprocessParams {
+  const fitter = new PreprocessFitter(features, trainRows, encoding);
   fitter.addToQuantiles(columns, 0);
   fitter.finishQuantiles();
   fitter.addToMoments(columns, 0);
@@ -62,14 +84,17 @@ export function fitPreprocess(features: readonly Feature[], columns: FeatureColu
  * The same fit over columns read chunk by chunk (`chunks()` gives them in row order, each with
  * its first row's index into `trainRows`): two passes, one for the clip quantiles and one for
  * the mean and standard deviation of the clipped values, with memory bounded by the quantiles'
- * tails rather than the rows. The result equals fitPreprocess on all rows at once, bit for bit.
+ * tails rather than the rows (with bins, every training value is kept for the bin edges, 8
+ * bytes a value: train asks for bins only on small data). The result equals fitPreprocess on all
+ * rows at once, bit for bit.
  */
 export async function fitPreprocessChunks(
   features: readonly Feature[],
   chunks: () => AsyncIterable<{ start: number; columns: FeatureColumns }>,
   trainRows: Uint8Array,
+  encoding?: EncodingOptions,
 ): Promise<PreprocessParams> {
-  const fitter = new PreprocessFitter(features, trainRows);
+  const fitter = new PreprocessFitter(features, trainRows, encoding);
   for await (const { start, columns } of chunks()) fitter.addToQuantiles(columns, start);
   fitter.finishQuantiles();
   for await (const { start, columns } of chunks()) fitter.addToMoments(columns, start);
@@ -80,17 +105,36 @@ export async function fitPreprocessChunks(
 export const CLIP_QUANTILE = 0.001;
 
 class PreprocessFitter {
-  private readonly numeric: Array<{ feature: Feature; tails: QuantileTails; clip: [number, number]; count: number; mean: number; m2: number }>;
+  private readonly numeric: Array<{
+    feature: Feature;
+    tails: QuantileTails;
+    clip: [number, number];
+    count: number;
+    mean: number;
+    m2: number;
+    /** Every present clipped training value, kept only when fitting bins (the first `count`). */
+    values: Float64Array | null;
+  }>;
 
   constructor(
     private readonly features: readonly Feature[],
     private readonly trainRows: Uint8Array,
+    private readonly encoding: EncodingOptions | undefined,
   ) {
     let fitted = 0;
     for (let i = 0; i < trainRows.length; i += 1) fitted += trainRows[i] === 1 ? 1 : 0;
+    const binning = (encoding?.bins ?? 0) >= 2;
     this.numeric = features
       .filter((f) => f.type === "numeric")
-      .map((feature) => ({ feature, tails: new QuantileTails(fitted), clip: [0, 0], count: 0, mean: 0, m2: 0 }));
+      .map((feature) => ({
+        feature,
+        tails: new QuantileTails(fitted),
+        clip: [0, 0],
+        count: 0,
+        mean: 0,
+        m2: 0,
+        values: binning ? new Float64Array(fitted) : null,
+      }));
   }
 
   addToQuantiles(columns: FeatureColumns, start: number): void {
@@ -112,6 +156,7 @@ class PreprocessFitter {
       for (let i = 0; i < columns.rows; i += 1) {
         if (this.trainRows[start + i] !== 1 || Number.isNaN(values[i]!)) continue;
         const x = Math.min(Math.max(values[i]!, low), high);
+        if (each.values) each.values[each.count] = x;
         each.count += 1;
         const delta = x - each.mean;
         each.mean += delta / each.count;
@@ -123,19 +168,61 @@ class PreprocessFitter {
   params(): PreprocessParams {
     let inputDim = 0;
     const fitted = new Map(this.numeric.map((each) => [each.feature.name, each]));
+    // The budget is shared by the features bins can help: more than two distinct values.
+    const sorted = new Map(this.numeric.map((each) => [each.feature.name, each.values?.subarray(0, each.count).sort() ?? null]));
+    const binnable = [...sorted.values()].filter((values) => values && distinctAtLeast(values, 3)).length;
+    const bins = binnable > 0 ? Math.min(this.encoding?.bins ?? 0, Math.floor((this.encoding?.maxBinInputs ?? 0) / binnable)) : 0;
     const params = this.features.map((feature): NumericParams | CategoricalParams => {
       if (feature.type === "categorical") {
         inputDim += feature.values.length + 1;
         return { name: feature.name, type: "categorical", values: [...feature.values] };
       }
       const { count, mean, m2, clip } = fitted.get(feature.name)!;
+      const values = sorted.get(feature.name);
       const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 1;
       const indicator = feature.nullable;
-      inputDim += indicator ? 2 : 1;
-      return { name: feature.name, type: "numeric", mean: count > 0 ? mean : 0, std: std > 1e-12 ? std : 1, indicator, clip };
+      const edges = values && bins >= 2 ? binEdges(values, bins) : null;
+      const numeric: NumericParams = { name: feature.name, type: "numeric", mean: count > 0 ? mean : 0, std: std > 1e-12 ? std : 1, indicator, clip };
+      if (edges) numeric.edges = edges;
+      inputDim += numericWidth(numeric) + (indicator ? 1 : 0);
+      return numeric;
     });
     return { features: params, inputDim };
   }
+}
+
+/** Whether sorted values hold at least `n` distinct ones. */
+function distinctAtLeast(sorted: Float64Array, n: number): boolean {
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length && distinct < n; i += 1) if (sorted[i] !== sorted[i - 1]) distinct += 1;
+  return distinct >= n;
+}
+
+/**
+ * Edges of `bins` equal-frequency bins over the (clipped) training values, ascending: their 0,
+ * 1/bins, ..., 1 quantiles (interpolated, as numpy's default), ties merged. Null for a feature of
+ * at most two distinct values (a flag or a constant), which is standardised alone: a 0/1 value
+ * gains nothing from bins.
+ */
+export function binEdges(sorted: Float64Array, bins: number): number[] | null {
+  if (!distinctAtLeast(sorted, 3)) return null;
+  const at = (q: number) => {
+    const position = q * (sorted.length - 1);
+    const lower = Math.floor(position);
+    const upper = Math.min(lower + 1, sorted.length - 1);
+    return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+  };
+  const edges: number[] = [];
+  for (let b = 0; b <= bins; b += 1) {
+    const edge = at(b / bins);
+    if (edges.length === 0 || edge > edges[edges.length - 1]!) edges.push(edge);
+  }
+  return edges.length >= 3 ? edges : null;
+}
+
+/** Inputs a numeric feature takes, besides its missing-value indicator: its standardised value, then one per bin. */
+export function numericWidth(feature: NumericParams): number {
+  return feature.edges ? feature.edges.length : 1;
 }
 
 /**
@@ -226,6 +313,29 @@ export function scaleNumeric(feature: NumericParams, x: number): number {
 }
 
 /**
+ * Writes a numeric value's inputs at out[at..]: its standardised value and, with bin edges
+ * e0 < e1 < ... < eT, its piecewise-linear encoding (Gorishniy et al., "On Embeddings for
+ * Numerical Features in Tabular Deep Learning", 2022): bin input t is 1 for bins wholly below
+ * the value, the value's position within its own bin, and 0 above, so the bin inputs sum to the
+ * bin the value falls in plus its place there. The network's first layer then reads any shape
+ * of response along the feature (a season from a month number, a band of a measurement) as
+ * easily as a slope, where a standardised input leaves it to build one from ReLU kinks on a few
+ * hundred rows. The outer edges are the clip bounds, so every bin input lies in [0, 1]. A
+ * missing value (NaN) is imputed with the training mean: standardised 0, and the mean's bins.
+ */
+export function encodeNumeric(feature: NumericParams, x: number, out: Float32Array, at: number): void {
+  const value = Number.isNaN(x) ? feature.mean : x;
+  const edges = feature.edges;
+  out[at] = Number.isNaN(x) ? 0 : scaleNumeric(feature, value);
+  if (!edges) return;
+  for (let t = 1; t < edges.length; t += 1) {
+    const low = edges[t - 1]!;
+    const high = edges[t]!;
+    out[at + t] = value <= low ? 0 : value >= high ? 1 : (value - low) / (high - low);
+  }
+}
+
+/**
  * Writes the input vectors of all rows into one Float32Array (rows x inputDim), or into `out`
  * (zero-filled) from row `firstRow` on, so chunks of rows fill one array.
  */
@@ -240,15 +350,14 @@ export function transformColumns(
   for (const feature of params.features) {
     if (feature.type === "numeric") {
       const values = columns.numeric.get(feature.name)!;
+      const width = numericWidth(feature);
       for (let r = 0; r < columns.rows; r += 1) {
         const x = values[r]!;
         const base = r * params.inputDim + offset;
-        if (Number.isNaN(x)) {
-          target[base] = 0;
-          if (feature.indicator) target[base + 1] = 1;
-        } else target[base] = scaleNumeric(feature, x);
+        encodeNumeric(feature, x, target, base);
+        if (feature.indicator && Number.isNaN(x)) target[base + width] = 1;
       }
-      offset += feature.indicator ? 2 : 1;
+      offset += width + (feature.indicator ? 1 : 0);
     } else {
       const indices = columns.categorical.get(feature.name)!;
       for (let r = 0; r < columns.rows; r += 1) {
@@ -272,10 +381,10 @@ export function transformRow(params: PreprocessParams, row: Record<string, unkno
     const value = row[feature.name];
     if (feature.type === "numeric") {
       const x = numericValue(value);
-      if (Number.isNaN(x)) {
-        if (feature.indicator) out[offset + 1] = 1;
-      } else out[offset] = scaleNumeric(feature, x);
-      offset += feature.indicator ? 2 : 1;
+      const width = numericWidth(feature);
+      encodeNumeric(feature, x, out, offset);
+      if (feature.indicator && Number.isNaN(x)) out[offset + width] = 1;
+      offset += width + (feature.indicator ? 1 : 0);
     } else {
       const index = categoryIndex(feature.values, value);
       out[offset + (index < 0 ? feature.values.length : index)] = 1;

@@ -33,6 +33,7 @@ export interface TrainVersionResult {
   threshold: number;
   selected: TrainedModel["selected"];
   strategy: TrainedModel["strategy"];
+  binned: TrainedModel["binned"];
   metrics: TrainedModel["metrics"];
   network: { validationF1: number; testF1: number | null; threshold: number };
   baseline: { kind: "logistic-regression"; validationF1: number; testF1: number | null; threshold: number };
@@ -121,6 +122,9 @@ export async function trainVersion(
       learningRate: options.learningRate,
       pretrain: options.pretrain,
       select: options.select ?? "network",
+      numericBins: options.numericBins,
+      binned: trained.binned,
+      wideAndDeep: true,
     },
     featureSchema: project.config.features,
     label: project.config.label,
@@ -167,6 +171,7 @@ export async function trainVersion(
     threshold: trained.threshold,
     selected: trained.selected,
     strategy: trained.strategy,
+    binned: trained.binned,
     metrics: trained.metrics,
     network: { validationF1: networkF1, testF1: trained.network.test?.f1 ?? null, threshold: trained.network.threshold },
     baseline: {

@@ -1,5 +1,5 @@
 import type { Feature, MlopsConfig } from "../config/schema.js";
-import { transformRow } from "../model/preprocess.js";
+import { numericWidth, transformRow } from "../model/preprocess.js";
 import type { PreprocessParams } from "../model/preprocess.js";
 import { DECIMAL, isMissingToken } from "../data/values.js";
 
@@ -173,6 +173,7 @@ function checkInstance(item: unknown, index: number, config: MlopsConfig, errors
 /**
  * Inputs the network cannot take although each value passed validation: a value in float32's
  * range whose standardised form is not (3e38 with a standard deviation below 1 overflows).
+ * The standardised value is a numeric's first input; its bin inputs lie in [0, 1] whatever the value.
  * Checked after preprocessing, per numeric input; the loop is a few compares per feature.
  */
 export function nonFiniteInputs(preprocess: PreprocessParams, x: Float32Array, rows: number): FieldError[] | undefined {
@@ -188,7 +189,7 @@ export function nonFiniteInputs(preprocess: PreprocessParams, x: Float32Array, r
             field: feature.name,
             problem: "too large in magnitude for the model: its standardised value overflows float32",
           });
-        offset += feature.indicator ? 2 : 1;
+        offset += numericWidth(feature) + (feature.indicator ? 1 : 0);
       } else offset += feature.values.length + 1;
     }
   }

@@ -8,9 +8,10 @@ import { stratifiedFolds } from "../../src/model/cross-validation.js";
 import { denseLayersFromFiles } from "../../src/model/dense-files.js";
 import { predict } from "../../src/model/fit.js";
 import { DenseForward } from "../../src/model/forward.js";
-import { fitLogistic, predictLogistic } from "../../src/model/logistic.js";
-import { createClassifier } from "../../src/model/network.js";
-import { fitPreprocess, transformColumns, transformRow, type NumericParams } from "../../src/model/preprocess.js";
+import { fitLogistic, LogisticFits, predictLogistic } from "../../src/model/logistic.js";
+import { networkLearner } from "../../src/model/learners.js";
+import { createClassifier, createWideAndDeep, flattenWideAndDeep, setWide } from "../../src/model/network.js";
+import { binEdges, fitPreprocess, transformColumns, transformRow, type NumericParams } from "../../src/model/preprocess.js";
 import { seededRandom } from "../../src/model/random.js";
 
 let tf: Tf;
@@ -79,6 +80,150 @@ describe("logistic regression baseline", () => {
     for (const g of gradient) expect(Math.abs(g)).toBeLessThan(1e-3);
     expect(fit.kernel[0]).toBeGreaterThan(1);
     expect(fit.kernel[1]).toBeLessThan(-0.5);
+  });
+});
+
+describe("piecewise-linear encoding (small data)", () => {
+  const edgesOf = (values: number[], bins: number) => binEdges(Float64Array.from(values).sort(), bins);
+  it("takes equal-frequency bin edges from the training values, ties merged, and none for a binary or constant feature", () => {
+    expect(edgesOf([1, 2, 3, 4, 5, 6, 7, 8, 9], 4)).toEqual([1, 3, 5, 7, 9]);
+    // 1-12 by month: from the first month to the last, no edge repeated.
+    const months = Array.from({ length: 120 }, (_, i) => (i % 12) + 1);
+    const edges = edgesOf(months, 8)!;
+    expect(edges[0]).toBe(1);
+    expect(edges[edges.length - 1]).toBe(12);
+    for (let i = 1; i < edges.length; i++) expect(edges[i]).toBeGreaterThan(edges[i - 1]!);
+    expect(edgesOf([0, 1, 1, 0, 1, 0, 0], 8)).toBeNull();
+    expect(edgesOf([0, 0, 0, 0, 0, 0, 5, 9], 4)).toEqual([0, 1.25, 9]); // three values: bins, ties merged
+    expect(edgesOf([3, 3, 3], 8)).toBeNull();
+    expect(edgesOf([], 8)).toBeNull();
+  });
+
+  it("shares a budget of bin inputs among the features bins can help, and gives none below two bins each", () => {
+    const rows = 300;
+    const features = Array.from({ length: 40 }, (_, i) => ({ name: `x${i}`, type: "numeric" as const, nullable: false }));
+    const flags = Array.from({ length: 10 }, (_, i) => ({ name: `flag${i}`, type: "numeric" as const, nullable: false }));
+    const numeric = new Map<string, Float64Array>();
+    for (const f of features)
+      numeric.set(
+        f.name,
+        Float64Array.from({ length: rows }, (_, r) => (r * 7919) % 101),
+      );
+    for (const f of flags)
+      numeric.set(
+        f.name,
+        Float64Array.from({ length: rows }, (_, r) => r % 2),
+      );
+    const columns = { rows, numeric, categorical: new Map() };
+    const all = new Uint8Array(rows).fill(1);
+    const binsOf = (params: ReturnType<typeof fitPreprocess>) => (params.features as NumericParams[]).map((f) => (f.edges ? f.edges.length - 1 : 0));
+    // 256 bin inputs over 40 binnable features: 6 each; the flags count for nothing and get none.
+    const shared = fitPreprocess([...features, ...flags], columns, all, { bins: 8, maxBinInputs: 256 });
+    expect(binsOf(shared)).toEqual([...Array(40).fill(6), ...Array(10).fill(0)]);
+    expect(shared.inputDim).toBe(40 * 7 + 10);
+    expect(binsOf(fitPreprocess(features.slice(0, 4), columns, all, { bins: 8, maxBinInputs: 256 }))).toEqual([8, 8, 8, 8]);
+    expect(binsOf(fitPreprocess(features, columns, all, { bins: 8, maxBinInputs: 60 }))).toEqual(Array(40).fill(0));
+    expect(binsOf(fitPreprocess(features, columns, all, { bins: 0, maxBinInputs: 256 }))).toEqual(Array(40).fill(0));
+  });
+
+  it("encodes a value as its standardised form plus one input per bin, in [0, 1]; a missing value as the mean; rows and columns alike", () => {
+    const rows = 1000;
+    const x = Float64Array.from({ length: rows }, (_, i) => (i % 2 === 0 ? i : NaN));
+    const flag = Float64Array.from({ length: rows }, (_, i) => i % 2);
+    const columns = {
+      rows,
+      numeric: new Map([
+        ["x", x],
+        ["flag", flag],
+      ]),
+      categorical: new Map(),
+    };
+    const features = [
+      { name: "x", type: "numeric" as const, nullable: true },
+      { name: "flag", type: "numeric" as const, nullable: false },
+    ];
+    const params = fitPreprocess(features, columns, new Uint8Array(rows).fill(1), { bins: 4, maxBinInputs: 256 });
+    const [feature, binary] = params.features as NumericParams[];
+    expect(feature!.edges).toHaveLength(5);
+    expect(binary!.edges).toBeUndefined();
+    // x: its standardised value, 4 bins, its missing indicator; flag: its standardised value.
+    expect(params.inputDim).toBe(1 + 4 + 1 + 1);
+    const [e0, e1, e2] = feature!.edges!;
+    const middle = (e1! + e2!) / 2; // halfway through the second bin
+    const encoded = transformRow(params, { x: middle, flag: 1 }, new Float32Array(params.inputDim));
+    expect(encoded[0]).toBeCloseTo((middle - feature!.mean) / feature!.std, 5);
+    expect(Array.from(encoded.subarray(1, 5))).toEqual([1, 0.5, 0, 0]);
+    expect(encoded[5]).toBe(0);
+    // Outside the clip bounds every bin input stays in [0, 1].
+    expect(Array.from(transformRow(params, { x: -1e9, flag: 0 }, new Float32Array(params.inputDim)).subarray(1, 5))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(transformRow(params, { x: 1e9, flag: 0 }, new Float32Array(params.inputDim)).subarray(1, 5))).toEqual([1, 1, 1, 1]);
+    expect(e0).toBe(feature!.clip![0]);
+    // A missing value takes the mean's inputs: 0 standardised, the mean's bins, the indicator set.
+    const missing = transformRow(params, { x: null, flag: 0 }, new Float32Array(params.inputDim));
+    const atMean = transformRow(params, { x: feature!.mean, flag: 0 }, new Float32Array(params.inputDim));
+    expect(missing[0]).toBe(0);
+    expect(Array.from(missing.subarray(1, 5))).toEqual(Array.from(atMean.subarray(1, 5)));
+    expect(missing[5]).toBe(1);
+    // Training and evaluate (columns) and serve (rows) give the same inputs, bit for bit.
+    const all = transformColumns(params, columns);
+    for (const r of [0, 1, 2, 501, 998, 999]) {
+      const row = transformRow(params, { x: Number.isNaN(x[r]!) ? null : x[r], flag: flag[r] }, new Float32Array(params.inputDim));
+      expect(Array.from(all.subarray(r * params.inputDim, (r + 1) * params.inputDim))).toEqual(Array.from(row));
+    }
+  });
+});
+
+describe("wide and deep network", () => {
+  const shape = { inputDim: 7, hidden: [6, 4], learningRate: 0.01, seed: 3 };
+
+  it.each([[[6, 4]], [[5]], [[7, 3, 5]]])(
+    "serves as one Sequential ReLU network, two units wider per hidden layer (%j), with the same predictions",
+    (hidden) => {
+      const shape = { inputDim: 7, hidden, learningRate: 0.01, seed: 3 };
+      const model = createWideAndDeep(tf, shape);
+      const random = seededRandom(5);
+      // Random weights everywhere, including the head (zero at the start of training).
+      model.setWeights(
+        model.getWeights().map((w) =>
+          tf.tensor(
+            Float32Array.from({ length: w.size }, () => random() - 0.5),
+            w.shape,
+          ),
+        ),
+      );
+      setWide(tf, model, [0.5, -1, 2, 0, 0.3, -0.7, 1.1], -0.4);
+      const x = Float32Array.from({ length: 50 * 7 }, () => random() * 6 - 3);
+      const expected = predict(tf, model, x, 50, 7);
+      const flat = flattenWideAndDeep(tf, model, shape);
+      expect(flat.getClassName()).toBe("Sequential");
+      const dense = flat.layers.filter((l) => l.getClassName() === "Dense");
+      expect(dense.map((l) => (l.getConfig() as { units: number }).units)).toEqual([...hidden.map((u) => u + 2), 1]);
+      const viaTfjs = predict(tf, flat, x, 50, 7);
+      for (let i = 0; i < 50; i++) expect(Math.abs(viaTfjs[i]! - expected[i]!)).toBeLessThan(1e-5);
+      model.dispose();
+      flat.dispose();
+    },
+  );
+
+  it("starts from the logistic regression of the rows it trains on", () => {
+    const rows = 300;
+    const random = seededRandom(11);
+    const X = Float32Array.from({ length: rows * 7 }, () => random() * 2 - 1);
+    const labels = Int8Array.from({ length: rows }, (_, i) => (X[i * 7]! - X[i * 7 + 1]! + 0.3 * (random() - 0.5) > 0 ? 1 : 0));
+    const inputs = { X, dim: 7, labels };
+    const train = Int32Array.from({ length: 200 }, (_, i) => i);
+    const fits = new LogisticFits(inputs);
+    const model = networkLearner(tf, shape, null, fits, 1, 32).create(train);
+    const linear = fitLogistic(X, 7, labels, train);
+    // The baseline asks for the same rows (the same folds) and reads the same fit; other rows get their own.
+    expect(fits.of(train.slice())).toBe(fits.of(train));
+    expect(fits.of(train.subarray(0, 150))).not.toBe(fits.of(train));
+    expect(Array.from(fits.of(train).kernel)).toEqual(Array.from(linear.kernel));
+    const all = Int32Array.from({ length: rows }, (_, i) => i);
+    const expected = predictLogistic({ kernel: Float32Array.from(linear.kernel), bias: Math.fround(linear.bias) }, X, 7, all);
+    const actual = predict(tf, model, X, rows, 7);
+    for (let i = 0; i < rows; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThan(1e-5);
+    model.dispose();
   });
 });
 
