@@ -7,6 +7,12 @@ split 80/20 (stratified, seed 0); mlops collects only the 80% (its own row-hash 
 train and validate inside it) and is scored with `mlops evaluate --data` on the 20%; scikit-learn
 fits LogisticRegression (standardised inputs) and GradientBoostingClassifier on the same 80% and
 is scored on the same 20% at its default threshold. Defaults only: nothing is tuned per table.
+
+Environment: MLOPS_REAL_SPLIT_SEED (the 80/20 split, default 0), MLOPS_TRAIN_ARGS (extra `train`
+flags, e.g. "--seed 7" for another training draw), MLOPS_REAL_ONLY (a table name's part),
+MLOPS_REAL_HELD_OUT=1 (the third round's tables instead: Debian's python3-statsmodels, and the
+npm package vega-datasets 3.2.1, fetched with `npm pack` unless MLOPS_VEGA_DATASETS names its
+data folder).
 """
 import csv
 import gzip
@@ -76,6 +82,60 @@ def iris():
     return [f"f{i}" for i in range(4)], X, (y == 1).astype(int)  # versicolor against the rest (not linearly separable)
 
 
+def vega(name):
+    """A table of the npm package vega-datasets 3.2.1: from MLOPS_VEGA_DATASETS (its data folder), else unpacked by `npm pack`."""
+    folder = os.environ.get("MLOPS_VEGA_DATASETS")
+    if not folder:
+        folder = os.path.join(tempfile.gettempdir(), "mlops-vega-datasets-3.2.1")
+        if not os.path.isdir(os.path.join(folder, "package")):
+            os.makedirs(folder, exist_ok=True)
+            subprocess.run(["npm", "pack", "vega-datasets@3.2.1"], cwd=folder, check=True, capture_output=True)
+            subprocess.run(["tar", "xzf", "vega-datasets-3.2.1.tgz"], cwd=folder, check=True)
+        folder = os.path.join(folder, "package", "data")
+    with open(os.path.join(folder, name)) as f:
+        return json.load(f)
+
+
+def one_hot(rows, column):
+    kinds = sorted({r[column] for r in rows})
+    return [f"{column}_{k}" for k in kinds], [[1.0 if r[column] == k else 0.0 for k in kinds] for r in rows]
+
+
+def cars():
+    """Held out (third round): added after the wide-and-deep network and the bins were settled, scored once."""
+    numeric = ["Miles_per_Gallon", "Cylinders", "Displacement", "Horsepower", "Weight_in_lbs", "Acceleration"]
+    rows = [r for r in vega("cars.json") if all(r[c] is not None for c in numeric)]
+    X = np.array([[float(r[c]) for c in numeric] + [float(r["Year"][:4])] for r in rows])
+    return numeric + ["Year"], X, np.array([int(r["Origin"] == "USA") for r in rows])  # made in the USA
+
+
+def penguins():
+    """Held out (third round): scored once. Sex from size and beak, which differ by species and island."""
+    numeric = ["Beak Length (mm)", "Beak Depth (mm)", "Flipper Length (mm)", "Body Mass (g)"]
+    rows = [r for r in vega("penguins.json") if r["Sex"] in ("MALE", "FEMALE") and all(r[c] is not None for c in numeric)]
+    species_names, species = one_hot(rows, "Species")
+    island_names, islands = one_hot(rows, "Island")
+    X = np.array([[float(r[c]) for c in numeric] + s + i for r, s, i in zip(rows, species, islands)])
+    names = ["beak_length", "beak_depth", "flipper_length", "body_mass"] + species_names + island_names
+    return names, X, np.array([int(r["Sex"] == "MALE") for r in rows])
+
+
+def anes96():
+    """Held out (third round): scored once. Python3-statsmodels' 1996 American National Election Study: voted Dole."""
+    from statsmodels.datasets import anes96 as source
+    data = source.load_pandas().data
+    names = ["popul", "TVnews", "selfLR", "ClinLR", "DoleLR", "PID", "age", "educ", "income"]
+    return names, data[names].to_numpy(dtype=float), data["vote"].to_numpy(dtype=int)
+
+
+def fair():
+    """Held out (third round): scored once. Python3-statsmodels' Fair (1978) affairs survey, 6,366 rows (80%: still below model.smallDataRows once split)."""
+    from statsmodels.datasets import fair as source
+    data = source.load_pandas().data
+    names = ["rate_marriage", "age", "yrs_married", "children", "religious", "educ", "occupation", "occupation_husb"]
+    return names, data[names].to_numpy(dtype=float), (data["affairs"] > 0).to_numpy(dtype=int)
+
+
 def weather():
     with open(os.path.join(ROOT, "fixtures", "public", "weather.csv")) as f:
         rows = list(csv.DictReader(f))
@@ -131,6 +191,9 @@ def run(name, load, split_seed):
 
 if __name__ == "__main__":
     tables = [("breast_cancer (sklearn)", breast_cancer), ("diabetes > median (sklearn)", diabetes), ("wine cultivar 0 (sklearn)", wine), ("weather (vega-datasets)", weather), ("digits >= 5 (sklearn, held out)", digits), ("boston value > median (sklearn, held out)", boston), ("iris versicolor (sklearn, held out)", iris)]
+    # The third round's held-out tables (python3-statsmodels and the npm package vega-datasets), with MLOPS_REAL_HELD_OUT=1.
+    if os.environ.get("MLOPS_REAL_HELD_OUT"):
+        tables = [("cars made in the USA (vega-datasets, held out)", cars), ("penguin sex (vega-datasets, held out)", penguins), ("anes96 voted Dole (statsmodels, held out)", anes96), ("fair affairs > 0 (statsmodels, held out)", fair)]
     only = os.environ.get("MLOPS_REAL_ONLY")
     # Other splits (MLOPS_REAL_SPLIT_SEED=1, 2, ...) tell a general change from luck on one split of 100-600 test rows.
     split_seed = int(os.environ.get("MLOPS_REAL_SPLIT_SEED", "0"))

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { loadTf } from "../dist/src/model/backend.js";
 import { fitOneEpoch } from "../dist/src/model/fit.js";
-import { createClassifier } from "../dist/src/model/network.js";
+import { createClassifier, createWideAndDeep } from "../dist/src/model/network.js";
 
 const ROWS = 100_000;
 const DIM = 20;
@@ -33,6 +33,9 @@ const ys = tf.tensor2d(y, [ROWS, 1]);
 const viaFit = await samplesPerSecond(() => fitModel.fit(xs, ys, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0, classWeight }));
 const loopModel = createClassifier(tf, shape);
 const viaLoop = await samplesPerSecond(() => fitOneEpoch(tf, loopModel, x, y, ROWS, DIM, 1, BATCH, classWeight));
+// What `mlops train` trains since the wide-and-deep change: the same network plus a linear term of the inputs.
+const wideModel = createWideAndDeep(tf, shape);
+const viaLoopWide = await samplesPerSecond(() => fitOneEpoch(tf, wideModel, x, y, ROWS, DIM, 1, BATCH, classWeight));
 // Small data trains at small batches (at least 32 steps an epoch): per-step overhead shows there.
 const small = 32;
 const fitSmall = createClassifier(tf, shape);
@@ -61,11 +64,13 @@ const torch = pytorchSamplesPerSecond();
 console.log(`20-64-32-1 classifier, ${ROWS.toLocaleString("en-US")} rows x ${DIM}, batch ${BATCH}, tfjs on ${backend}:`);
 line("tfjs model.fit (training before)", viaFit, torch);
 line("mlops optimiser loop (src/model/fit.ts)", viaLoop, torch);
+line("mlops optimiser loop, wide and deep (train)", viaLoopWide, torch);
 line("tfjs forward pass only, batch 256", forwardOnly);
 line("tfjs model.fit, batch 32 (10k rows)", viaFitSmall);
 line("mlops optimiser loop, batch 32 (10k rows)", viaLoopSmall);
 if (torch) line("PyTorch, same model, Adam, BCE, 2 threads", torch);
 else console.log("PyTorch: not measured (python3 -c 'import torch' failed; apt-get install python3-torch)");
+console.log(`wide and deep against the plain network, own loop: ${(viaLoopWide / viaLoop).toFixed(2)}x`);
 console.log(
   `own loop against model.fit: ${(viaLoop / viaFit).toFixed(2)}x at batch ${BATCH}, ${(viaLoopSmall / viaFitSmall).toFixed(2)}x at batch ${small}`,
 );
