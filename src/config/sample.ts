@@ -1,4 +1,4 @@
-import { DEFAULT_CHUNK_ROWS, type MlopsConfig } from "./schema.js";
+import { DEFAULT_CHUNK_ROWS, DEFAULT_FOLDS, DEFAULT_NUMERIC_BINS, DEFAULT_SMALL_DATA_ROWS, type MlopsConfig } from "./schema.js";
 
 /**
  * The sample feature schema `mlops init` writes: twenty numeric measurements and two
@@ -29,9 +29,9 @@ export function sampleConfig(): MlopsConfig {
       learningRate: 0.001,
       seed: 42,
       select: "network",
-      smallDataRows: 5000,
-      folds: 5,
-      numericBins: 8,
+      smallDataRows: DEFAULT_SMALL_DATA_ROWS,
+      folds: DEFAULT_FOLDS,
+      numericBins: DEFAULT_NUMERIC_BINS,
       chunkRows: DEFAULT_CHUNK_ROWS,
     },
     serve: {

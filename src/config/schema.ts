@@ -6,6 +6,11 @@ import { z } from "zod";
  * allocation, a file read, a predict call) is noise.
  */
 export const DEFAULT_CHUNK_ROWS = 65_536;
+/** Below this many labelled train + validation rows, training cross-validates (and bins numerics). */
+export const DEFAULT_SMALL_DATA_ROWS = 5000;
+export const DEFAULT_FOLDS = 5;
+/** Piecewise-linear bins per numeric feature on small data (model/preprocess.ts). */
+export const DEFAULT_NUMERIC_BINS = 8;
 
 const name = z
   .string()
@@ -116,13 +121,13 @@ export const configSchema = z
         /** "best" keeps the logistic-regression baseline when its validation (or cross-validated) F1 is higher. */
         select: z.enum(["network", "best"]).default("network"),
         /** Below this many labelled train + validation rows, k-fold cross-validation replaces the validation split. */
-        smallDataRows: z.number().int().min(0).max(100_000_000).default(5000),
-        folds: z.number().int().min(2).max(20).default(5),
+        smallDataRows: z.number().int().min(0).max(100_000_000).default(DEFAULT_SMALL_DATA_ROWS),
+        folds: z.number().int().min(2).max(20).default(DEFAULT_FOLDS),
         /**
          * Below smallDataRows, each numeric feature is encoded piecewise-linearly over this many
          * equal-frequency bins of its training values (0: standardised, as on larger data).
          */
-        numericBins: z.number().int().min(0).max(64).default(8),
+        numericBins: z.number().int().min(0).max(64).default(DEFAULT_NUMERIC_BINS),
         /**
          * Rows of raw values read, fitted and transformed at a time by train and evaluate (memory
          * holds one chunk of raw values; past one chunk, training keeps them in a scratch file).

@@ -4,7 +4,7 @@ import { poolOutOfFold, stratifiedFolds, type CrossValidation } from "./cross-va
 import { labelsOf, type Inputs } from "./fit.js";
 import { predictLogistic, type LogisticFits } from "./logistic.js";
 import { bestF1Threshold, computeMetrics, type ClassificationMetrics } from "./metrics.js";
-import { createLogisticRegression } from "./network.js";
+import { createLogisticRegression, setDenseWeights } from "./network.js";
 
 export interface BaselineFit {
   model: LayersModel;
@@ -65,8 +65,6 @@ export function trainBaseline(
   }
   const final = trained ?? fitRounded(fits, fitRows);
   const model = createLogisticRegression(tf, inputs.dim);
-  const weights = [tf.tensor2d(final.kernel, [inputs.dim, 1]), tf.tensor1d([final.bias])];
-  model.setWeights(weights);
-  weights.forEach((w) => w.dispose());
+  setDenseWeights(tf, model, "head", final.kernel, [inputs.dim, 1], Float32Array.of(final.bias));
   return { model, threshold, validation, crossValidation };
 }

@@ -94,9 +94,7 @@ export function createWideAndDeep(tf: Tf, shape: NetworkShape): LayersModel {
 
 /** Sets the wide part's kernel (one weight per input) and bias. */
 export function setWide(tf: Tf, model: LayersModel, kernel: ArrayLike<number>, bias: number): void {
-  const weights = [tf.tensor2d(Float32Array.from(kernel), [kernel.length, 1]), tf.tensor1d([bias])];
-  model.getLayer("wide").setWeights(weights);
-  weights.forEach((w) => w.dispose());
+  setDenseWeights(tf, model, "wide", Float32Array.from(kernel), [kernel.length, 1], Float32Array.of(bias));
 }
 
 /**
@@ -133,7 +131,7 @@ export function flattenWideAndDeep(tf: Tf, model: LayersModel, shape: NetworkSha
     }
     const b = new Float32Array(out);
     b.set(bias!);
-    setLayer(tf, flat, `encoder_${layer}`, k, [rows, out], b);
+    setDenseWeights(tf, flat, `encoder_${layer}`, k, [rows, out], b);
     inputs = units;
     carried = units;
   });
@@ -142,11 +140,12 @@ export function flattenWideAndDeep(tf: Tf, model: LayersModel, shape: NetworkSha
   k.set(headKernel!);
   k[inputs] = 1;
   k[inputs + 1] = -1;
-  setLayer(tf, flat, "head", k, [inputs + 2, 1], Float32Array.of(headBias![0]! + wideBias![0]!));
+  setDenseWeights(tf, flat, "head", k, [inputs + 2, 1], Float32Array.of(headBias![0]! + wideBias![0]!));
   return flat;
 }
 
-function setLayer(tf: Tf, model: LayersModel, name: string, kernel: Float32Array, shape: [number, number], bias: Float32Array): void {
+/** Sets a Dense layer's kernel ([inputs, units], row-major) and bias. */
+export function setDenseWeights(tf: Tf, model: LayersModel, name: string, kernel: Float32Array, shape: [number, number], bias: Float32Array): void {
   const weights = [tf.tensor2d(kernel, shape), tf.tensor1d(bias)];
   model.getLayer(name).setWeights(weights);
   weights.forEach((w) => w.dispose());

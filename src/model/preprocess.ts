@@ -191,6 +191,14 @@ class PreprocessFitter {
   }
 }
 
+/** The q-quantile of n ascending values read through `sortedAt`, interpolated between neighbours (numpy's default). */
+function interpolatedQuantile(n: number, sortedAt: (i: number) => number, q: number): number {
+  const position = q * (n - 1);
+  const lower = Math.floor(position);
+  const upper = Math.min(lower + 1, n - 1);
+  return sortedAt(lower) + (sortedAt(upper) - sortedAt(lower)) * (position - lower);
+}
+
 /** Whether sorted values hold at least `n` distinct ones. */
 function distinctAtLeast(sorted: Float64Array, n: number): boolean {
   let distinct = sorted.length > 0 ? 1 : 0;
@@ -206,18 +214,18 @@ function distinctAtLeast(sorted: Float64Array, n: number): boolean {
  */
 export function binEdges(sorted: Float64Array, bins: number): number[] | null {
   if (!distinctAtLeast(sorted, 3)) return null;
-  const at = (q: number) => {
-    const position = q * (sorted.length - 1);
-    const lower = Math.floor(position);
-    const upper = Math.min(lower + 1, sorted.length - 1);
-    return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
-  };
   const edges: number[] = [];
   for (let b = 0; b <= bins; b += 1) {
-    const edge = at(b / bins);
+    const edge = interpolatedQuantile(sorted.length, (i) => sorted[i]!, b / bins);
     if (edges.length === 0 || edge > edges[edges.length - 1]!) edges.push(edge);
   }
   return edges.length >= 3 ? edges : null;
+}
+
+/** Numeric features given bins, and the most bins one got (0 and 0 without bins). */
+export function binnedFeatures(params: PreprocessParams): { features: number; maxBins: number } {
+  const bins = params.features.map((f) => (f.type === "numeric" && f.edges ? f.edges.length - 1 : 0)).filter((b) => b > 0);
+  return { features: bins.length, maxBins: Math.max(0, ...bins) };
 }
 
 /** Inputs a numeric feature takes, besides its missing-value indicator: its standardised value, then one per bin. */
@@ -262,13 +270,7 @@ export class QuantileTails {
       if (fromTop < high.length) return -high[fromTop]!;
       throw new Error(`Quantile position ${i} of ${n} lies outside the ${this.keep} values kept at each end.`);
     };
-    const at = (q: number) => {
-      const position = q * (n - 1);
-      const lower = Math.floor(position);
-      const upper = Math.min(lower + 1, n - 1);
-      return sortedAt(lower) + (sortedAt(upper) - sortedAt(lower)) * (position - lower);
-    };
-    return [at(CLIP_QUANTILE), at(1 - CLIP_QUANTILE)];
+    return [interpolatedQuantile(n, sortedAt, CLIP_QUANTILE), interpolatedQuantile(n, sortedAt, 1 - CLIP_QUANTILE)];
   }
 }
 

@@ -1,5 +1,5 @@
 import type { LayersModel } from "@tensorflow/tfjs";
-import type { MlopsConfig } from "../config/schema.js";
+import { DEFAULT_FOLDS, DEFAULT_NUMERIC_BINS, DEFAULT_SMALL_DATA_ROWS, type MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import type { Tf } from "./backend.js";
 import { trainBaseline } from "./baseline.js";
@@ -69,8 +69,6 @@ export interface TrainedModel {
   baselineModel: LayersModel;
   strategy: "holdout" | "cross-validation";
   folds: number | null;
-  /** Numeric features given bins and the most bins one got (0 and 0 on large data); the edges are in `preprocess`. */
-  binned: { features: number; maxBins: number };
   preprocess: PreprocessParams;
   threshold: number;
   metrics: { validation: ClassificationMetrics; test: ClassificationMetrics | null };
@@ -86,9 +84,6 @@ export interface TrainedModel {
 export const MIN_TRAIN_ROWS = 50;
 /** Small data sets still get enough optimiser steps per epoch to learn in the configured epochs. */
 const MIN_STEPS_PER_EPOCH = 32;
-export const DEFAULT_SMALL_DATA_ROWS = 5000;
-export const DEFAULT_FOLDS = 5;
-export const DEFAULT_NUMERIC_BINS = 8;
 /**
  * Bin inputs allowed over all numeric features: each Newton step of the logistic regression (the
  * baseline and the network's start) costs rows x inputs^2, 5 s for one fit at 577 inputs on
@@ -242,7 +237,6 @@ export async function trainModel(
     baselineModel,
     strategy: crossValidating ? "cross-validation" : "holdout",
     folds: crossValidating ? folds : null,
-    binned: binnedOf(preprocess),
     preprocess,
     threshold: chosen.threshold,
     metrics: { validation: chosen.validation, test: chosen.test },
@@ -252,11 +246,6 @@ export async function trainModel(
     samplesPerSecond: { pretrain: pretrainFit.ms > 0 ? rate(pretrainFit) : null, classifier: rate(classifierFit) },
     effectiveBatchSize: batchSize,
   };
-}
-
-function binnedOf(preprocess: PreprocessParams): TrainedModel["binned"] {
-  const bins = preprocess.features.map((f) => (f.type === "numeric" && f.edges ? f.edges.length - 1 : 0)).filter((b) => b > 0);
-  return { features: bins.length, maxBins: Math.max(0, ...bins) };
 }
 
 function summaryOf(cv: CrossValidation): NonNullable<Candidate["crossValidation"]> {

@@ -13,6 +13,7 @@ import { stateDirOf } from "../db/state-dir.js";
 import { checkFeaturesPresent, type MissingFeatures } from "../model/missing-features.js";
 import { baselineSection, forwardReference } from "../model/manifest-sections.js";
 import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "../model/train.js";
+import { binnedFeatures } from "../model/preprocess.js";
 
 export interface TrainVersionOptions extends TrainOptions {
   maxRows?: number;
@@ -33,7 +34,8 @@ export interface TrainVersionResult {
   threshold: number;
   selected: TrainedModel["selected"];
   strategy: TrainedModel["strategy"];
-  binned: TrainedModel["binned"];
+  /** Numeric features the preprocessing binned (small data), from the manifest's bin edges. */
+  binned: ReturnType<typeof binnedFeatures>;
   metrics: TrainedModel["metrics"];
   network: { validationF1: number; testF1: number | null; threshold: number };
   baseline: { kind: "logistic-regression"; validationF1: number; testF1: number | null; threshold: number };
@@ -123,7 +125,6 @@ export async function trainVersion(
       pretrain: options.pretrain,
       select: options.select ?? "network",
       numericBins: options.numericBins,
-      binned: trained.binned,
       wideAndDeep: true,
     },
     featureSchema: project.config.features,
@@ -171,7 +172,7 @@ export async function trainVersion(
     threshold: trained.threshold,
     selected: trained.selected,
     strategy: trained.strategy,
-    binned: trained.binned,
+    binned: binnedFeatures(trained.preprocess),
     metrics: trained.metrics,
     network: { validationF1: networkF1, testF1: trained.network.test?.f1 ?? null, threshold: trained.network.threshold },
     baseline: {

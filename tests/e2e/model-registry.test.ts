@@ -47,6 +47,7 @@ describe("training on small data", () => {
     const train = await mlops("train", ...QUICK);
     expect(train.code, train.stderr).toBe(0);
     expect(train.stdout).toMatch(/strategy\s+5-fold cross-validation/);
+    expect(train.stdout).toMatch(/refitted on all of them; \d+ numeric features? also in up to 8 bins/);
     expect(train.stdout).toMatch(/folds\s+network F1 0\.\d{3} ± 0\.\d{3}, ROC AUC 0\.\d{3} ± 0\.\d{3}; baseline F1/);
     expect(train.stdout).toMatch(/logistic regression: out-of-fold over 5 folds F1 0\.\d{3}/);
 
@@ -70,6 +71,10 @@ describe("training on small data", () => {
     expect(manifest.crossValidation.baseline.rocAuc.mean).toBeGreaterThan(0.5);
     expect(manifest.forwardReference.outputs).toHaveLength(16);
     expect(manifest.preprocess.features[0].clip).toHaveLength(2);
+    // Small data: the numerics gain bin inputs, whose edges the manifest carries for serve and evaluate.
+    const binned = manifest.preprocess.features.filter((f: { edges?: number[] }) => f.edges);
+    expect(binned.length).toBeGreaterThan(0);
+    expect((trained as Trained & { binned: { features: number } }).binned.features).toBe(binned.length);
 
     const evaluated = await mlops("evaluate", "--model", trained.version, "--split", "test", "--json");
     expect([0, 3]).toContain(evaluated.code);
