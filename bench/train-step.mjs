@@ -31,11 +31,12 @@ const fitModel = createClassifier(tf, shape);
 const xs = tf.tensor2d(x, [ROWS, DIM]);
 const ys = tf.tensor2d(y, [ROWS, 1]);
 const viaFit = await samplesPerSecond(() => fitModel.fit(xs, ys, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0, classWeight }));
+const packed = { x, y, rows: ROWS, inDim: DIM, outDim: 1 };
 const loopModel = createClassifier(tf, shape);
-const viaLoop = await samplesPerSecond(() => fitOneEpoch(tf, loopModel, x, y, ROWS, DIM, 1, BATCH, classWeight));
+const viaLoop = await samplesPerSecond(() => fitOneEpoch(tf, loopModel, packed, BATCH, classWeight));
 // What `mlops train` trains since the wide-and-deep change: the same network plus a linear term of the inputs.
 const wideModel = createWideAndDeep(tf, shape);
-const viaLoopWide = await samplesPerSecond(() => fitOneEpoch(tf, wideModel, x, y, ROWS, DIM, 1, BATCH, classWeight));
+const viaLoopWide = await samplesPerSecond(() => fitOneEpoch(tf, wideModel, packed, BATCH, classWeight));
 // Small data trains at small batches (at least 32 steps an epoch): per-step overhead shows there.
 const small = 32;
 const fitSmall = createClassifier(tf, shape);
@@ -45,7 +46,7 @@ const smallRate = async (step) => Math.round((await samplesPerSecond(step)) / (R
 const viaFitSmall = await smallRate(() => fitSmall.fit(xs32, ys32, { epochs: 1, batchSize: small, shuffle: false, verbose: 0, classWeight }));
 const loopSmall = createClassifier(tf, shape);
 const viaLoopSmall = await smallRate(() =>
-  fitOneEpoch(tf, loopSmall, x.subarray(0, 10_000 * DIM), y.subarray(0, 10_000), 10_000, DIM, 1, small, classWeight),
+  fitOneEpoch(tf, loopSmall, { x: x.subarray(0, 10_000 * DIM), y: y.subarray(0, 10_000), rows: 10_000, inDim: DIM, outDim: 1 }, small, classWeight),
 );
 xs32.dispose();
 ys32.dispose();

@@ -41,26 +41,31 @@ export function labelsOf(labels: Int8Array, rows: Int32Array): Uint8Array {
   return out;
 }
 
+/** Rows packed for training, in the order wanted: `rows` inputs of `inDim` floats and their `outDim` targets. */
+export interface PackedRows {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+  inDim: number;
+  outDim: number;
+}
+
 /**
- * One pass over packed rows, already in the order wanted, as our own loop of optimiser steps
- * rather than `model.fit`: fit awaits callbacks and reads the loss back after every batch,
- * which dominated small batches (bench/train.mjs measures both). The loss is the compiled one
- * (binary cross-entropy or mean squared error, as tfjs computes them), weighted per row by class
- * when class weights are given, as fit's classWeight does. Returns the epoch's mean loss.
+ * One pass over packed rows as our own loop of optimiser steps rather than `model.fit`: fit
+ * awaits callbacks and reads the loss back after every batch, which dominated small batches
+ * (bench/train.mjs measures both). The loss is the compiled one (binary cross-entropy or mean
+ * squared error, as tfjs computes them), weighted per row by class when class weights are given,
+ * as fit's classWeight does. Returns the epoch's mean loss.
  */
 export async function fitOneEpoch(
   tf: Tf,
   model: LayersModel,
-  x: Float32Array,
-  y: Float32Array,
-  rows: number,
-  inDim: number,
-  outDim: number,
+  packed: PackedRows,
   batchSize: number,
   classWeight?: Record<number, number>,
 ): Promise<number> {
-  const total = fitBatches(tf, model, x, y, rows, inDim, outDim, batchSize, classWeight, tf.scalar(0));
-  const loss = (await total.data())[0]! / rows;
+  const total = fitBatches(tf, model, packed, batchSize, classWeight, tf.scalar(0));
+  const loss = (await total.data())[0]! / packed.rows;
   total.dispose();
   return loss;
 }
@@ -69,11 +74,7 @@ export async function fitOneEpoch(
 function fitBatches(
   tf: Tf,
   model: LayersModel,
-  x: Float32Array,
-  y: Float32Array,
-  rows: number,
-  inDim: number,
-  outDim: number,
+  { x, y, rows, inDim, outDim }: PackedRows,
   batchSize: number,
   classWeight: Record<number, number> | undefined,
   total: Scalar,
@@ -136,10 +137,10 @@ export async function fitEpochInChunks(
     if ("noise" in target) {
       const noisy = x.slice();
       for (let i = 0; i < noisy.length; i += 1) noisy[i]! += target.noise * target.normal();
-      total = fitBatches(tf, model, noisy, x, rows.length, dim, dim, batchSize, undefined, total);
+      total = fitBatches(tf, model, { x: noisy, y: x, rows: rows.length, inDim: dim, outDim: dim }, batchSize, undefined, total);
     } else {
       const y = Float32Array.from(labelsOf(inputs.labels, rows));
-      total = fitBatches(tf, model, x, y, rows.length, dim, 1, batchSize, target.classWeight, total);
+      total = fitBatches(tf, model, { x, y, rows: rows.length, inDim: dim, outDim: 1 }, batchSize, target.classWeight, total);
     }
   }
   const loss = (await total.data())[0]! / order.length;
