@@ -84,6 +84,12 @@ function renderEvaluation(result: EvaluationResult): string {
       `  confusion  tp ${m.confusion.tp}  fp ${m.confusion.fp}  tn ${m.confusion.tn}  fn ${m.confusion.fn}  (threshold ${m.threshold.toFixed(4)}, positive rate ${m.positiveRate.toFixed(3)})`,
     );
   }
+  if (result.seenInTraining)
+    lines.push(
+      chalk.yellow(
+        `${formatNumber(result.seenInTraining)} of these ${formatNumber(result.rows)} rows are examples ${result.version} trained on (its train and validation splits): their scores flatter it. Evaluate on rows it has not seen (--split test, or data collected after it).`,
+      ),
+    );
   lines.push("gate:");
   for (const check of result.gate.checks) lines.push(`  ${check.passed ? chalk.green("pass") : chalk.red("FAIL")} ${check.detail}`);
   const verdict =

@@ -5,6 +5,7 @@ import type { Project } from "../config/load.js";
 import { readRecord, recordRow } from "../data/sources/formats.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { openSource } from "../data/sources/open.js";
+import { hash64, hashToDecimal } from "../data/row-hash.js";
 import { RowValidator } from "../data/validate.js";
 import type { DatabaseSession } from "../db/session.js";
 import { loadModelFolder } from "../model/artifacts.js";
@@ -42,6 +43,12 @@ export interface EvaluationResult {
   delta: { f1: number } | null;
   gate: { passed: boolean; verdict: "passed" | "failed" | "no-data"; checks: GateCheck[] };
   evaluationId: number | null;
+  /**
+   * With a file: how many of its labelled rows are stored examples the version trained on (same
+   * row identity as collect's duplicate check, in its training batches, train or validation
+   * split), whose scores flatter it. Null for the test split and fresh data, which it never saw.
+   */
+  seenInTraining: number | null;
 }
 
 /**
@@ -67,10 +74,11 @@ export async function evaluateVersion(
         ? `test split${data.afterBatch === undefined ? "" : ` of batches after ${data.afterBatch}`}`
         : `fresh data (batches after ${version.dataFingerprint.maxBatchId}, feedback)`;
 
+  const seen = { rows: 0 };
   const scored = await scoreVersions(
     tf,
     project,
-    evaluationChunks(project, client, version, data),
+    evaluationChunks(project, client, version, data, seen),
     version,
     active && active.id !== version.id ? active : null,
   );
@@ -86,6 +94,7 @@ export async function evaluateVersion(
       delta: null,
       gate: { passed: false, verdict: "no-data", checks },
       evaluationId: null,
+      seenInTraining: data.kind === "file" ? 0 : null,
     };
   }
   const { metrics, logisticRegression, rows } = scored;
@@ -106,7 +115,9 @@ export async function evaluateVersion(
       dataSource: data.kind,
       rowCount: rows,
       f1: metrics.f1,
-      metrics: JSON.parse(JSON.stringify({ ...metrics, baseline, logisticRegression })) as Prisma.InputJsonValue,
+      metrics: JSON.parse(
+        JSON.stringify({ ...metrics, baseline, logisticRegression, seenInTraining: data.kind === "file" ? seen.rows : null }),
+      ) as Prisma.InputJsonValue,
       passed,
       gate: JSON.parse(JSON.stringify(gate)) as Prisma.InputJsonValue,
     },
@@ -122,6 +133,7 @@ export async function evaluateVersion(
     delta: baseline ? { f1: metrics.f1 - baseline.metrics.f1 } : null,
     gate,
     evaluationId: stored.id,
+    seenInTraining: data.kind === "file" ? seen.rows : null,
   };
 }
 
@@ -199,7 +211,13 @@ function grownTo<T extends Uint8Array | Float32Array>(array: T, needed: number, 
 }
 
 /** Labelled rows for the evaluation, as chunks of columns. */
-async function* evaluationChunks(project: Project, client: pg.ClientBase, version: VersionRow, data: DataChoice): AsyncGenerator<Dataset> {
+async function* evaluationChunks(
+  project: Project,
+  client: pg.ClientBase,
+  version: VersionRow,
+  data: DataChoice,
+  seen: { rows: number },
+): AsyncGenerator<Dataset> {
   const config = project.config;
   const chunkRows = config.model.chunkRows;
   if (data.kind === "test-split") {
@@ -228,21 +246,42 @@ async function* evaluationChunks(project: Project, client: pg.ClientBase, versio
   const validator = new RowValidator(config);
   const source = await openSource({ kind: "file", path: data.file });
   // A file's rows become columns a chunk at a time too, so a large file is never held as objects.
+  // Each chunk's row identities are looked up among the examples the version trained on.
+  const trainedBatches = version.dataFingerprint.batches.map((b) => b.id);
   let rows: Array<{ row: Record<string, unknown>; label: number }> = [];
+  let hashes: string[] = [];
+  const chunk = async () => {
+    seen.rows += await countTrainedOn(client, hashes, trainedBatches);
+    const out = rowsChunk(config, rows);
+    rows = [];
+    hashes = [];
+    return out;
+  };
   for await (const records of source.records) {
     for (const each of records) {
       const record = readRecord(each, source.state);
       if ("error" in record) continue;
       const raw = recordRow(record, source.state.columns);
       const result = validator.validate(raw);
-      if (result.ok && result.row.label !== null) rows.push({ row: raw, label: result.row.label });
-      if (rows.length === chunkRows) {
-        yield rowsChunk(config, rows);
-        rows = [];
+      if (result.ok && result.row.label !== null) {
+        rows.push({ row: raw, label: result.row.label });
+        hashes.push(hashToDecimal(hash64(result.row.rowKey ?? result.row.featuresJson)));
       }
+      if (rows.length === chunkRows) yield await chunk();
     }
   }
-  yield rowsChunk(config, rows);
+  yield await chunk();
+}
+
+/** How many of `hashes` (with repeats) are examples stored in `batches` in the train or validation split. */
+async function countTrainedOn(client: pg.ClientBase, hashes: string[], batches: number[]): Promise<number> {
+  if (hashes.length === 0 || batches.length === 0) return 0;
+  const found = await client.query<{ h: string }>(
+    "SELECT DISTINCT row_hash::text AS h FROM examples WHERE row_hash = ANY($1::bigint[]) AND batch_id = ANY($2::int[]) AND split <> 'test'",
+    [hashes, batches],
+  );
+  const trained = new Set(found.rows.map((r) => r.h));
+  return hashes.reduce((n, h) => n + (trained.has(h) ? 1 : 0), 0);
 }
 
 /** Rows given as objects (feedback, a file) as one chunk of columns. */

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,5 +91,33 @@ describe("a public data set brought in with --from FILE --label COL", () => {
     expect(best).toBeGreaterThanOrEqual(trivial + ABOVE_TRIVIAL);
     expect(ours).toBeGreaterThanOrEqual(best - MARGIN);
     expect(ours).toBeGreaterThanOrEqual(trivial + ABOVE_TRIVIAL);
+  }, 180_000);
+
+  it("evaluate --data counts the file's rows the version trained on and warns that they flatter it", async () => {
+    const client = await connectProject(project.dir);
+    let splits: Record<string, number[]>;
+    try {
+      const { rows } = await client.query<{ split: string; row_number: number }>("SELECT split, row_number FROM examples WHERE label IS NOT NULL");
+      splits = { train: [], validation: [], test: [] };
+      for (const row of rows) splits[row.split]!.push(row.row_number);
+    } finally {
+      await client.end();
+    }
+    // The whole file: every train and validation row is one the version saw.
+    const whole = json<{ rows: number; seenInTraining: number }>(await mlops("evaluate", "--data", DATASET, "--json"));
+    expect(whole.rows).toBe(2922);
+    expect(whole.seenInTraining).toBe(splits.train!.length + splits.validation!.length);
+    const human = await mlops("evaluate", "--data", DATASET);
+    expect(human.stdout).toContain(`${(whole.seenInTraining).toLocaleString("en-US")} of these 2,922 rows are examples`);
+    expect(human.stdout).toContain("their scores flatter it");
+
+    // Only the test split's lines of the same file (row_number is the line number, the header line 1): none seen.
+    const lines = readFileSync(DATASET, "utf8").trimEnd().split("\n");
+    const testOnly = path.join(project.dir, "test-rows.csv");
+    writeFileSync(testOnly, `${[lines[0], ...splits.test!.sort((a, b) => a - b).map((n) => lines[n - 1])].join("\n")}\n`);
+    const fresh = json<{ rows: number; seenInTraining: number }>(await mlops("evaluate", "--data", testOnly, "--json"));
+    expect(fresh.rows).toBe(splits.test!.length);
+    expect(fresh.seenInTraining).toBe(0);
+    expect((await mlops("evaluate", "--data", testOnly)).stdout).not.toContain("flatter");
   }, 180_000);
 });
