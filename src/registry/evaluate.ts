@@ -45,8 +45,9 @@ export interface EvaluationResult {
   evaluationId: number | null;
   /**
    * With a file: how many of its labelled rows are stored examples the version trained on (same
-   * row identity as collect's duplicate check, in its training batches, train or validation
-   * split), whose scores flatter it. Null for the test split and fresh data, which it never saw.
+   * row identity as collect's duplicate check; labelled, train or validation split, among the
+   * rows its training read), whose scores flatter it. Null for the test split and fresh data,
+   * which it never saw.
    */
   seenInTraining: number | null;
 }
@@ -251,12 +252,12 @@ async function* evaluationChunks(
   // idle), and are summed at the end: on a 200,000-row file evaluate takes 1.13x the time it took
   // without the count, against 1.24x with each lookup awaited before its chunk is scored
   // (bench/evaluate-file.mjs); most of what is left is hashing the rows.
-  const trainedBatches = version.dataFingerprint.batches.map((b) => b.id);
+  const trained = await trainedRows(client, version);
   let rows: Array<{ row: Record<string, unknown>; label: number }> = [];
   let hashes: string[] = [];
   const lookups: Array<Promise<number>> = [];
   const chunk = () => {
-    const lookup = countTrainedOn(client, hashes, trainedBatches);
+    const lookup = countTrainedOn(client, hashes, trained);
     lookup.catch(() => undefined); // awaited below; a failure surfaces there, never as an unhandled rejection
     lookups.push(lookup);
     const out = rowsChunk(config, rows);
@@ -281,15 +282,36 @@ async function* evaluationChunks(
   for (const lookup of lookups) seen.rows += await lookup;
 }
 
-/** How many of `hashes` (with repeats) are examples stored in `batches` in the train or validation split. */
-async function countTrainedOn(client: pg.ClientBase, hashes: string[], batches: number[]): Promise<number> {
-  if (hashes.length === 0 || batches.length === 0) return 0;
-  const found = await client.query<{ h: string }>(
-    "SELECT DISTINCT row_hash::text AS h FROM examples WHERE row_hash = ANY($1::bigint[]) AND batch_id = ANY($2::int[]) AND split <> 'test'",
-    [hashes, batches],
+/**
+ * The examples a version trained on: the labelled train and validation rows of its training
+ * batches, and with `train --max-rows N` only the first N rows of those batches in row-hash order
+ * (what train read), so only up to the N-th row's hash. Accepted batches do not change, so the
+ * stored rows of those batches beyond the fingerprint's count mean a cut.
+ */
+async function trainedRows(client: pg.ClientBase, version: VersionRow): Promise<{ batches: number[]; upTo: string | null }> {
+  const batches = version.dataFingerprint.batches.map((b) => b.id);
+  const read = version.dataFingerprint.rows;
+  if (batches.length === 0 || read === 0) return { batches, upTo: null };
+  const stored = await client.query<{ n: string }>("SELECT count(*) AS n FROM examples WHERE batch_id = ANY($1::int[])", [batches]);
+  if (Number(stored.rows[0]!.n) <= read) return { batches, upTo: null };
+  const last = await client.query<{ h: string }>(
+    "SELECT row_hash::text AS h FROM examples WHERE batch_id = ANY($1::int[]) ORDER BY row_hash OFFSET $2 LIMIT 1",
+    [batches, read - 1],
   );
-  const trained = new Set(found.rows.map((r) => r.h));
-  return hashes.reduce((n, h) => n + (trained.has(h) ? 1 : 0), 0);
+  return { batches, upTo: last.rows[0]?.h ?? null };
+}
+
+/** How many of `hashes` (with repeats) are examples the version trained on (trainedRows). */
+async function countTrainedOn(client: pg.ClientBase, hashes: string[], trained: { batches: number[]; upTo: string | null }): Promise<number> {
+  if (hashes.length === 0 || trained.batches.length === 0) return 0;
+  const found = await client.query<{ h: string }>(
+    `SELECT DISTINCT row_hash::text AS h FROM examples
+      WHERE row_hash = ANY($1::bigint[]) AND batch_id = ANY($2::int[]) AND split <> 'test' AND label IS NOT NULL
+        ${trained.upTo === null ? "" : "AND row_hash <= $3::bigint"}`,
+    trained.upTo === null ? [hashes, trained.batches] : [hashes, trained.batches, trained.upTo],
+  );
+  const seen = new Set(found.rows.map((r) => r.h));
+  return hashes.reduce((n, h) => n + (seen.has(h) ? 1 : 0), 0);
 }
 
 /** Rows given as objects (feedback, a file) as one chunk of columns. */

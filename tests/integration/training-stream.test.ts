@@ -135,6 +135,30 @@ describe("training data read in chunks", () => {
       const [fileSmall, fileLarge] = [await fromFile(300), await fromFile(100_000)];
       expect(fileSmall.rows).toBe(1000);
       expect(fileSmall.metrics).toEqual(fileLarge.metrics);
+      expect(fileSmall.seenInTraining).toBe(0);
+
+      // The first batch's rows again, every label filled in: its stored labelled train and
+      // validation rows count (chunk after chunk), its test rows and unlabelled rows do not.
+      const first = (await client.query<{ id: number }>("SELECT min(batch_id) AS id FROM examples")).rows[0]!.id;
+      const again = [...generateRows(config, { rows: ROWS / 2, seed: 1, drift: 0, unlabeledFraction: 0.05 })];
+      const seenCsv = path.join(root, "seen.csv");
+      const filled = again.map((row) => columns.map((c) => (c === "label" && row[c] === null ? 1 : row[c])).join(","));
+      writeFileSync(seenCsv, `${columns.join(",")}\n${filled.join("\n")}\n`);
+      const count = async (sql: string) => Number((await client.query<{ n: string }>(sql, [first])).rows[0]!.n);
+      const trainedOn = await count("SELECT count(*) AS n FROM examples WHERE batch_id = $1 AND label IS NOT NULL AND split <> 'test'");
+      expect(trainedOn).toBeLessThan(ROWS / 2 - 300);
+      const seen = await evaluateVersion(projectWith(configWith({ chunkRows: 300 })), session, streamed.version, { kind: "file", file: seenCsv });
+      expect(seen.rows).toBe(ROWS / 2);
+      expect(seen.seenInTraining).toBe(trainedOn);
+
+      // A version trained on the first 2,000 rows (row-hash order) saw only those.
+      const cut = await trainVersion(projectWith(configWith({})), session, { ...quick, backend: "wasm", maxRows: 2000 });
+      const cutOn = await count(
+        "SELECT count(*) AS n FROM (SELECT * FROM examples ORDER BY row_hash LIMIT 2000) e WHERE batch_id = $1 AND label IS NOT NULL AND split <> 'test'",
+      );
+      expect(cutOn).toBeLessThan(trainedOn / 2);
+      const seenByCut = await evaluateVersion(projectWith(configWith({ chunkRows: 300 })), session, cut.version, { kind: "file", file: seenCsv });
+      expect(seenByCut.seenInTraining).toBe(cutOn);
     },
     TIMEOUT,
   );
