@@ -249,9 +249,10 @@ async function* evaluationChunks(
   // A file's rows become columns a chunk at a time too, so a large file is never held as objects.
   // Each chunk's row identities are looked up among the examples the version trained on. The
   // lookups run in the database while the chunks are scored here (the connection is otherwise
-  // idle), and are summed at the end: on a 200,000-row file evaluate takes 1.13x the time it took
-  // without the count, against 1.24x with each lookup awaited before its chunk is scored
-  // (bench/evaluate-file.mjs); most of what is left is hashing the rows.
+  // idle) and are summed at the end. On a 200,000-row file evaluate takes 1.13-1.30x the time it
+  // took without the count over four runs (bench/evaluate-file.mjs; 1.24x once with each lookup
+  // awaited before its chunk, so the overlap is not a proven gain); hashing the rows is about
+  // half of the extra.
   const trained = await trainedRows(client, version);
   let rows: Array<{ row: Record<string, unknown>; label: number }> = [];
   let hashes: string[] = [];
