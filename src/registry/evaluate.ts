@@ -83,6 +83,7 @@ export async function evaluateVersion(
     version,
     active && active.id !== version.id ? active : null,
   );
+  const seenInTraining = data.kind === "file" ? seen.rows : null;
   if (!scored) {
     const checks = [{ name: "data", passed: false, value: 0, limit: null, detail: `no labelled rows in ${source}` }];
     return {
@@ -95,7 +96,7 @@ export async function evaluateVersion(
       delta: null,
       gate: { passed: false, verdict: "no-data", checks },
       evaluationId: null,
-      seenInTraining: data.kind === "file" ? 0 : null,
+      seenInTraining,
     };
   }
   const { metrics, logisticRegression, rows } = scored;
@@ -116,9 +117,7 @@ export async function evaluateVersion(
       dataSource: data.kind,
       rowCount: rows,
       f1: metrics.f1,
-      metrics: JSON.parse(
-        JSON.stringify({ ...metrics, baseline, logisticRegression, seenInTraining: data.kind === "file" ? seen.rows : null }),
-      ) as Prisma.InputJsonValue,
+      metrics: JSON.parse(JSON.stringify({ ...metrics, baseline, logisticRegression, seenInTraining })) as Prisma.InputJsonValue,
       passed,
       gate: JSON.parse(JSON.stringify(gate)) as Prisma.InputJsonValue,
     },
@@ -134,7 +133,7 @@ export async function evaluateVersion(
     delta: baseline ? { f1: metrics.f1 - baseline.metrics.f1 } : null,
     gate,
     evaluationId: stored.id,
-    seenInTraining: data.kind === "file" ? seen.rows : null,
+    seenInTraining,
   };
 }
 
