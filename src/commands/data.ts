@@ -6,7 +6,7 @@ import { count, parseOptions } from "./options.js";
 import { openProject } from "../config/load.js";
 import { dataOverview, quarantineEntries, type DataOverview } from "../data/overview.js";
 import { withDatabase } from "../db/session.js";
-import { formatNumber as n } from "../terminal/format.js";
+import { formatNumber as n, truncate } from "../terminal/format.js";
 
 export async function runData(ctx: CommandContext, options: Record<string, unknown>): Promise<number> {
   const { limit } = parseOptions(z.object({ limit: count(1, 10_000) }), options);
@@ -56,7 +56,7 @@ export async function runQuarantine(ctx: CommandContext, options: Record<string,
       : entries
           .map(
             (e) =>
-              `batch ${e.batchId} row ${e.rowNumber}: ${e.reasons.map((r) => `${r.field ?? "(row)"}: ${r.problem}`).join("; ")}\n  ${chalk.dim(JSON.stringify(e.raw).slice(0, 200))}`,
+              `batch ${e.batchId} row ${e.rowNumber}: ${e.reasons.map((r) => `${r.field ?? "(row)"}: ${r.problem}`).join("; ")}\n  ${chalk.dim(truncate(JSON.stringify(e.raw), 200))}`,
           )
           .join("\n"),
   );

@@ -107,6 +107,18 @@ describe("mlops collect from files", () => {
     expect(quarantine.rows.flatMap((r) => r.reasons.map((x) => x.problem))).toContain('not a number: "abc"');
   });
 
+  it("keeps the first 1,000 characters of an unparseable record, marked as cut, and says so in `data quarantine`", async () => {
+    const [header, row] = readFileSync(fixture("sample-200.csv"), "utf8").split("\n");
+    const long = `${row},${"w".repeat(1500)}`;
+    const result = await runCli(["collect", "--file", "-", "--force", "--json"], { cwd: project.dir, input: `${header}\n${row}\n${long}\n` });
+    const summary = json<Summary>(result);
+    expect(summary.rows.quarantined).toBe(1);
+    const quarantine = json<{ rows: Array<{ raw: string }> }>(await mlops("data", "quarantine", "--batch", String(summary.batchId), "--json"));
+    expect(quarantine.rows[0]!.raw).toBe(`${long.slice(0, 1000)}… [cut: ${long.length} characters in all]`);
+    const shown = (await mlops("data", "quarantine", "--batch", String(summary.batchId))).stdout.split("\n");
+    expect(shown[1]).toMatch(/^ {2}"[^"]{198}…$/);
+  });
+
   it("rejects a batch over --max-invalid whole: exit 3, no training data, every row in quarantine", async () => {
     const before = await examplesCount();
     const result = await mlops("collect", "--file", fixture("mostly-bad.csv"), "--json");

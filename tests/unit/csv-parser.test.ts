@@ -60,7 +60,17 @@ describe("parseCsv", () => {
     for (const size of [64, 100_000]) {
       const records = await parseAll(`a\n${long}\nok\n`, size, 1000);
       expect(fields(records), `chunk ${size}`).toEqual([["a"], "ERROR@2: record longer than 1000 bytes", ["ok"]]);
+      const kept = records[1] as { text: string };
+      expect(kept.text).toBe(`${"x".repeat(200)}… [cut: the record is longer than 1000 bytes]`);
     }
+  });
+
+  it("keeps a bad record's text whole up to 1,000 bytes, and marks it cut beyond that", async () => {
+    const text = async (field: string) => (await parseAll(`a\n"${field}"x\n`))[1] as { error: string; text: string };
+    const short = await text("y".repeat(10));
+    expect(short).toMatchObject({ error: expect.stringContaining("quote"), text: `"${"y".repeat(10)}"x\n` });
+    const long = await text("y".repeat(1500));
+    expect(long.text).toBe(`"${"y".repeat(999)}… [cut: 1504 bytes in all]`);
   });
 
   it("keeps multi-byte characters whole when a chunk ends inside one, quoted or not", async () => {

@@ -38,6 +38,13 @@ describe("jsonArrayRecords (streamed JSON arrays)", () => {
     expect(await read("[ ]", 1)).toEqual([]);
   });
 
+  it("keeps a long non-object's text cut at 1,000 characters, marked as cut", async () => {
+    const long = `"${"z".repeat(2000)}"`;
+    expect(await read(`[${long}]`, 64)).toEqual([
+      { line: 1, error: "not a JSON object", raw: `${long.slice(0, 1000)}… [cut: 2002 characters in all]` },
+    ]);
+  });
+
   it("refuses what is not one JSON array, as a usage error", async () => {
     for (const [bad, why] of [
       ['{"a":1}', "not an array of rows"],

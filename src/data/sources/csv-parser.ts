@@ -8,6 +8,8 @@
  * quarantine them and go on. Records come in arrays, one per input chunk: an await per record
  * would cost more than the parsing. The input must be UTF-8 (see text.ts).
  */
+import { cutRawBytes } from "./raw-text.js";
+
 export type CsvRecord = CsvLine | { line: number; fields: string[] } | { line: number; error: string; text: string };
 
 /** A record without quotes: bytes start..end of buffer (no line break), not yet split. */
@@ -74,7 +76,7 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, options: CsvOptio
       }
       const quoted = parseQuotedRecord(buffer, pos, delimiter, false);
       if (quoted === undefined) break;
-      if ("error" in quoted) out.push({ line, error: quoted.error, text: buffer.toString("utf8", pos, Math.min(quoted.end, pos + 1000)) });
+      if ("error" in quoted) out.push({ line, error: quoted.error, text: cutRawBytes(buffer, pos, quoted.end) });
       else out.push({ line, fields: quoted.fields });
       line += quoted.newlines + 1;
       pos = quoted.end;
@@ -92,13 +94,17 @@ export async function* parseCsv(chunks: AsyncIterable<Buffer>, options: CsvOptio
   if (buffer.length > 0 && !skippingLongLine) {
     const last = parseQuotedRecord(buffer, 0, delimiter, true);
     if (last === undefined) return;
-    if ("error" in last) yield [{ line, error: last.error, text: buffer.toString("utf8", 0, 1000) }];
+    if ("error" in last) yield [{ line, error: last.error, text: cutRawBytes(buffer, 0, buffer.length) }];
     else if (!(last.fields.length === 1 && last.fields[0] === "")) yield [{ line, fields: last.fields }];
   }
 }
 
 function tooLong(line: number, buffer: Buffer, start: number, max: number): CsvRecord {
-  return { line, error: `record longer than ${max} bytes`, text: buffer.toString("utf8", start, start + 200) };
+  return {
+    line,
+    error: `record longer than ${max} bytes`,
+    text: `${buffer.toString("utf8", start, start + 200)}… [cut: the record is longer than ${max} bytes]`,
+  };
 }
 
 type QuotedResult = { fields: string[]; end: number; newlines: number } | { error: string; end: number; newlines: number };

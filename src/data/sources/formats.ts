@@ -1,6 +1,7 @@
 import { usageError } from "../../errors.js";
 import type { RawRow } from "../types.js";
 import { isCsvLine, parseCsv, splitCsvLine, type CsvLine } from "./csv-parser.js";
+import { cutRawText } from "./raw-text.js";
 
 /**
  * One record of a source: a row (an object from JSON sources; fields in header order from CSV,
@@ -75,7 +76,7 @@ export async function* csvRecords(bytes: AsyncIterable<Buffer>, label: string, s
 function fieldCountChecked(line: number, fields: string[], state: FormatState): ReadRecord {
   const expected = state.columns?.length ?? fields.length;
   if (fields.length === expected) return { line, fields };
-  return { line, error: `expected ${expected} fields, found ${fields.length}`, raw: fields.join(state.delimiter ?? ",").slice(0, 1000) };
+  return { line, error: `expected ${expected} fields, found ${fields.length}`, raw: cutRawText(fields.join(state.delimiter ?? ",")) };
 }
 
 function readHeader(fields: string[], label: string): string[] {
@@ -103,10 +104,10 @@ export async function* jsonLinesRecords(text: AsyncIterable<string>): AsyncGener
     try {
       const value: unknown = JSON.parse(trimmed);
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        out.push({ line, error: "not a JSON object", raw: trimmed.slice(0, 1000) });
+        out.push({ line, error: "not a JSON object", raw: cutRawText(trimmed) });
       } else out.push({ line, row: value as RawRow });
     } catch (error) {
-      out.push({ line, error: `invalid JSON: ${(error as Error).message}`, raw: trimmed.slice(0, 1000) });
+      out.push({ line, error: `invalid JSON: ${(error as Error).message}`, raw: cutRawText(trimmed) });
     }
   };
   for await (const chunk of text) {
@@ -153,7 +154,7 @@ export async function* jsonArrayRecords(text: AsyncIterable<string>, label: stri
     out.push(
       item !== null && typeof item === "object" && !Array.isArray(item)
         ? { line: element, row: item as RawRow }
-        : { line: element, error: "not a JSON object", raw: trimmed.slice(0, 1000) },
+        : { line: element, error: "not a JSON object", raw: cutRawText(trimmed) },
     );
   };
   for await (const chunk of text) {
