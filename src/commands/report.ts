@@ -10,7 +10,8 @@ import { buildReportData } from "../report/build-data.js";
 import { renderReportHtml } from "../report/render-html.js";
 import { renderReportMarkdown } from "../report/render-markdown.js";
 import { parseSince } from "../report/since.js";
-import { summariseSections, writeFileAtomically } from "../report/write-report.js";
+import { summariseSections } from "../report/write-report.js";
+import { writeFileAtomically } from "../output-file.js";
 
 const reportOptions = z.object({
   out: z.string().min(1).optional(),

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { writeFile, rename } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { writeFileAtomically } from "../output-file.js";
 import path from "node:path";
 import { z } from "zod";
 import type { CommandContext } from "./context.js";
@@ -48,9 +48,8 @@ async function writeSchema(cwd: string, inferred: InferredSchema): Promise<strin
   else delete next.ignoredColumns;
   const text = `${JSON.stringify(next, null, 2)}\n`;
   parseConfig(text, project.configPath);
-  const partial = `${project.configPath}.${process.pid}.partial`;
-  await writeFile(partial, text);
-  await rename(partial, project.configPath);
+  // The config keeps its permissions (init creates it like any project file; the user may have narrowed them).
+  await writeFileAtomically(project.configPath, text, statSync(project.configPath).mode & 0o777);
   return project.configPath;
 }
 

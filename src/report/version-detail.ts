@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeFileAtomically } from "../output-file.js";
 import path from "node:path";
 import type pg from "pg";
 import type { Project } from "../config/load.js";
@@ -98,8 +99,7 @@ async function scoredCurves(project: Project, client: pg.ClientBase, version: Ve
   }
   curveCache.set(key, result);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(`${file}.tmp`, JSON.stringify(result), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomically(file, JSON.stringify(result));
   return result;
 }
 

@@ -1,9 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
 import type { ReportData } from "./types.js";
 import { formatCount } from "../terminal/format.js";
-import { isSpecialFile } from "../output-file.js";
 
 export interface SectionSummary {
   id: "overview" | "lineage" | "version" | "data" | "traffic" | "runs";
@@ -41,25 +37,4 @@ export function summariseSections(d: ReportData): SectionSummary[] {
     },
     { id: "runs", summary: formatCount(d.runs.length, "run"), empty: d.runs.length === 0 },
   ];
-}
-
-/**
- * Writes the file through a temporary sibling and a rename, so a reader (a browser reloading
- * it, a CI upload) never sees half a report. 0600: the page quotes quarantined values. A device
- * or a pipe is written in place.
- */
-export async function writeFileAtomically(file: string, content: string): Promise<number> {
-  if (isSpecialFile(file)) {
-    await writeFile(file, content);
-    return Buffer.byteLength(content);
-  }
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    await writeFile(temporary, content, { mode: 0o600 });
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  return Buffer.byteLength(content);
 }

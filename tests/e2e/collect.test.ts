@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -301,6 +301,14 @@ describe("schema inference", () => {
       });
       const collect = await runCli(["collect", "--file", fixture("sample-200.csv"), "--json"], { cwd: own.dir });
       expect(json<Summary>(collect)).toMatchObject({ status: "accepted", rows: { stored: 200 } });
+      // --write replaces the config through a temporary file and keeps its permissions.
+      const configPath = path.join(own.dir, "mlops.config.json");
+      chmodSync(configPath, 0o640);
+      const write = await runCli(["schema", "infer", fixture("sample-200.csv"), "--label", "label", "--write"], { cwd: own.dir });
+      expect(write.code, write.stderr).toBe(0);
+      expect(statSync(configPath).mode & 0o777).toBe(0o640);
+      expect(JSON.parse(readFileSync(configPath, "utf8")).features).toHaveLength(22);
+      expect(readdirSync(own.dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
       const noLabel = await runCli(["schema", "infer", fixture("sample-200.csv"), "--label", "churn"], { cwd: own.dir });
       expect(noLabel.code).toBe(2);
       expect(noLabel.stderr).toContain("churn");

@@ -3,9 +3,8 @@ import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { isSpecialFile } from "../../src/output-file.js";
+import { isSpecialFile, writeFileAtomically } from "../../src/output-file.js";
 import { ByteSink } from "../../src/pipeline/predict/sink.js";
-import { writeFileAtomically } from "../../src/report/write-report.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "mlops-output-file-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
