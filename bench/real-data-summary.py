@@ -15,6 +15,7 @@ which the two differ, run for run.
 """
 import json
 import math
+import re
 import sys
 
 from scipy import stats
@@ -26,7 +27,9 @@ def load(path):
         for line in f:
             if line.strip():
                 r = json.loads(line)
-                runs[(r["data set"], r["split"], r["train args"])] = r
+                # A run is its table, split and training seed; other train flags are what --before compares.
+                seed = re.search(r"--seed[= ](\d+)", r["train args"])
+                runs[(r["data set"], r["split"], seed.group(1) if seed else "default")] = r
     return runs
 
 
