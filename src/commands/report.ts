@@ -10,7 +10,7 @@ import { buildReportData } from "../report/build-data.js";
 import { renderReportHtml } from "../report/render-html.js";
 import { renderReportMarkdown } from "../report/render-markdown.js";
 import { parseSince } from "../report/since.js";
-import { summariseSections } from "../report/write-report.js";
+import { summariseSections } from "../report/section-summaries.js";
 import { writeFileAtomically } from "../output-file.js";
 
 const reportOptions = z.object({

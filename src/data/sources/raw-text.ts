@@ -1,7 +1,8 @@
 /**
- * What quarantine keeps of a row it could not parse: the first RAW_TEXT_LIMIT characters (or
- * bytes, for CSV), so one runaway record cannot fill the table. A cut text ends with a marker
- * saying how long the whole was, so nobody reading `mlops data quarantine` takes it for the row.
+ * What quarantine keeps of a record it could not parse: the first RAW_TEXT_LIMIT characters
+ * (bytes for a broken CSV quote, which is cut before decoding), so one runaway record cannot fill
+ * the table. A cut text ends with a marker saying how long the whole was, so nobody reading
+ * `mlops data quarantine` takes it for the row.
  */
 export const RAW_TEXT_LIMIT = 1000;
 
