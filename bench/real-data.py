@@ -27,6 +27,7 @@ import gzip
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -334,6 +335,8 @@ def run(name, load, split_seed):
 
 
 if __name__ == "__main__":
+    # A SIGTERM (kill, a stopped batch of runs) unwinds like an exception, so each table's `finally` stops its embedded database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tables = [("breast_cancer (sklearn)", breast_cancer), ("diabetes > median (sklearn)", diabetes), ("wine cultivar 0 (sklearn)", wine), ("weather (vega-datasets)", weather), ("digits >= 5 (sklearn, held out)", digits), ("boston value > median (sklearn, held out)", boston), ("iris versicolor (sklearn, held out)", iris)]
     # The third round's held-out tables (python3-statsmodels and the npm package vega-datasets), with MLOPS_REAL_HELD_OUT=1.
     if os.environ.get("MLOPS_REAL_HELD_OUT") == "1":
