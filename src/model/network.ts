@@ -144,6 +144,51 @@ export function flattenWideAndDeep(tf: Tf, model: LayersModel, shape: NetworkSha
   return flat;
 }
 
+/**
+ * A served network (flattenWideAndDeep's shape, or the baseline's single Dense unit) one input
+ * wider, whose log odds are blend.network times its own plus blend.trees times that new last
+ * input (the trees' score, stack.ts). The linear path carries it: the first layer's relu(w.x)
+ * and relu(-w.x) units (the last two) take a w.x + b s and its negation, and the head scales
+ * the hidden units' part and its bias by a. Exact up to float32 rounding.
+ */
+export function withBlendedInput(tf: Tf, model: LayersModel, blend: { network: number; trees: number }): LayersModel {
+  const dense = model.layers.filter((layer) => layer.getWeights().length === 2);
+  const weights = dense.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
+  const inputs = (dense[0]!.getWeights()[0]!.shape[0] as number) + 1;
+  const hidden = dense.slice(0, -1).map((layer) => layer.getWeights()[1]!.shape[0] as number);
+  const keep = blend.network;
+  const weight = blend.trees;
+  const blended =
+    hidden.length === 0 ? createLogisticRegression(tf, inputs) : createClassifier(tf, { inputDim: inputs, hidden, learningRate: 0.001, seed: 0 });
+  dense.forEach((_, i) => {
+    const [kernel, bias] = weights[i]!;
+    const units = bias!.length;
+    const rows = kernel!.length / units + (i === 0 ? 1 : 0);
+    const k = new Float32Array(rows * units);
+    k.set(kernel!);
+    const b = Float32Array.from(bias!);
+    const last = i === dense.length - 1;
+    if (i === 0 && !last) {
+      // The first hidden layer: only the linear path's two units (the last two) change.
+      for (let r = 0; r < rows - 1; r += 1) {
+        k[r * units + units - 2]! *= keep;
+        k[r * units + units - 1]! *= keep;
+      }
+      k[(rows - 1) * units + units - 2] = weight;
+      k[(rows - 1) * units + units - 1] = -weight;
+    } else if (last) {
+      // The head: the hidden units' part scaled; the linear path's two units (already scaled in
+      // the first layer) pass unchanged. The baseline has no hidden layer: all of it scales.
+      const passed = hidden.length === 0 ? 0 : 2;
+      for (let r = 0; r < rows - passed; r += 1) k[r]! *= keep;
+      if (hidden.length === 0) k[rows - 1] = weight;
+      b[0]! *= keep;
+    }
+    setDenseWeights(tf, blended, blended.layers.filter((l) => l.getWeights().length === 2)[i]!.name, k, [rows, units], b);
+  });
+  return blended;
+}
+
 /** Sets a Dense layer's kernel ([inputs, units], row-major) and bias. */
 export function setDenseWeights(tf: Tf, model: LayersModel, name: string, kernel: Float32Array, shape: [number, number], bias: Float32Array): void {
   const weights = [tf.tensor2d(kernel, shape), tf.tensor1d(bias)];

@@ -1,5 +1,6 @@
 import type { Feature } from "../config/schema.js";
 import { isMissingToken } from "../data/values.js";
+import { treeInput, type TreeInput } from "./boosting.js";
 
 /**
  * Turns validated feature values into the network's input vector. Fitted on the training split
@@ -36,6 +37,8 @@ export interface CategoricalParams {
 export interface PreprocessParams {
   features: Array<NumericParams | CategoricalParams>;
   inputDim: number;
+  /** Present (small data), the last input is gradient-boosted trees' score of the inputs before it (stack.ts). */
+  trees?: TreeInput;
 }
 
 /** Raw columns of a data set: numbers (NaN when missing) and category indices (-1 when missing). */
@@ -369,6 +372,8 @@ export function transformColumns(
       offset += feature.values.length + 1;
     }
   }
+  const trees = params.trees;
+  if (trees) for (let r = 0; r < columns.rows; r += 1) target[(r + 1) * params.inputDim - 1] = treeInput(trees, target, r * params.inputDim);
   return target;
 }
 
@@ -393,5 +398,6 @@ export function transformRow(params: PreprocessParams, row: Record<string, unkno
       offset += feature.values.length + 1;
     }
   }
+  if (params.trees) out[params.inputDim - 1] = treeInput(params.trees, out, 0);
   return out;
 }
