@@ -41,12 +41,17 @@ function optionKey(flags: string): string {
   return long.replace(/^--(no-)?/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** The declared defaults of a command's flags (`--no-x` flags default to true, as commander sets them). */
+/**
+ * The declared defaults of a command's flags, as commander sets them: a `--no-x` flag defaults
+ * to true, unless `--x` is declared too (then x is undefined until one of them is given).
+ */
 function declaredDefaults(spec: CommandSpec): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
-  for (const option of spec.options ?? []) {
+  const options = spec.options ?? [];
+  const positive = new Set(options.filter((o) => !/(^|[ ,])--no-/.test(o.flags)).map((o) => optionKey(o.flags)));
+  for (const option of options) {
     if (option.default !== undefined) defaults[optionKey(option.flags)] = option.default;
-    else if (/(^|[ ,])--no-/.test(option.flags)) defaults[optionKey(option.flags)] = true;
+    else if (/(^|[ ,])--no-/.test(option.flags) && !positive.has(optionKey(option.flags))) defaults[optionKey(option.flags)] = true;
   }
   return defaults;
 }

@@ -20,6 +20,7 @@ const trainOptions = z.object({
   hidden: hiddenList.optional(),
   seed: count(0, 4_294_967_295).optional(),
   pretrain: z.boolean(),
+  trees: z.boolean().optional(),
   maxRows: count(1, 100_000_000).optional(),
   backend: z.enum(["tensorflow", "wasm", "cpu"]).optional(),
   select: z.enum(["network", "best"], { error: "must be network or best" }).optional(),
@@ -49,6 +50,7 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           smallDataRows: defaults.smallDataRows,
           folds: defaults.folds,
           numericBins: defaults.numericBins,
+          trees: parsed.trees ?? defaults.boostedTrees,
           allowMissingFeatures: parsed.allowMissingFeatures,
           ...(parsed.maxRows ? { maxRows: parsed.maxRows } : {}),
           ...(parsed.backend ? { backend: parsed.backend } : {}),
@@ -97,6 +99,12 @@ function renderTrain(result: TrainVersionResult): string {
     `backend     ${result.backend} (classifier ${formatNumber(result.samplesPerSecond.classifier)} samples/s${result.samplesPerSecond.pretrain ? `, autoencoder ${formatNumber(result.samplesPerSecond.pretrain)}` : ""})`,
     `rows        ${result.rows.train} train, ${result.rows.validation} validation, ${result.rows.test} test${result.rows.pretrain ? `, ${result.rows.pretrain} for pretraining` : ""}`,
     `strategy    ${cv ? `${cv.folds}-fold cross-validation on ${cv.rows} train + validation rows, refitted on all of them${result.binned.features > 0 ? `; ${formatCount(result.binned.features, "numeric feature")} also in up to ${result.binned.maxBins} bins` : ""}` : "validation split (early stopping and threshold)"}`,
+    ...(result.boostedTrees
+      ? [
+          `trees       ${result.boostedTrees.trees} gradient-boosted trees of depth ${result.boostedTrees.depth}, cross-validated and refitted beside the network`,
+          `blend       log odds ${result.boostedTrees.blend.network.toFixed(1)} x network + ${result.boostedTrees.blend.trees.toFixed(1)} x trees (the weight with the lowest out-of-fold log loss${result.boostedTrees.blend.trees === 0 ? ": the trees added nothing" : ""})`,
+        ]
+      : []),
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,
     `threshold   ${result.threshold.toFixed(4)} (best F1, ${scored})`,
     `validation  F1 ${f(m.validation.f1)}  precision ${f(m.validation.precision)}  recall ${f(m.validation.recall)}  ROC AUC ${f(m.validation.rocAuc)}${cv ? " (out of fold)" : ""}`,

@@ -47,6 +47,12 @@ export interface Manifest {
   /** The logistic-regression baseline, with its weights so it can be scored without its own files. */
   baseline?: BaselineSection;
   crossValidation?: { folds: number; rows: number; network: CrossValidationScores; baseline: CrossValidationScores } | null;
+  /**
+   * Small data: gradient-boosted trees (in `preprocess.trees`) whose score the served network
+   * blends in: log odds = blend.network x the network's + blend.trees x the trees' (1 - w and
+   * w, w chosen out of fold; a kept baseline ignores the trees); null without.
+   */
+  boostedTrees?: { trees: number; depth: number; blend: { network: number; trees: number } } | null;
   history?: { pretrain: EpochRecord[]; classifier: EpochRecord[] };
   /** Inputs and the outputs tfjs gave for them at training time: the forward pass must agree at load. */
   forwardReference?: { inputs: number[][]; outputs: number[] };

@@ -3,14 +3,15 @@ import { DEFAULT_FOLDS, DEFAULT_NUMERIC_BINS, DEFAULT_SMALL_DATA_ROWS, type Mlop
 import { usageError } from "../errors.js";
 import type { Tf } from "./backend.js";
 import { trainBaseline } from "./baseline.js";
-import { crossValidate, type CrossValidation, type FoldScore, type Spread } from "./cross-validation.js";
+import { crossValidate, poolOutOfFold, stratifiedFolds, type CrossValidation, type FoldScore, type Spread } from "./cross-validation.js";
 import { SPLIT_CODE, type Dataset } from "./dataset.js";
 import { labelsOf, predictRows, type EpochRecord, type Inputs } from "./fit.js";
 import { fitFixedEpochs, fitWithEarlyStopping, networkLearner, pretrainEncoder, type Learner } from "./learners.js";
 import { bestF1Threshold, computeMetrics, type ClassificationMetrics } from "./metrics.js";
-import { disposeModel, type NetworkShape } from "./network.js";
+import { disposeModel, withBlendedInput, type NetworkShape } from "./network.js";
 import { fitPreprocessChunks, transformColumns, type PreprocessParams } from "./preprocess.js";
 import { LogisticFits } from "./logistic.js";
+import { chooseBlend, fitTreeFolds, withTreeInput, type Blend } from "./stack.js";
 import { inMemoryTrainingData, type TrainingData } from "./training-data.js";
 
 export { predict } from "./fit.js";
@@ -30,6 +31,8 @@ export interface TrainOptions {
   folds?: number;
   /** Piecewise-linear bins per numeric feature when cross-validating (small data); 0 standardises. */
   numericBins?: number;
+  /** Blend gradient-boosted trees into the network when cross-validating (stack.ts; default false). */
+  trees?: boolean;
 }
 
 export interface TrainProgress {
@@ -70,6 +73,8 @@ export interface TrainedModel {
   strategy: "holdout" | "cross-validation";
   folds: number | null;
   preprocess: PreprocessParams;
+  /** Small data: how the served network blends in the trees' score, chosen out of fold; null without trees. */
+  treeBlend: Blend | null;
   threshold: number;
   metrics: { validation: ClassificationMetrics; test: ClassificationMetrics | null };
   history: { pretrain: EpochRecord[]; classifier: EpochRecord[] };
@@ -138,10 +143,17 @@ export async function trainModel(
   // every fitted value, which small data affords.
   const binning = crossValidating && dataset.rows <= MAX_BINNED_ROWS;
   const encoding = { bins: binning ? (options.numericBins ?? DEFAULT_NUMERIC_BINS) : 0, maxBinInputs: MAX_BIN_INPUTS };
-  const preprocess = await fitPreprocessChunks(config.features, () => dataset.chunks(), fitMask, encoding);
-  const X = new Float32Array(dataset.rows * preprocess.inputDim);
-  for await (const { start, columns } of dataset.chunks()) transformColumns(preprocess, columns, X, start);
-  const inputs: Inputs = { X, dim: preprocess.inputDim, labels: dataset.labels };
+  const encoded = await fitPreprocessChunks(config.features, () => dataset.chunks(), fitMask, encoding);
+  const X = new Float32Array(dataset.rows * encoded.inputDim);
+  for await (const { start, columns } of dataset.chunks()) transformColumns(encoded, columns, X, start);
+  const inputs: Inputs = { X, dim: encoded.inputDim, labels: dataset.labels };
+  // Asked for (model.boostedTrees, --trees), on small data gradient-boosted trees are
+  // cross-validated beside the network on the same folds, so each row has a network score and a
+  // tree score from models that never saw it; the served network blends the two refits by a
+  // weight chosen on those (stack.ts), and the served inputs gain the trees' score as their last.
+  const treeFolds = crossValidating && (options.trees ?? false) ? fitTreeFolds(encoded, inputs, fitRows, folds, options.seed + 1) : null;
+  const served = treeFolds ? withTreeInput(encoded, inputs, treeFolds.trees) : { preprocess: encoded, inputs };
+  const preprocess = served.preprocess;
   const rowsPerStep = crossValidating ? Math.floor((fitRows.length * (folds - 1)) / folds) : fitRows.length;
   const batchSize = Math.max(8, Math.min(options.batchSize, Math.floor(rowsPerStep / MIN_STEPS_PER_EPOCH)));
   const shape: NetworkShape = { inputDim: inputs.dim, hidden: options.hidden, learningRate: options.learningRate, seed: options.seed };
@@ -174,8 +186,31 @@ export async function trainModel(
         }),
       );
       const model = learner.finish(await fitFixedEpochs(tf, learner, inputs, fitRows, cv.epochs, seed, fitTime));
-      const validation = computeMetrics(labelsOf(inputs.labels, fitRows), cv.outOfFold, cv.threshold);
-      return candidate(learner.kind, model, cv.threshold, validation, { run: cv.epochs, best: cv.epochs }, cv.history, summaryOf(cv));
+      const y = labelsOf(inputs.labels, fitRows);
+      if (!treeFolds)
+        return candidate(
+          learner.kind,
+          model,
+          cv.threshold,
+          computeMetrics(y, cv.outOfFold, cv.threshold),
+          { run: cv.epochs, best: cv.epochs },
+          cv.history,
+          summaryOf(cv),
+        );
+      const { outOfFold, ...blend } = chooseBlend(y, cv.outOfFold, treeFolds.outOfFold);
+      const blended = withBlendedInput(tf, model, blend);
+      disposeModel(model);
+      const pooled = { ...cv, ...poolOutOfFold(y, stratifiedFolds(y, folds, seed), outOfFold, folds) };
+      treeBlend = blend;
+      return candidate(
+        learner.kind,
+        blended,
+        pooled.threshold,
+        computeMetrics(y, outOfFold, pooled.threshold),
+        { run: cv.epochs, best: cv.epochs },
+        cv.history,
+        summaryOf(pooled),
+      );
     }
     const fit = await fitWithEarlyStopping(tf, learner, inputs, trainIdx, validationIdx, seed, fitTime, (r) =>
       onProgress?.({ ...progress(stage, r.epoch, learner.maxEpochs, r.loss, started), valLoss: r.valLoss!, valF1: r.valF1! }),
@@ -203,10 +238,12 @@ export async function trainModel(
     history: EpochRecord[],
     cv: Candidate["crossValidation"],
   ): Candidate => {
-    const test = testIdx.length > 0 ? computeMetrics(labelsOf(inputs.labels, testIdx), predictRows(tf, model, inputs, testIdx), threshold) : null;
+    const test =
+      testIdx.length > 0 ? computeMetrics(labelsOf(inputs.labels, testIdx), predictRows(tf, model, served.inputs, testIdx), threshold) : null;
     return { kind, model, threshold, validation, test, epochs, history, crossValidation: cv };
   };
 
+  let treeBlend: Blend | null = null;
   const linearFits = new LogisticFits(inputs);
   const network = await train(networkLearner(tf, shape, encoder, linearFits, options.epochs, batchSize), options.seed + 1, classifierFit);
   encoder?.forEach((layer) => layer.forEach((w) => w.dispose()));
@@ -216,9 +253,12 @@ export async function trainModel(
     crossValidating ? { rows: fitRows, folds, seed: options.seed + 1 } : { train: trainIdx, validation: validationIdx },
     linearFits,
   );
+  // The baseline stays plain logistic regression: on served inputs, the trees' score weighs 0.
+  const servedBaseline = treeFolds ? withBlendedInput(tf, fitted.model, { network: 1, trees: 0 }) : fitted.model;
+  if (servedBaseline !== fitted.model) disposeModel(fitted.model);
   const baseline = candidate(
     "baseline",
-    fitted.model,
+    servedBaseline,
     fitted.threshold,
     fitted.validation,
     { run: 0, best: 0 },
@@ -238,6 +278,7 @@ export async function trainModel(
     strategy: crossValidating ? "cross-validation" : "holdout",
     folds: crossValidating ? folds : null,
     preprocess,
+    treeBlend,
     threshold: chosen.threshold,
     metrics: { validation: chosen.validation, test: chosen.test },
     history: { pretrain: pretrainHistory, classifier: network.history },

@@ -14,6 +14,7 @@ import { checkFeaturesPresent, type MissingFeatures } from "../model/missing-fea
 import { baselineSection, forwardReference } from "../model/manifest-sections.js";
 import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "../model/train.js";
 import { binnedFeatures } from "../model/preprocess.js";
+import { BOOSTING } from "../model/boosting.js";
 
 export interface TrainVersionOptions extends TrainOptions {
   maxRows?: number;
@@ -36,6 +37,8 @@ export interface TrainVersionResult {
   strategy: TrainedModel["strategy"];
   /** Numeric features the preprocessing binned (small data), from the manifest's bin edges. */
   binned: ReturnType<typeof binnedFeatures>;
+  /** Small data: the gradient-boosted trees blended with the network, and their weight (null when none). */
+  boostedTrees: Manifest["boostedTrees"];
   metrics: TrainedModel["metrics"];
   network: { validationF1: number; testF1: number | null; threshold: number };
   baseline: { kind: "logistic-regression"; validationF1: number; testF1: number | null; threshold: number };
@@ -109,6 +112,9 @@ export async function trainVersion(
           baseline: trained.baseline.crossValidation!,
         }
       : null;
+  const boostedTrees: Manifest["boostedTrees"] = trained.preprocess.trees
+    ? { trees: BOOSTING.trees, depth: BOOSTING.depth, blend: trained.treeBlend ?? { network: 1, trees: 0 } }
+    : null;
   const manifest: Omit<Manifest, "files"> = {
     version,
     createdAt: new Date().toISOString(),
@@ -125,6 +131,7 @@ export async function trainVersion(
       pretrain: options.pretrain,
       select: options.select ?? "network",
       numericBins: options.numericBins,
+      boostedTrees: trained.preprocess.trees !== undefined,
       wideAndDeep: true,
     },
     featureSchema: project.config.features,
@@ -141,6 +148,7 @@ export async function trainVersion(
     },
     baseline: baselineSection(trained),
     crossValidation,
+    boostedTrees,
     history: trained.history,
     forwardReference: forwardReference(tf, trained.model, trained.preprocess.inputDim, options.seed),
     dataFingerprint,
@@ -173,6 +181,7 @@ export async function trainVersion(
     selected: trained.selected,
     strategy: trained.strategy,
     binned: binnedFeatures(trained.preprocess),
+    boostedTrees,
     metrics: trained.metrics,
     network: { validationF1: networkF1, testF1: trained.network.test?.f1 ?? null, threshold: trained.network.threshold },
     baseline: {

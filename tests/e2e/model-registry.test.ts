@@ -44,14 +44,16 @@ afterAll(async () => project?.cleanup());
 
 describe("training on small data", () => {
   it("cross-validates, prints the fold scores and both models, and records them in the manifest", async () => {
-    const train = await mlops("train", ...QUICK);
+    const train = await mlops("train", ...QUICK, "--trees");
     expect(train.code, train.stderr).toBe(0);
     expect(train.stdout).toMatch(/strategy\s+5-fold cross-validation/);
     expect(train.stdout).toMatch(/refitted on all of them; \d+ numeric features? also in up to 8 bins/);
+    expect(train.stdout).toMatch(/trees\s+100 gradient-boosted trees of depth 3, cross-validated and refitted beside the network/);
+    expect(train.stdout).toMatch(/blend\s+log odds [01]\.\d x network \+ [01]\.\d x trees \(the weight with the lowest out-of-fold log loss/);
     expect(train.stdout).toMatch(/folds\s+network F1 0\.\d{3} ± 0\.\d{3}, ROC AUC 0\.\d{3} ± 0\.\d{3}; baseline F1/);
     expect(train.stdout).toMatch(/logistic regression: out-of-fold over 5 folds F1 0\.\d{3}/);
 
-    const trained = json<Trained>(await mlops("train", ...QUICK, "--json"));
+    const trained = json<Trained>(await mlops("train", ...QUICK, "--trees", "--json"));
     expect(trained.strategy).toBe("cross-validation");
     expect(trained.crossValidation!.folds).toBe(5);
     expect(trained.baseline.kind).toBe("logistic-regression");
@@ -75,6 +77,22 @@ describe("training on small data", () => {
     const binned = manifest.preprocess.features.filter((f: { edges?: number[] }) => f.edges);
     expect(binned.length).toBeGreaterThan(0);
     expect((trained as Trained & { binned: { features: number } }).binned.features).toBe(binned.length);
+    // Asked for (--trees; off by default), boosted trees' score is the last input, blended in by
+    // the served network; serve and evaluate score it from the manifest's refitted trees.
+    expect(manifest.preprocess.trees.models).toHaveLength(1);
+    expect(manifest.preprocess.trees.models[0].trees).toHaveLength(100);
+    expect(manifest.hyperparameters.boostedTrees).toBe(true);
+    expect(manifest.boostedTrees).toEqual({
+      trees: 100,
+      depth: 3,
+      blend: { network: expect.any(Number), trees: expect.any(Number) },
+    });
+    expect((trained as Trained & { boostedTrees: unknown }).boostedTrees).toEqual(manifest.boostedTrees);
+    const plain = json<Trained & { boostedTrees: unknown }>(await mlops("train", ...QUICK, "--json"));
+    expect(plain.boostedTrees).toBeNull();
+    const plainManifest = JSON.parse(readFileSync(path.join(models(), plain.version, "manifest.json"), "utf8"));
+    expect(plainManifest.preprocess.trees).toBeUndefined();
+    expect(plainManifest.preprocess.inputDim).toBe(manifest.preprocess.inputDim - 1);
 
     const evaluated = await mlops("evaluate", "--model", trained.version, "--split", "test", "--json");
     expect([0, 3]).toContain(evaluated.code);
@@ -106,7 +124,10 @@ describe("training on small data", () => {
 
 describe("the registry and the model files", () => {
   it("serves with tfjs blocked in every process: the forward pass is checked against the manifest's reference outputs", async () => {
-    const trained = json<Trained>(await mlops("train", ...QUICK, "--json"));
+    // With boosted trees blended in: the served inputs then end with the trees' score, which
+    // preprocessing computes from the manifest, without tfjs.
+    const trained = json<Trained & { boostedTrees: unknown }>(await mlops("train", ...QUICK, "--trees", "--json"));
+    expect(trained.boostedTrees).not.toBeNull();
     expect((await mlops("promote", trained.version, "--force", "--reason", "serve test")).code).toBe(0);
     const server = await startServe(project.dir, ["--workers", "1"], { NODE_OPTIONS: `--import=${BLOCK_TFJS}` });
     try {

@@ -77,10 +77,11 @@ describe("training", () => {
     const dataset = syntheticDataset(1500, 3);
     const digest = async () => {
       const hash = createHash("sha256");
-      const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 4, smallDataRows: 5000, folds: 3 });
+      const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 4, smallDataRows: 5000, folds: 3, trees: true });
       expect(trained.strategy).toBe("cross-validation");
       for (const w of trained.baselineModel.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
       for (const w of trained.model.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
+      hash.update(JSON.stringify(trained.preprocess));
       return hash.digest("hex");
     };
     expect(await digest()).toBe(await digest());
@@ -88,7 +89,7 @@ describe("training", () => {
 
   it("cross-validates small data: epochs and threshold out of fold, fold scores, a refit on train + validation", async () => {
     const dataset = syntheticDataset(1200, 8);
-    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4 });
+    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, trees: true });
     expect(trained.strategy).toBe("cross-validation");
     const cv = trained.network.crossValidation!;
     expect(cv.foldScores.map((f) => f.fold)).toEqual([1, 2, 3, 4]);
@@ -101,6 +102,19 @@ describe("training", () => {
     expect(cv.f1.mean).toBeGreaterThan(0.7);
     expect(trained.baseline.crossValidation!.foldScores).toHaveLength(4);
     expect(trained.metrics.test!.rows).toBe(trained.rows.test);
+    // Boosted trees beside the network (asked for): their score is the served inputs' last, blended in by a
+    // weight chosen out of fold; the baseline's weight on it is 0.
+    expect(trained.preprocess.trees!.models).toHaveLength(1);
+    expect(trained.treeBlend).toEqual({ network: expect.any(Number), trees: expect.any(Number) });
+    expect(trained.treeBlend!.network + trained.treeBlend!.trees).toBeCloseTo(1, 12);
+    expect(trained.model.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
+    const baselineKernel = await trained.baselineModel.getLayer("head").getWeights()[0]!.data();
+    expect(baselineKernel).toHaveLength(trained.preprocess.inputDim);
+    expect(baselineKernel[trained.preprocess.inputDim - 1]).toBe(0);
+    const plain = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4 });
+    expect(plain.preprocess.trees).toBeUndefined();
+    expect(plain.treeBlend).toBeNull();
+    expect(plain.preprocess.inputDim).toBe(trained.preprocess.inputDim - 1);
   }, 300_000);
 
   it("holds out validation on larger data, and --select best keeps the better of network and baseline", async () => {

@@ -11,6 +11,12 @@ export const trainCommand: CommandSpec = {
     { flags: "--hidden <sizes>", description: "hidden layer sizes, e.g. 64,32 (default from config)" },
     { flags: "--seed <n>", description: "seed: same data, seed and backend give identical weights (default from config)" },
     { flags: "--no-pretrain", description: "skip autoencoder pretraining" },
+    {
+      flags: "--trees",
+      description:
+        "small data: blend gradient-boosted trees into the network by a weight chosen out of fold (default from config: model.boostedTrees, off)",
+    },
+    { flags: "--no-trees", description: "small data: train the network without boosted trees, whatever the config says" },
     { flags: "--max-rows <n>", description: "train on at most n rows (a stable subset)" },
     { flags: "--backend <name>", description: "tensorflow, wasm or cpu (default: the fastest installed; or MLOPS_BACKEND)" },
     {
