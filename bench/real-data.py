@@ -22,7 +22,8 @@ instead: four examples of Debian's weka 3.6.14-3, fetched with `apt-get download
 python3-statsmodels), MLOPS_REAL_HELD_OUT=4 (the sixth round's tables instead: three more examples of
 weka 3.6.14-3, and three tables of Debian's gretl-data 2022c-1, fetched and unpacked the same way unless
 MLOPS_GRETL_DEB names the unpacked package), MLOPS_REAL_JSONL (a file to append one JSON line a run
-to, for bench/real-data-summary.py).
+to, for bench/real-data-summary.py; with MLOPS_TRAIN_ARGS="--trees" each line also holds the blend
+of boosted trees chosen).
 """
 import csv
 import gzip
@@ -396,6 +397,7 @@ def run(name, load, split_seed):
         "test rows": len(y_test),
         "strategy": trained["strategy"],
         "epochs": trained["epochs"],
+        "tree blend": (trained.get("boostedTrees") or {}).get("blend"),
         "mlops": evaluated["metrics"]["f1"],
         "mlops baseline": evaluated["logisticRegression"]["metrics"]["f1"],
         "sklearn logistic": f1_score(y_test, logistic.predict(X_test)),
