@@ -56,7 +56,13 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           ...(parsed.backend ? { backend: parsed.backend } : {}),
         },
         (p) => {
-          if (!("epoch" in p)) spinner.text = p.stage === "loading" ? "Loading training data" : "Saving the model";
+          if (p.stage === "trees") {
+            if (p.stage !== stage) spinner.text = "Fitting boosted trees";
+            stage = p.stage;
+            spinner.progress(
+              `Fitting boosted trees: model ${p.model}/${p.models} (${p.models - 1} folds and the refit), ~${Math.round(p.etaMs / 1000)}s left`,
+            );
+          } else if (!("epoch" in p)) spinner.text = p.stage === "loading" ? "Loading training data" : "Saving the model";
           else {
             const eta = Math.round(p.etaMs / 1000);
             const valF1 = p.valF1 === undefined ? "" : `, validation F1 ${p.valF1.toFixed(3)}`;
@@ -88,6 +94,14 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
   }
 }
 
+/** The blend of network and trees `train` chose, in one line. */
+function blendLine(blend: NonNullable<TrainVersionResult["boostedTrees"]>["blend"]): string {
+  const rule = "weight out of fold: the lowest within one standard error of the lowest log loss";
+  if (blend.weight === 0) return `blend       weight 0 on the trees, the plain network served (${rule}: the trees added nothing beyond the noise)`;
+  const bias = `${blend.bias < 0 ? "-" : "+"} ${Math.abs(blend.bias).toFixed(2)}`;
+  return `blend       weight ${blend.weight.toFixed(1)} on the trees: log odds ${blend.network.toFixed(2)} x network + ${blend.trees.toFixed(2)} x trees ${bias} (${rule}, each score calibrated)`;
+}
+
 function renderTrain(result: TrainVersionResult): string {
   const m = result.metrics;
   const f = (value: number | null | undefined) => (value === null || value === undefined ? "-" : value.toFixed(3));
@@ -102,7 +116,7 @@ function renderTrain(result: TrainVersionResult): string {
     ...(result.boostedTrees
       ? [
           `trees       ${result.boostedTrees.trees} gradient-boosted trees of depth ${result.boostedTrees.depth}, cross-validated and refitted beside the network`,
-          `blend       log odds ${result.boostedTrees.blend.network.toFixed(1)} x network + ${result.boostedTrees.blend.trees.toFixed(1)} x trees (the weight with the lowest out-of-fold log loss${result.boostedTrees.blend.trees === 0 ? ": the trees added nothing" : ""})`,
+          blendLine(result.boostedTrees.blend),
         ]
       : []),
     `epochs      ${result.epochs.pretrain} pretraining, ${result.epochs.classifier} classifier (best ${result.epochs.best})`,

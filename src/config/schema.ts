@@ -131,7 +131,7 @@ export const configSchema = z
         /**
          * Below smallDataRows, gradient-boosted trees train beside the network and the served
          * network blends their score in, by a weight chosen out of fold (model/stack.ts). Off:
-         * on 27 real tables it left mean test F1 where it was (README).
+         * on 27 real tables (54 runs) it left mean test F1 at 0.778 (README).
          */
         boostedTrees: z.boolean().default(false),
         /**

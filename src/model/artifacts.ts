@@ -48,11 +48,13 @@ export interface Manifest {
   baseline?: BaselineSection;
   crossValidation?: { folds: number; rows: number; network: CrossValidationScores; baseline: CrossValidationScores } | null;
   /**
-   * Small data: gradient-boosted trees (in `preprocess.trees`) whose score the served network
-   * blends in: log odds = blend.network x the network's + blend.trees x the trees' (1 - w and
-   * w, w chosen out of fold; a kept baseline ignores the trees); null without.
+   * Small data with --trees: gradient-boosted trees (in `preprocess.trees`) whose score the
+   * served network blends in: log odds = blend.network x the network's + blend.trees x the
+   * trees' + blend.bias, the two calibrated out of fold and weighted 1 - w and w (blend.weight;
+   * a kept baseline ignores the trees). With w = 0 the plain network is served and `preprocess`
+   * holds no trees. Null without trees.
    */
-  boostedTrees?: { trees: number; depth: number; blend: { network: number; trees: number } } | null;
+  boostedTrees?: { trees: number; depth: number; blend: { weight: number; network: number; trees: number; bias: number } } | null;
   history?: { pretrain: EpochRecord[]; classifier: EpochRecord[] };
   /** Inputs and the outputs tfjs gave for them at training time: the forward pass must agree at load. */
   forwardReference?: { inputs: number[][]; outputs: number[] };

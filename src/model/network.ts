@@ -147,11 +147,12 @@ export function flattenWideAndDeep(tf: Tf, model: LayersModel, shape: NetworkSha
 /**
  * A served network (flattenWideAndDeep's shape, or the baseline's single Dense unit) one input
  * wider, whose log odds are blend.network times its own plus blend.trees times that new last
- * input (the trees' score, stack.ts). The linear path carries it: the first layer's relu(w.x)
- * and relu(-w.x) units (the last two) take a w.x + b s and its negation, and the head scales
- * the hidden units' part and its bias by a. Exact up to float32 rounding.
+ * input (the trees' score, stack.ts) plus blend.bias. The linear path carries it: the first
+ * layer's relu(w.x) and relu(-w.x) units (the last two) take a w.x + b s and its negation, and
+ * the head scales the hidden units' part and its bias by a and adds the blend's bias. Exact up
+ * to float32 rounding.
  */
-export function withBlendedInput(tf: Tf, model: LayersModel, blend: { network: number; trees: number }): LayersModel {
+export function withBlendedInput(tf: Tf, model: LayersModel, blend: { network: number; trees: number; bias?: number }): LayersModel {
   const dense = model.layers.filter((layer) => layer.getWeights().length === 2);
   const weights = dense.map((layer) => layer.getWeights().map((w) => w.dataSync() as Float32Array));
   const inputs = (dense[0]!.getWeights()[0]!.shape[0] as number) + 1;
@@ -182,7 +183,7 @@ export function withBlendedInput(tf: Tf, model: LayersModel, blend: { network: n
       const passed = hidden.length === 0 ? 0 : 2;
       for (let r = 0; r < rows - passed; r += 1) k[r]! *= keep;
       if (hidden.length === 0) k[rows - 1] = weight;
-      b[0]! *= keep;
+      b[0] = b[0]! * keep + (blend.bias ?? 0);
     }
     setDenseWeights(tf, blended, blended.layers.filter((l) => l.getWeights().length === 2)[i]!.name, k, [rows, units], b);
   });

@@ -35,6 +35,15 @@ export interface TrainOptions {
   trees?: boolean;
 }
 
+/** Boosted trees (small data, asked for): each of the fold models and the refit, as fitted. */
+export interface TreeProgress {
+  stage: "trees";
+  model: number;
+  models: number;
+  elapsedMs: number;
+  etaMs: number;
+}
+
 export interface TrainProgress {
   stage: "pretrain" | "classifier" | "baseline";
   epoch: number;
@@ -73,7 +82,7 @@ export interface TrainedModel {
   strategy: "holdout" | "cross-validation";
   folds: number | null;
   preprocess: PreprocessParams;
-  /** Small data: how the served network blends in the trees' score, chosen out of fold; null without trees. */
+  /** Small data with trees: how the served network blends in their score, chosen out of fold (trees 0: the plain network is served); null without. */
   treeBlend: Blend | null;
   threshold: number;
   metrics: { validation: ClassificationMetrics; test: ClassificationMetrics | null };
@@ -119,7 +128,7 @@ export async function trainModel(
   data: Dataset | TrainingData,
   config: MlopsConfig,
   options: TrainOptions,
-  onProgress?: (p: TrainProgress) => void,
+  onProgress?: (p: TrainProgress | TreeProgress) => void,
 ): Promise<TrainedModel> {
   const dataset = "chunks" in data ? data : inMemoryTrainingData(config.features, data);
   const labelled = (split: number) => indicesWhere(dataset, (i) => dataset.splits[i] === split && dataset.labels[i]! >= 0);
@@ -151,9 +160,16 @@ export async function trainModel(
   // cross-validated beside the network on the same folds, so each row has a network score and a
   // tree score from models that never saw it; the served network blends the two refits by a
   // weight chosen on those (stack.ts), and the served inputs gain the trees' score as their last.
-  const treeFolds = crossValidating && (options.trees ?? false) ? fitTreeFolds(encoded, inputs, fitRows, folds, options.seed + 1) : null;
-  const served = treeFolds ? withTreeInput(encoded, inputs, treeFolds.trees) : { preprocess: encoded, inputs };
-  const preprocess = served.preprocess;
+  // A weight of 0 serves the plain network: trees that add nothing cost nothing a row.
+  const treesStarted = Date.now();
+  const treeFolds =
+    crossValidating && (options.trees ?? false)
+      ? await fitTreeFolds(encoded, inputs, fitRows, folds, options.seed + 1, (model, models) => {
+          const elapsedMs = Date.now() - treesStarted;
+          onProgress?.({ stage: "trees", model, models, elapsedMs, etaMs: (elapsedMs / model) * (models - model) });
+        })
+      : null;
+  let served = { preprocess: encoded, inputs };
   const rowsPerStep = crossValidating ? Math.floor((fitRows.length * (folds - 1)) / folds) : fitRows.length;
   const batchSize = Math.max(8, Math.min(options.batchSize, Math.floor(rowsPerStep / MIN_STEPS_PER_EPOCH)));
   const shape: NetworkShape = { inputDim: inputs.dim, hidden: options.hidden, learningRate: options.learningRate, seed: options.seed };
@@ -187,7 +203,14 @@ export async function trainModel(
       );
       const model = learner.finish(await fitFixedEpochs(tf, learner, inputs, fitRows, cv.epochs, seed, fitTime));
       const y = labelsOf(inputs.labels, fitRows);
-      if (!treeFolds)
+      const chosen = treeFolds ? chooseBlend(y, cv.outOfFold, treeFolds.outOfFold) : null;
+      // Weight 0: the plain network is served, as the blend says.
+      if (chosen)
+        treeBlend =
+          chosen.weight === 0
+            ? { weight: 0, network: 1, trees: 0, bias: 0 }
+            : { weight: chosen.weight, network: chosen.network, trees: chosen.trees, bias: chosen.bias };
+      if (!treeFolds || !chosen || chosen.weight === 0)
         return candidate(
           learner.kind,
           model,
@@ -197,11 +220,11 @@ export async function trainModel(
           cv.history,
           summaryOf(cv),
         );
-      const { outOfFold, ...blend } = chooseBlend(y, cv.outOfFold, treeFolds.outOfFold);
+      const { outOfFold, ...blend } = chosen;
+      served = withTreeInput(encoded, inputs, treeFolds.trees);
       const blended = withBlendedInput(tf, model, blend);
       disposeModel(model);
       const pooled = { ...cv, ...poolOutOfFold(y, stratifiedFolds(y, folds, seed), outOfFold, folds) };
-      treeBlend = blend;
       return candidate(
         learner.kind,
         blended,
@@ -254,7 +277,7 @@ export async function trainModel(
     linearFits,
   );
   // The baseline stays plain logistic regression: on served inputs, the trees' score weighs 0.
-  const servedBaseline = treeFolds ? withBlendedInput(tf, fitted.model, { network: 1, trees: 0 }) : fitted.model;
+  const servedBaseline = served.preprocess.trees ? withBlendedInput(tf, fitted.model, { network: 1, trees: 0 }) : fitted.model;
   if (servedBaseline !== fitted.model) disposeModel(fitted.model);
   const baseline = candidate(
     "baseline",
@@ -277,7 +300,7 @@ export async function trainModel(
     baselineModel,
     strategy: crossValidating ? "cross-validation" : "holdout",
     folds: crossValidating ? folds : null,
-    preprocess,
+    preprocess: served.preprocess,
     treeBlend,
     threshold: chosen.threshold,
     metrics: { validation: chosen.validation, test: chosen.test },

@@ -12,7 +12,7 @@ import { readTrainingData } from "../model/training-data.js";
 import { stateDirOf } from "../db/state-dir.js";
 import { checkFeaturesPresent, type MissingFeatures } from "../model/missing-features.js";
 import { baselineSection, forwardReference } from "../model/manifest-sections.js";
-import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel } from "../model/train.js";
+import { trainModel, type TrainOptions, type TrainProgress, type TrainedModel, type TreeProgress } from "../model/train.js";
 import { binnedFeatures } from "../model/preprocess.js";
 import { BOOSTING } from "../model/boosting.js";
 
@@ -66,7 +66,7 @@ export async function trainVersion(
   project: Project,
   session: DatabaseSession,
   options: TrainVersionOptions,
-  onProgress?: (p: TrainProgress | { stage: "loading" | "saving" }) => void,
+  onProgress?: (p: TrainProgress | TreeProgress | { stage: "loading" | "saving" }) => void,
 ): Promise<TrainVersionResult> {
   const started = Date.now();
   const modelsDir = path.join(project.root, project.config.model.dir);
@@ -112,8 +112,8 @@ export async function trainVersion(
           baseline: trained.baseline.crossValidation!,
         }
       : null;
-  const boostedTrees: Manifest["boostedTrees"] = trained.preprocess.trees
-    ? { trees: BOOSTING.trees, depth: BOOSTING.depth, blend: trained.treeBlend ?? { network: 1, trees: 0 } }
+  const boostedTrees: Manifest["boostedTrees"] = trained.treeBlend
+    ? { trees: BOOSTING.trees, depth: BOOSTING.depth, blend: trained.treeBlend }
     : null;
   const manifest: Omit<Manifest, "files"> = {
     version,
@@ -131,7 +131,7 @@ export async function trainVersion(
       pretrain: options.pretrain,
       select: options.select ?? "network",
       numericBins: options.numericBins,
-      boostedTrees: trained.preprocess.trees !== undefined,
+      boostedTrees: trained.treeBlend !== null,
       wideAndDeep: true,
     },
     featureSchema: project.config.features,

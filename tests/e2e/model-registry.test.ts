@@ -49,7 +49,9 @@ describe("training on small data", () => {
     expect(train.stdout).toMatch(/strategy\s+5-fold cross-validation/);
     expect(train.stdout).toMatch(/refitted on all of them; \d+ numeric features? also in up to 8 bins/);
     expect(train.stdout).toMatch(/trees\s+100 gradient-boosted trees of depth 3, cross-validated and refitted beside the network/);
-    expect(train.stdout).toMatch(/blend\s+log odds [01]\.\d x network \+ [01]\.\d x trees \(the weight with the lowest out-of-fold log loss/);
+    expect(train.stdout).toMatch(
+      /blend\s+weight 0\.\d on the trees: log odds \d+\.\d\d x network \+ \d+\.\d\d x trees [-+] \d+\.\d\d \(weight out of fold: the lowest within one standard error of the lowest log loss, each score calibrated\)/,
+    );
     expect(train.stdout).toMatch(/folds\s+network F1 0\.\d{3} ± 0\.\d{3}, ROC AUC 0\.\d{3} ± 0\.\d{3}; baseline F1/);
     expect(train.stdout).toMatch(/logistic regression: out-of-fold over 5 folds F1 0\.\d{3}/);
 
@@ -85,7 +87,7 @@ describe("training on small data", () => {
     expect(manifest.boostedTrees).toEqual({
       trees: 100,
       depth: 3,
-      blend: { network: expect.any(Number), trees: expect.any(Number) },
+      blend: { weight: expect.any(Number), network: expect.any(Number), trees: expect.any(Number), bias: expect.any(Number) },
     });
     expect((trained as Trained & { boostedTrees: unknown }).boostedTrees).toEqual(manifest.boostedTrees);
     const plain = json<Trained & { boostedTrees: unknown }>(await mlops("train", ...QUICK, "--json"));

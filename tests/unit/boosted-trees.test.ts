@@ -13,8 +13,8 @@ import {
 } from "../../src/model/network.js";
 import { fitPreprocess, transformColumns, transformRow } from "../../src/model/preprocess.js";
 import { seededRandom } from "../../src/model/random.js";
-import { rocAuc } from "../../src/model/metrics.js";
-import { chooseBlend, fitTreeFolds, treeColumns, withTreeInput } from "../../src/model/stack.js";
+import { logLoss, rocAuc } from "../../src/model/metrics.js";
+import { BLEND_WEIGHTS, chooseBlend, fitTreeFolds, platt, treeColumns, withTreeInput, type TreeFolds } from "../../src/model/stack.js";
 
 /** Rows of two features whose label is their signs' agreement (XOR): no linear function ranks it. */
 function xor(rows: number, seed: number) {
@@ -93,9 +93,15 @@ describe("boosted trees blended with the network (small data)", () => {
   const X = transformColumns(encoded, columns);
   const fitRows = Int32Array.from({ length: 250 }, (_, i) => i);
   const inputs = { X, dim: encoded.inputDim, labels };
-  const folds = fitTreeFolds(encoded, inputs, fitRows, 5, 7);
-  const served = withTreeInput(encoded, inputs, folds.trees);
-  const dim = served.preprocess.inputDim;
+  let folds: TreeFolds;
+  let served: ReturnType<typeof withTreeInput>;
+  let dim: number;
+  const progress: Array<[number, number]> = [];
+  beforeAll(async () => {
+    folds = await fitTreeFolds(encoded, inputs, fitRows, 5, 7, (fitted, models) => progress.push([fitted, models]));
+    served = withTreeInput(encoded, inputs, folds.trees);
+    dim = served.preprocess.inputDim;
+  });
 
   it("split on values, missing indicators and categories, not on bin inputs", () => {
     // a: value, 4 bins, indicator; b: value, 4 bins; colour: red, blue, other.
@@ -104,6 +110,14 @@ describe("boosted trees blended with the network (small data)", () => {
   });
 
   it("score each fitted row with a fold model that did not see it, and serve the refit on all of them", () => {
+    expect(progress).toEqual([
+      [1, 6],
+      [2, 6],
+      [3, 6],
+      [4, 6],
+      [5, 6],
+      [6, 6],
+    ]);
     const foldOf = stratifiedFolds(
       Uint8Array.from(fitRows, (r) => labels[r]!),
       5,
@@ -142,7 +156,23 @@ describe("boosted trees blended with the network (small data)", () => {
     }
   });
 
-  it("are weighed by the out-of-fold log loss of the blend: not at all when they add nothing, most when they alone rank", () => {
+  it("calibrate a score out of fold: Platt scaling recovers the scale and bias of a logistic rule", () => {
+    const r = seededRandom(21);
+    const x = Float64Array.from({ length: 20_000 }, () => r() * 6 - 3);
+    const y = Uint8Array.from(x, (v) => (r() < 1 / (1 + Math.exp(-(2 * v - 1))) ? 1 : 0));
+    const fitted = platt(y, x);
+    expect(fitted.scale).toBeCloseTo(2, 1);
+    expect(fitted.bias).toBeCloseTo(-1, 1);
+    // Scores that separate the classes get a finite scale.
+    const separated = platt(Uint8Array.of(0, 0, 1, 1), Float64Array.of(-2, -1, 1, 2));
+    expect(Number.isFinite(separated.scale) && separated.scale > 1).toBe(true);
+  });
+
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const blendOf = (blend: { network: number; trees: number; bias: number }, p: number, t: number) =>
+    1 / (1 + Math.exp(-(blend.network * logit(Math.min(Math.max(p, 1e-7), 1 - 1e-7)) + blend.trees * t + blend.bias)));
+
+  it("are weighed by the out-of-fold log loss of the calibrated blend: not at all when they add nothing, most when they alone rank", () => {
     const y = Uint8Array.from(fitRows, (r) => labels[r]!);
     const informed = Float32Array.from(y, (v) => (v ? 0.8 : 0.2));
     expect(
@@ -150,20 +180,20 @@ describe("boosted trees blended with the network (small data)", () => {
         y,
         informed,
         Float64Array.from(y, () => 0),
-      ),
-    ).toMatchObject({ network: 1, trees: 0 });
+      ).weight,
+    ).toBe(0);
+    // A network that ranks nothing: the trees alone (the product rule is theirs to find).
     const chance = Float32Array.from(y, () => 0.5);
-    const blend = chooseBlend(y, chance, folds.outOfFold);
-    // Boosted trees are overconfident out of fold, so the weight also tempers their scale.
-    expect(blend.trees).toBeGreaterThan(0.5);
-    expect(blend.network).toBeCloseTo(1 - blend.trees, 12);
-    expect(blend.outOfFold[0]).toBeCloseTo(1 / (1 + Math.exp(-blend.trees * folds.outOfFold[0]!)), 6);
+    const alone = chooseBlend(y, chance, folds.outOfFold);
+    expect(alone.weight).toBeGreaterThan(0.5);
+    for (const i of [0, 7, 100]) expect(alone.outOfFold[i]).toBeCloseTo(blendOf(alone, chance[i]!, folds.outOfFold[i]!), 5);
     // A network that ranks by a noisy copy of the label, blended with the trees, ranks better than either.
     const r = seededRandom(13);
     const noisy = Float32Array.from(y, (v) => 1 / (1 + Math.exp(-((v ? 1 : -1) + 4 * (r() - 0.5)))));
     const mixed = chooseBlend(y, noisy, folds.outOfFold);
-    expect(mixed.trees).toBeGreaterThan(0);
-    expect(mixed.trees).toBeLessThan(1);
+    expect(mixed.weight).toBeGreaterThan(0);
+    expect(mixed.weight).toBeLessThan(1);
+    for (const i of [0, 7, 100]) expect(mixed.outOfFold[i]).toBeCloseTo(blendOf(mixed, noisy[i]!, folds.outOfFold[i]!), 5);
     expect(rocAuc(y, mixed.outOfFold)!).toBeGreaterThan(
       Math.max(
         rocAuc(y, noisy)!,
@@ -175,7 +205,49 @@ describe("boosted trees blended with the network (small data)", () => {
     );
   });
 
-  it.each([[{ network: 1, trees: 0 }], [{ network: 0.7, trees: 0.4 }], [{ network: 0, trees: 1 }]])(
+  it("are not weighed in for calibration: two overconfident scores of labels drawn at random keep the network alone", () => {
+    // Averaging two independent noisy scores lowers the log loss of either (it shrinks them):
+    // uncalibrated, the blend would buy that with a weight on trees that rank nothing.
+    const r = seededRandom(17);
+    const y = Uint8Array.from({ length: 400 }, () => (r() < 0.4 ? 1 : 0));
+    const network = Float32Array.from(y, () => 1 / (1 + Math.exp(-(6 * r() - 3))));
+    const trees = Float64Array.from(y, () => 6 * r() - 3);
+    const raw = (w: number) =>
+      logLoss(
+        y,
+        Float32Array.from(network, (p, i) => 1 / (1 + Math.exp(-((1 - w) * logit(p) + w * trees[i]!)))),
+      );
+    expect(raw(0.5)).toBeLessThan(raw(0) - 0.1);
+    expect(chooseBlend(y, network, trees).weight).toBe(0);
+  });
+
+  it("keep the network alone when the trees' gain in out-of-fold log loss is within one standard error", () => {
+    // The trees agree with a noisy network on every row but two positives: one they get right
+    // where it is wrong, one the other way round. Averaging the two rows' scores lowers the loss,
+    // so the lowest is at a weight above 0; but two rows are noise.
+    const r = seededRandom(3);
+    const y = Uint8Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 1 : 0));
+    const z = Float64Array.from(y, (v) => (v ? 1 : -1) + 3 * (r() - 0.5));
+    const trees = Float64Array.from(z);
+    [z[0], trees[0], z[2], trees[2]] = [-2, 2, 2, -2];
+    const network = Float32Array.from(z, (v) => 1 / (1 + Math.exp(-v)));
+    const [n, t] = [platt(y, z), platt(y, trees)];
+    const calibrated = (w: number) =>
+      logLoss(
+        y,
+        Float32Array.from(z, (v, i) => 1 / (1 + Math.exp(-((1 - w) * (n.scale * v + n.bias) + w * (t.scale * trees[i]! + t.bias))))),
+      );
+    expect(Math.min(...BLEND_WEIGHTS.map(calibrated))).toBeLessThan(calibrated(0));
+    expect(chooseBlend(y, network, trees).weight).toBe(0);
+    // The same gain on a tenth of the rows is beyond the noise, and the trees get a weight.
+    for (let i = 0; i < 200; i += 10) {
+      network[i] = 1 / (1 + Math.exp(y[i] ? 2 : -2));
+      trees[i] = y[i] ? 2 : -2;
+    }
+    expect(chooseBlend(y, network, trees).weight).toBeGreaterThan(0);
+  });
+
+  it.each([[{ network: 1, trees: 0, bias: 0 }], [{ network: 0.7, trees: 0.4, bias: -0.3 }], [{ network: 0, trees: 1, bias: 0.5 }]])(
     "serve the blend %j as one plain network one input wider, and the baseline unchanged",
     (blend) => {
       const shape = { inputDim: 7, hidden: [6, 4], learningRate: 0.01, seed: 3 };
@@ -194,10 +266,9 @@ describe("boosted trees blended with the network (small data)", () => {
       const x = Float32Array.from({ length: 40 * 7 }, () => r() * 6 - 3);
       const s = Float32Array.from({ length: 40 }, () => r() * 8 - 4);
       const widened = Float32Array.from({ length: 40 * 8 }, (_, i) => (i % 8 === 7 ? s[Math.floor(i / 8)]! : x[Math.floor(i / 8) * 7 + (i % 8)]!));
-      const logit = (p: number) => Math.log(p / (1 - p));
       const before = predict(tf, flat, x, 40, 7);
       const after = predict(tf, withBlendedInput(tf, flat, blend), widened, 40, 8);
-      for (let i = 0; i < 40; i++) expect(logit(after[i]!)).toBeCloseTo(blend.network * logit(before[i]!) + blend.trees * s[i]!, 3);
+      for (let i = 0; i < 40; i++) expect(logit(after[i]!)).toBeCloseTo(blend.network * logit(before[i]!) + blend.trees * s[i]! + blend.bias, 3);
       const baseline = createLogisticRegression(tf, 7);
       setDenseWeights(
         tf,

@@ -13,6 +13,7 @@ import { SPLIT_CODE, type Dataset } from "../../src/model/dataset.js";
 import { createAutoencoder, createClassifier } from "../../src/model/network.js";
 import { fitPreprocess, transformColumns } from "../../src/model/preprocess.js";
 import { predict, trainModel, type TrainOptions } from "../../src/model/train.js";
+import { seededRandom } from "../../src/model/random.js";
 import { MlopsError } from "../../src/errors.js";
 
 const config: MlopsConfig = configSchema.parse(sampleConfig());
@@ -105,8 +106,13 @@ describe("training", () => {
     // Boosted trees beside the network (asked for): their score is the served inputs' last, blended in by a
     // weight chosen out of fold; the baseline's weight on it is 0.
     expect(trained.preprocess.trees!.models).toHaveLength(1);
-    expect(trained.treeBlend).toEqual({ network: expect.any(Number), trees: expect.any(Number) });
-    expect(trained.treeBlend!.network + trained.treeBlend!.trees).toBeCloseTo(1, 12);
+    expect(trained.treeBlend).toEqual({
+      weight: expect.any(Number),
+      network: expect.any(Number),
+      trees: expect.any(Number),
+      bias: expect.any(Number),
+    });
+    expect(trained.treeBlend!.weight).toBeGreaterThan(0);
     expect(trained.model.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
     const baselineKernel = await trained.baselineModel.getLayer("head").getWeights()[0]!.data();
     expect(baselineKernel).toHaveLength(trained.preprocess.inputDim);
@@ -115,6 +121,18 @@ describe("training", () => {
     expect(plain.preprocess.trees).toBeUndefined();
     expect(plain.treeBlend).toBeNull();
     expect(plain.preprocess.inputDim).toBe(trained.preprocess.inputDim - 1);
+  }, 300_000);
+
+  it("serves the plain network when boosted trees add nothing beyond the noise (labels at random)", async () => {
+    const dataset = syntheticDataset(1000, 5);
+    // Labels independent of the inputs: whatever the trees fit out of fold is noise.
+    const r = seededRandom(11);
+    for (let i = 0; i < dataset.rows; i += 1) dataset.labels[i] = r() < 0.4 ? 1 : 0;
+    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, trees: true });
+    expect(trained.treeBlend).toEqual({ weight: 0, network: 1, trees: 0, bias: 0 });
+    expect(trained.preprocess.trees).toBeUndefined();
+    expect(trained.model.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
+    expect(trained.baselineModel.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
   }, 300_000);
 
   it("holds out validation on larger data, and --select best keeps the better of network and baseline", async () => {
