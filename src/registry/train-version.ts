@@ -157,7 +157,6 @@ export async function trainVersion(
   const written = await writeModelFolder(tf, trained.model, dir, manifest);
   trained.model.dispose();
   if (trained.baselineModel !== trained.model) trained.baselineModel.dispose();
-  if (process.env.MLOPS_TEST_KILL_AT === "before-register") process.kill(process.pid, "SIGKILL");
   await registerVersion(await session.prisma(), {
     id,
     version,
@@ -168,7 +167,6 @@ export async function trainVersion(
     backend,
     dataFingerprint,
   });
-  if (process.env.MLOPS_TEST_KILL_AT === "after-register") process.kill(process.pid, "SIGKILL");
   await publishModelFolder(written.partial, dir);
   const baselineF1 = trained.baseline.validation.f1;
   const networkF1 = trained.network.validation.f1;

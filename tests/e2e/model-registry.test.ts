@@ -9,6 +9,7 @@ import { CLI, json, runCli, startServe, stopServe, tempProject, SAMPLE_ROW } fro
 /** Small and quick: this file is about the registry and the files, not model quality. */
 const QUICK = ["--epochs", "3", "--pretrain-epochs", "1", "--hidden", "8"];
 const BLOCK_TFJS = fileURLToPath(new URL("../helpers/block-tfjs.mjs", import.meta.url));
+const KILL_AT_REGISTER = fileURLToPath(new URL("../helpers/kill-at-register.mjs", import.meta.url));
 
 let project: ReturnType<typeof tempProject>;
 const mlops = (...args: string[]) => runCli(args, { cwd: project.dir });
@@ -23,12 +24,12 @@ interface Trained {
   swept: { removed: string[]; recovered: string[] };
 }
 
-/** Runs train in a child that SIGKILLs itself at a named point (MLOPS_TEST_KILL_AT). */
-function trainKilledAt(point: string): Promise<NodeJS.Signals | null> {
+/** Runs train in a child SIGKILLed just before or just after the database registers its version (helpers/kill-at-register.mjs). */
+function trainKilledAt(point: "before" | "after"): Promise<NodeJS.Signals | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, "train", ...QUICK, "--json"], {
+    const child = spawn(process.execPath, ["--import", KILL_AT_REGISTER, CLI, "train", ...QUICK, "--json"], {
       cwd: project.dir,
-      env: { ...process.env, DATABASE_URL: "", MLOPS_TEST_KILL_AT: point },
+      env: { ...process.env, DATABASE_URL: "", MLOPS_KILL_AT_REGISTER: point },
       stdio: "ignore",
     });
     child.on("exit", (_code, signal) => resolve(signal));
@@ -183,14 +184,14 @@ describe("the registry and the model files", () => {
   }, 600_000);
 
   it("never leaves a complete models/vN the registry does not know after SIGKILL, and the next train cleans up", async () => {
-    expect(await trainKilledAt("before-register")).toBe("SIGKILL");
+    expect(await trainKilledAt("before")).toBe("SIGKILL");
     const hidden = readdirSync(models()).filter((n) => n.includes(".partial-"));
     expect(hidden).toHaveLength(1);
     const killedVersion = hidden[0]!.slice(1, hidden[0]!.indexOf(".partial"));
     expect(existsSync(path.join(models(), killedVersion))).toBe(false);
 
     // The next training sweeps the hidden folder of the killed one before it starts.
-    expect(await trainKilledAt("after-register")).toBe("SIGKILL");
+    expect(await trainKilledAt("after")).toBe("SIGKILL");
     expect(existsSync(path.join(models(), hidden[0]!))).toBe(false);
     const registered = readdirSync(models()).filter((n) => n.includes(".partial-"));
     expect(registered).toHaveLength(1);
