@@ -81,6 +81,11 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
       ),
     );
     spinner.stop();
+    if ((parsed.trees ?? defaults.boostedTrees) && result.strategy !== "cross-validation") {
+      ctx.out.warn(
+        `No boosted trees were fitted: they train on small data only (below model.smallDataRows, ${formatCount(defaults.smallDataRows, "labelled row")}, where training cross-validates); this run held out a validation split.`,
+      );
+    }
     if (result.missingFeatures.absent.length > 0) {
       ctx.out.warn(
         `No stored row holds ${result.missingFeatures.absent.join(", ")}: trained with ${result.missingFeatures.absent.length === 1 ? "it" : "them"} always missing (--allow-missing-features).`,

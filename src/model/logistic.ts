@@ -1,7 +1,8 @@
 /**
  * L2-regularised logistic regression fitted by Newton's method (iteratively reweighted least
  * squares) in float64: the objective scikit-learn's LogisticRegression minimises with C = 1 and
- * balanced class weights, sum_i w_i * logloss_i + ||beta||^2 / 2 (the intercept not penalised).
+ * balanced class weights, sum_i w_i * logloss_i + ||beta||^2 / 2 (the intercept not penalised);
+ * with `balanced` false every row weighs 1 (Platt scaling, stack.ts).
  * The problem is convex, so ten or so Newton steps reach the optimum exactly and
  * deterministically, where gradient descent in tfjs needed dozens of epochs of small batches.
  */
@@ -24,14 +25,14 @@ const MAX_ITERATIONS = 50;
 const TOLERANCE = 1e-8;
 
 /** Fits on rows `rows` of X (dim columns); labels 0/1 per row of X. */
-export function fitLogistic(X: Float32Array, dim: number, labels: Int8Array | Uint8Array, rows: Int32Array, C = 1): LogisticFit {
+export function fitLogistic(X: Float32Array, dim: number, labels: Int8Array | Uint8Array, rows: Int32Array, C = 1, balanced = true): LogisticFit {
   const cap = Math.max(2000, Math.floor(MAX_WORK_PER_STEP / ((dim + 1) * (dim + 1))));
   const used = rows.length > cap ? rows.subarray(0, cap) : rows;
   const n = used.length;
   const p = dim + 1; // the last coefficient is the intercept
   let positives = 0;
   for (const r of used) positives += labels[r] === 1 ? 1 : 0;
-  const weightOf = [n / (2 * Math.max(1, n - positives)), n / (2 * Math.max(1, positives))];
+  const weightOf = balanced ? [n / (2 * Math.max(1, n - positives)), n / (2 * Math.max(1, positives))] : [1, 1];
   const beta = new Float64Array(p);
   const gradient = new Float64Array(p);
   const hessian = new Float64Array(p * p);

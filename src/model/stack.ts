@@ -1,6 +1,7 @@
 import { boostedScore, fitBoosted, treeInput, type TreeInput } from "./boosting.js";
 import { stratifiedFolds } from "./cross-validation.js";
 import { labelsOf, type Inputs } from "./fit.js";
+import { fitLogistic } from "./logistic.js";
 import { LOG_LOSS_EPSILON } from "./metrics.js";
 import { numericWidth, type PreprocessParams } from "./preprocess.js";
 
@@ -156,36 +157,11 @@ export function chooseBlend(labels: Uint8Array, network: Float32Array, trees: Fl
 }
 
 /**
- * Platt scaling: the logistic regression of the labels on one score, scale x score + bias, by
- * Newton's method. The scale carries a unit L2 penalty, so a score that separates the classes
- * still gets a finite one.
+ * Platt scaling: the logistic regression of the labels on one score, scale x score + bias
+ * (fitLogistic, every row weighing 1; the scale carries its unit L2 penalty, so a score that
+ * separates the classes still gets a finite one).
  */
 export function platt(labels: Uint8Array, score: ArrayLike<number>): { scale: number; bias: number } {
-  let scale = 1;
-  let bias = 0;
-  for (let step = 0; step < 50; step += 1) {
-    let gs = scale;
-    let gb = 0;
-    let hss = 1;
-    let hsb = 0;
-    let hbb = 1e-9;
-    for (let i = 0; i < labels.length; i += 1) {
-      const x = score[i]!;
-      const p = 1 / (1 + Math.exp(-(scale * x + bias)));
-      const r = p - (labels[i] === 1 ? 1 : 0);
-      const h = p * (1 - p);
-      gs += r * x;
-      gb += r;
-      hss += h * x * x;
-      hsb += h * x;
-      hbb += h;
-    }
-    const det = hss * hbb - hsb * hsb;
-    const ds = (hbb * gs - hsb * gb) / det;
-    const db = (hss * gb - hsb * gs) / det;
-    scale -= ds;
-    bias -= db;
-    if (Math.abs(ds) + Math.abs(db) < 1e-10) break;
-  }
-  return { scale, bias };
+  const fit = fitLogistic(Float32Array.from(score), 1, labels, Int32Array.from(labels.keys()), 1, false);
+  return { scale: fit.kernel[0]!, bias: fit.bias };
 }

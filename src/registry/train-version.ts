@@ -131,7 +131,7 @@ export async function trainVersion(
       pretrain: options.pretrain,
       select: options.select ?? "network",
       numericBins: options.numericBins,
-      boostedTrees: trained.treeBlend !== null,
+      boostedTrees: options.trees ?? false,
       wideAndDeep: true,
     },
     featureSchema: project.config.features,

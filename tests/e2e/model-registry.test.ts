@@ -227,6 +227,31 @@ describe("a models folder shared with another database", () => {
   }, 600_000);
 });
 
+describe("boosted trees asked for on larger data", () => {
+  it("trains without them and warns, naming the small-data limit", async () => {
+    const configPath = path.join(project.dir, "mlops.config.json");
+    const original = readFileSync(configPath, "utf8");
+    const config = JSON.parse(original);
+    config.model.smallDataRows = 100;
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+    try {
+      const trained = await mlops("train", ...QUICK, "--trees", "--json");
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(trained.stderr).toMatch(
+        /warning: No boosted trees were fitted: they train on small data only \(below model\.smallDataRows, 100 labelled rows/,
+      );
+      const result = json<Trained & { strategy: string; boostedTrees: unknown }>(trained);
+      expect(result.strategy).toBe("holdout");
+      expect(result.boostedTrees).toBeNull();
+      const manifest = JSON.parse(readFileSync(path.join(models(), result.version, "manifest.json"), "utf8"));
+      expect(manifest.hyperparameters.boostedTrees).toBe(true);
+      expect(manifest.preprocess.trees).toBeUndefined();
+    } finally {
+      writeFileSync(configPath, original);
+    }
+  }, 600_000);
+});
+
 describe("features declared but absent from every stored row", () => {
   it("refuses to train, naming them (exit 2), unless --allow-missing-features, which warns", async () => {
     const configPath = path.join(project.dir, "mlops.config.json");
