@@ -83,8 +83,25 @@ async function dump(c: pg.Client, table: string): Promise<string> {
   return result.rows[0]!.rows ?? "";
 }
 
-const scratchDatabases = async () =>
-  Number((await client.query("SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'mlops_restore_check_%'")).rows[0].n);
+/**
+ * Runs `verify` and returns what it returned or threw, with the scratch databases it created on
+ * `client` (read from its CREATE DATABASE statements) that still exist. Only this verification's
+ * own: a server-wide count of scratch databases changes with other runs sharing the server.
+ */
+async function verifyCountingScratch<T>(verify: () => Promise<T>) {
+  const spy = vi.spyOn(client, "query");
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await verify() };
+  } catch (error) {
+    outcome = { error };
+  }
+  // Read before mockRestore, which clears the recorded calls.
+  const created = spy.mock.calls.flatMap(([sql]) => /^CREATE DATABASE (\w+)/.exec(String(sql))?.[1] ?? []);
+  spy.mockRestore();
+  const left = (await client.query("SELECT datname FROM pg_database WHERE datname = ANY($1)", [created])).rows.map((r) => r.datname);
+  return { ...outcome, created, left };
+}
 
 /** A copy of the backup to damage, leaving the original intact for other tests. */
 function copyOfBackup(): Backup {
@@ -131,13 +148,15 @@ describe("createBackup", () => {
 
 describe("restoring", () => {
   it("verifies in a scratch database with equal counts, and drops it", async () => {
-    const before = await scratchDatabases();
-    const verification = await verifyBackup(client, db.url, backup, MIGRATIONS_DIR);
+    const run = await verifyCountingScratch(() => verifyBackup(client, db.url, backup, MIGRATIONS_DIR));
+    if (!("value" in run)) throw run.error;
+    const verification = run.value;
     expect(verification.passed).toBe(true);
+    expect(run.created).toEqual([verification.database]);
     expect(verification.database).toMatch(/^mlops_restore_check_[0-9a-f]+$/);
     expect(verification.outcome!.tables.map((t) => t.name).sort()).toEqual(TABLES);
     for (const table of verification.outcome!.tables) expect(table.restoredRows, table.name).toBe(table.expectedRows);
-    expect(await scratchDatabases()).toBe(before);
+    expect(run.left).toEqual([]);
   });
 
   it("restores into an empty database the same rows, a history Prisma accepts, and the sequences", async () => {
@@ -226,13 +245,14 @@ describe("restoring", () => {
     writeFileSync(file, damaged);
     const table = copy.manifest.tables.find((t) => t.name === "examples")!;
     table.sha256 = createHash("sha256").update(damaged).digest("hex");
-    const before = await scratchDatabases();
-    await expect(verifyBackup(client, db.url, copy, MIGRATIONS_DIR)).rejects.toMatchObject({
+    const run = await verifyCountingScratch(() => verifyBackup(client, db.url, copy, MIGRATIONS_DIR));
+    expect("error" in run && run.error).toMatchObject({
       code: "BACKUP_FILE_CORRUPT",
       exitCode: 2,
       message: expect.stringContaining(file),
     });
-    expect(await scratchDatabases()).toBe(before);
+    expect(run.created).toHaveLength(1);
+    expect(run.left).toEqual([]);
   });
 });
 
