@@ -22,8 +22,8 @@ instead: four examples of Debian's weka 3.6.14-3, fetched with `apt-get download
 python3-statsmodels), MLOPS_REAL_HELD_OUT=4 (the sixth round's tables instead: three more examples of
 weka 3.6.14-3, and three tables of Debian's gretl-data 2022c-1, fetched and unpacked the same way unless
 MLOPS_GRETL_DEB names the unpacked package), MLOPS_REAL_JSONL (a file to append one JSON line a run
-to, for bench/real-data-summary.py; with MLOPS_TRAIN_ARGS="--trees" each line also holds the blend
-of boosted trees chosen).
+to, for bench/real-data-summary.py; each line also holds the blend of boosted trees chosen, null
+with MLOPS_TRAIN_ARGS="--no-trees").
 """
 import csv
 import gzip

@@ -81,7 +81,8 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
       ),
     );
     spinner.stop();
-    if ((parsed.trees ?? defaults.boostedTrees) && result.strategy !== "cross-validation") {
+    // Only when asked for by flag: the default (model.boostedTrees) means "on small data".
+    if (parsed.trees === true && result.strategy !== "cross-validation") {
       ctx.out.warn(
         `No boosted trees were fitted: they train on small data only (below model.smallDataRows, ${formatCount(defaults.smallDataRows, "labelled row")}, where training cross-validates); this run held out a validation split.`,
       );

@@ -32,7 +32,7 @@ export function sampleConfig(): MlopsConfig {
       smallDataRows: DEFAULT_SMALL_DATA_ROWS,
       folds: DEFAULT_FOLDS,
       numericBins: DEFAULT_NUMERIC_BINS,
-      boostedTrees: false,
+      boostedTrees: true,
       chunkRows: DEFAULT_CHUNK_ROWS,
     },
     serve: {

@@ -31,7 +31,7 @@ export interface TrainOptions {
   folds?: number;
   /** Piecewise-linear bins per numeric feature when cross-validating (small data); 0 standardises. */
   numericBins?: number;
-  /** Blend gradient-boosted trees into the network when cross-validating (stack.ts; default false). */
+  /** Blend gradient-boosted trees into the network when cross-validating (stack.ts; model.boostedTrees, true, in `mlops train`). */
   trees?: boolean;
 }
 
@@ -156,7 +156,7 @@ export async function trainModel(
   const X = new Float32Array(dataset.rows * encoded.inputDim);
   for await (const { start, columns } of dataset.chunks()) transformColumns(encoded, columns, X, start);
   const inputs: Inputs = { X, dim: encoded.inputDim, labels: dataset.labels };
-  // Asked for (model.boostedTrees, --trees), on small data gradient-boosted trees are
+  // On (model.boostedTrees, true by default; --trees, --no-trees), on small data gradient-boosted trees are
   // cross-validated beside the network on the same folds, so each row has a network score and a
   // tree score from models that never saw it; the served network blends the two refits by a
   // weight chosen on those (stack.ts), and the served inputs gain the trees' score as their last.

@@ -85,6 +85,7 @@ export const STAGES: Record<StageName, Stage> = {
       {
         ...project.config.model,
         pretrain: true,
+        trees: project.config.model.boostedTrees,
         ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }),
       },
       (p) => {

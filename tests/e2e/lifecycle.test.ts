@@ -43,6 +43,9 @@ describe("the whole loop against real PostgreSQL", { timeout: 300_000 }, () => {
     const up = await mlops("up", "--no-serve", "--json");
     expect(up.code, up.stderr).toBe(0);
     expect(json(up)).toMatchObject({ activeVersion: "v1" });
+    // The pipeline trains with the config's model settings, boosted trees (on by default) included.
+    const manifest = JSON.parse(readFileSync(path.join(project.dir, "models", "v1", "manifest.json"), "utf8"));
+    expect(manifest.hyperparameters.boostedTrees).toBe(true);
     const again = json<{ steps: Array<{ step: string; result: string }> }>(await mlops("up", "--no-serve", "--json"));
     expect(again.steps.find((s) => s.step === "train")?.result).toContain("skipped");
   });

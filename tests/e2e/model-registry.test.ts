@@ -45,7 +45,8 @@ afterAll(async () => project?.cleanup());
 
 describe("training on small data", () => {
   it("cross-validates, prints the fold scores and both models, and records them in the manifest", async () => {
-    const train = await mlops("train", ...QUICK, "--trees");
+    // Boosted trees are on by default (model.boostedTrees), so no flag asks for them.
+    const train = await mlops("train", ...QUICK);
     expect(train.code, train.stderr).toBe(0);
     expect(train.stdout).toMatch(/strategy\s+5-fold cross-validation/);
     expect(train.stdout).toMatch(/refitted on all of them; \d+ numeric features? also in up to 8 bins/);
@@ -56,7 +57,7 @@ describe("training on small data", () => {
     expect(train.stdout).toMatch(/folds\s+network F1 0\.\d{3} ± 0\.\d{3}, ROC AUC 0\.\d{3} ± 0\.\d{3}; baseline F1/);
     expect(train.stdout).toMatch(/logistic regression: out-of-fold over 5 folds F1 0\.\d{3}/);
 
-    const trained = json<Trained>(await mlops("train", ...QUICK, "--trees", "--json"));
+    const trained = json<Trained>(await mlops("train", ...QUICK, "--json"));
     expect(trained.strategy).toBe("cross-validation");
     expect(trained.crossValidation!.folds).toBe(5);
     expect(trained.baseline.kind).toBe("logistic-regression");
@@ -80,7 +81,7 @@ describe("training on small data", () => {
     const binned = manifest.preprocess.features.filter((f: { edges?: number[] }) => f.edges);
     expect(binned.length).toBeGreaterThan(0);
     expect((trained as Trained & { binned: { features: number } }).binned.features).toBe(binned.length);
-    // Asked for (--trees; off by default), boosted trees' score is the last input, blended in by
+    // On by default (model.boostedTrees), boosted trees' score is the last input, blended in by
     // the served network; serve and evaluate score it from the manifest's refitted trees.
     expect(manifest.preprocess.trees.models).toHaveLength(1);
     expect(manifest.preprocess.trees.models[0].trees).toHaveLength(100);
@@ -91,7 +92,7 @@ describe("training on small data", () => {
       blend: { weight: expect.any(Number), network: expect.any(Number), trees: expect.any(Number), bias: expect.any(Number) },
     });
     expect((trained as Trained & { boostedTrees: unknown }).boostedTrees).toEqual(manifest.boostedTrees);
-    const plain = json<Trained & { boostedTrees: unknown }>(await mlops("train", ...QUICK, "--json"));
+    const plain = json<Trained & { boostedTrees: unknown }>(await mlops("train", ...QUICK, "--no-trees", "--json"));
     expect(plain.boostedTrees).toBeNull();
     const plainManifest = JSON.parse(readFileSync(path.join(models(), plain.version, "manifest.json"), "utf8"));
     expect(plainManifest.preprocess.trees).toBeUndefined();
@@ -108,7 +109,9 @@ describe("training on small data", () => {
   it("keeps the baseline with --select best when it scores higher, and serves it through the same files", async () => {
     // The network starts from the logistic regression (wide and deep): one epoch at a far too
     // high learning rate throws a one-unit network off that start, so it loses to the baseline.
-    const train = await mlops("train", "--epochs", "1", "--no-pretrain", "--hidden", "1", "--learning-rate", "0.5", "--select", "best", "--json");
+    // Without boosted trees (on by default), whose blend would otherwise rescue the network.
+    const broken = ["--epochs", "1", "--no-pretrain", "--hidden", "1", "--learning-rate", "0.5", "--no-trees"];
+    const train = await mlops("train", ...broken, "--select", "best", "--json");
     expect(train.code, train.stderr).toBe(0);
     const trained = json<Trained & { selected: string }>(train);
     expect(trained.baseline.validationF1).toBeGreaterThan(trained.network.validationF1);
@@ -120,7 +123,7 @@ describe("training on small data", () => {
     );
     expect(evaluated.logisticRegression.kept).toBe(true);
 
-    const noticed = await mlops("train", "--epochs", "1", "--no-pretrain", "--hidden", "1", "--learning-rate", "0.5");
+    const noticed = await mlops("train", ...broken);
     expect(noticed.stdout).toContain("The logistic-regression baseline beats the network");
   }, 600_000);
 });
@@ -246,6 +249,11 @@ describe("boosted trees asked for on larger data", () => {
       const manifest = JSON.parse(readFileSync(path.join(models(), result.version, "manifest.json"), "utf8"));
       expect(manifest.hyperparameters.boostedTrees).toBe(true);
       expect(manifest.preprocess.trees).toBeUndefined();
+      // Not asked for by flag, the default (on) means "on small data": no warning on larger data.
+      const byDefault = await mlops("train", ...QUICK, "--json");
+      expect(byDefault.code, byDefault.stderr).toBe(0);
+      expect(byDefault.stderr).not.toMatch(/No boosted trees were fitted/);
+      expect(json<Trained & { boostedTrees: unknown }>(byDefault).boostedTrees).toBeNull();
     } finally {
       writeFileSync(configPath, original);
     }

@@ -14,7 +14,7 @@ export const trainCommand: CommandSpec = {
     {
       flags: "--trees",
       description:
-        "small data: blend gradient-boosted trees into the network by a weight chosen out of fold (default from config: model.boostedTrees, off)",
+        "small data: blend gradient-boosted trees into the network by a weight chosen out of fold (default from config: model.boostedTrees, on)",
     },
     { flags: "--no-trees", description: "small data: train the network without boosted trees, whatever the config says" },
     { flags: "--max-rows <n>", description: "train on at most n rows (a stable subset)" },
