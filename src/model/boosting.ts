@@ -8,8 +8,9 @@
  * Why it is here: on tables where trees rank better than any smooth function of the inputs
  * (cars, where a displacement value names the maker; ionosphere; glass) the network fell short
  * of gradient boosting by 0.03-0.10 F1, and no change of the network's own closed that (see the
- * README's trials). On by default (model.boostedTrees; --no-trees for one run): they are cross-validated on the network's folds and the
- * served network blends their score in by a weight chosen out of fold (stack.ts).
+ * README's trials). On by default (model.boostedTrees; --no-trees for one run): they are
+ * cross-validated on the network's folds and the served network blends their score in by a
+ * weight chosen out of fold (stack.ts).
  */
 
 export interface Tree {

@@ -31,7 +31,7 @@ export interface TrainOptions {
   folds?: number;
   /** Piecewise-linear bins per numeric feature when cross-validating (small data); 0 standardises. */
   numericBins?: number;
-  /** Blend gradient-boosted trees into the network when cross-validating (stack.ts; model.boostedTrees, true, in `mlops train`). */
+  /** Blend gradient-boosted trees into the network when cross-validating (stack.ts); the CLI passes model.boostedTrees (true). */
   trees?: boolean;
 }
 
@@ -156,11 +156,11 @@ export async function trainModel(
   const X = new Float32Array(dataset.rows * encoded.inputDim);
   for await (const { start, columns } of dataset.chunks()) transformColumns(encoded, columns, X, start);
   const inputs: Inputs = { X, dim: encoded.inputDim, labels: dataset.labels };
-  // On (model.boostedTrees, true by default; --trees, --no-trees), on small data gradient-boosted trees are
-  // cross-validated beside the network on the same folds, so each row has a network score and a
-  // tree score from models that never saw it; the served network blends the two refits by a
-  // weight chosen on those (stack.ts), and the served inputs gain the trees' score as their last.
-  // A weight of 0 serves the plain network: trees that add nothing cost nothing a row.
+  // On (model.boostedTrees, true by default; --trees, --no-trees), on small data gradient-boosted
+  // trees are cross-validated beside the network on the same folds, so each row has a network
+  // score and a tree score from models that never saw it; the served network blends the two
+  // refits by a weight chosen on those (stack.ts), and the served inputs gain the trees' score as
+  // their last. A weight of 0 serves the plain network: trees that add nothing cost nothing a row.
   const treesStarted = Date.now();
   const treeFolds =
     crossValidating && (options.trees ?? false)
