@@ -50,7 +50,7 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
           smallDataRows: defaults.smallDataRows,
           folds: defaults.folds,
           numericBins: defaults.numericBins,
-          trees: parsed.trees ?? defaults.boostedTrees,
+          boostedTrees: parsed.trees ?? defaults.boostedTrees,
           allowMissingFeatures: parsed.allowMissingFeatures,
           ...(parsed.maxRows ? { maxRows: parsed.maxRows } : {}),
           ...(parsed.backend ? { backend: parsed.backend } : {}),

@@ -31,8 +31,11 @@ export interface TrainOptions {
   folds?: number;
   /** Piecewise-linear bins per numeric feature when cross-validating (small data); 0 standardises. */
   numericBins?: number;
-  /** Blend gradient-boosted trees into the network when cross-validating (stack.ts); the CLI passes model.boostedTrees (true). */
-  trees?: boolean;
+  /**
+   * Blend gradient-boosted trees into the network when cross-validating (stack.ts). Named as in
+   * the config (model.boostedTrees, true), so callers that spread the config pass it.
+   */
+  boostedTrees?: boolean;
 }
 
 /** Boosted trees (small data, asked for): each of the fold models and the refit, as fitted. */
@@ -163,7 +166,7 @@ export async function trainModel(
   // their last. A weight of 0 serves the plain network: trees that add nothing cost nothing a row.
   const treesStarted = Date.now();
   const treeFolds =
-    crossValidating && (options.trees ?? false)
+    crossValidating && (options.boostedTrees ?? false)
       ? await fitTreeFolds(encoded, inputs, fitRows, folds, options.seed + 1, (model, models) => {
           const elapsedMs = Date.now() - treesStarted;
           onProgress?.({ stage: "trees", model, models, elapsedMs, etaMs: (elapsedMs / model) * (models - model) });

@@ -85,7 +85,6 @@ export const STAGES: Record<StageName, Stage> = {
       {
         ...project.config.model,
         pretrain: true,
-        trees: project.config.model.boostedTrees,
         ...(state.freshAfterBatch === undefined ? {} : { afterBatch: state.freshAfterBatch }),
       },
       (p) => {

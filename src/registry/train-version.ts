@@ -131,7 +131,7 @@ export async function trainVersion(
       pretrain: options.pretrain,
       select: options.select ?? "network",
       numericBins: options.numericBins,
-      boostedTrees: options.trees ?? false,
+      boostedTrees: options.boostedTrees ?? false,
       wideAndDeep: true,
     },
     featureSchema: project.config.features,

@@ -78,7 +78,7 @@ describe("training", () => {
     const dataset = syntheticDataset(1500, 3);
     const digest = async () => {
       const hash = createHash("sha256");
-      const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 4, smallDataRows: 5000, folds: 3, trees: true });
+      const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 4, smallDataRows: 5000, folds: 3, boostedTrees: true });
       expect(trained.strategy).toBe("cross-validation");
       for (const w of trained.baselineModel.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
       for (const w of trained.model.getWeights()) hash.update(Buffer.from((await w.data()).buffer));
@@ -90,7 +90,7 @@ describe("training", () => {
 
   it("cross-validates small data: epochs and threshold out of fold, fold scores, a refit on train + validation", async () => {
     const dataset = syntheticDataset(1200, 8);
-    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, trees: true });
+    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, boostedTrees: true });
     expect(trained.strategy).toBe("cross-validation");
     const cv = trained.network.crossValidation!;
     expect(cv.foldScores.map((f) => f.fold)).toEqual([1, 2, 3, 4]);
@@ -128,7 +128,7 @@ describe("training", () => {
     // Labels independent of the inputs: whatever the trees fit out of fold is noise.
     const r = seededRandom(11);
     for (let i = 0; i < dataset.rows; i += 1) dataset.labels[i] = r() < 0.4 ? 1 : 0;
-    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, trees: true });
+    const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, boostedTrees: true });
     expect(trained.treeBlend).toEqual({ weight: 0, network: 1, trees: 0, bias: 0 });
     expect(trained.preprocess.trees).toBeUndefined();
     expect(trained.model.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
