@@ -49,10 +49,10 @@ export interface Manifest {
   crossValidation?: { folds: number; rows: number; network: CrossValidationScores; baseline: CrossValidationScores } | null;
   /**
    * Small data with trees (model.boostedTrees, on by default): gradient-boosted trees (in
-   * `preprocess.trees`) whose score the served network blends in: log odds = blend.network x the network's + blend.trees x the
-   * trees' + blend.bias, the two calibrated out of fold and weighted 1 - w and w (blend.weight;
-   * a kept baseline ignores the trees). With w = 0 the plain network is served and `preprocess`
-   * holds no trees. Null without trees.
+   * `preprocess.trees`) whose score the served network blends in: log odds = blend.network x the
+   * network's + blend.trees x the trees' + blend.bias, the two calibrated out of fold and
+   * weighted 1 - w and w (blend.weight; a kept baseline ignores the trees). With w = 0 the plain
+   * network is served and `preprocess` holds no trees. Null without trees.
    */
   boostedTrees?: { trees: number; depth: number; blend: { weight: number; network: number; trees: number; bias: number } } | null;
   history?: { pretrain: EpochRecord[]; classifier: EpochRecord[] };
