@@ -4,11 +4,10 @@
 // below model.smallDataRows, so both cross-validate (5 folds) and the default also fits six tree
 // models. Usage: node bench/train-trees.mjs [rounds, default 2].
 import { rmSync } from "node:fs";
-import { cli, measured, numericProject } from "./lib.mjs";
+import { cli, measured, numericProject, summarize } from "./lib.mjs";
 
 const rounds = Number(process.argv[2] ?? 2);
 const { dir } = numericProject("mlops-bench-trees-");
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 try {
   cli(["init"], { cwd: dir });
@@ -21,8 +20,8 @@ try {
     blend = JSON.parse(withTrees.stdout).boostedTrees?.blend ?? null;
     times.plain.push(measured(dir, ["train", "--no-trees", "--json"]).seconds);
   }
-  const trees = median(times.trees);
-  const plain = median(times.plain);
+  const trees = summarize(times.trees).median;
+  const plain = summarize(times.plain).median;
   console.log(
     `train 4,000 rows x 20, 5-fold cross-validation: ${trees.toFixed(1)} s with boosted trees (the default; blend weight ${blend?.weight ?? "none"}), ${plain.toFixed(1)} s with --no-trees: ${(trees / plain).toFixed(2)}x (median of ${rounds} alternating rounds)`,
   );
