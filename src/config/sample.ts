@@ -1,4 +1,11 @@
-import { DEFAULT_CHUNK_ROWS, DEFAULT_FOLDS, DEFAULT_NUMERIC_BINS, DEFAULT_SMALL_DATA_ROWS, type MlopsConfig } from "./schema.js";
+import {
+  DEFAULT_BOOSTED_TREES,
+  DEFAULT_CHUNK_ROWS,
+  DEFAULT_FOLDS,
+  DEFAULT_NUMERIC_BINS,
+  DEFAULT_SMALL_DATA_ROWS,
+  type MlopsConfig,
+} from "./schema.js";
 
 /**
  * The sample feature schema `mlops init` writes: twenty numeric measurements and two
@@ -32,7 +39,7 @@ export function sampleConfig(): MlopsConfig {
       smallDataRows: DEFAULT_SMALL_DATA_ROWS,
       folds: DEFAULT_FOLDS,
       numericBins: DEFAULT_NUMERIC_BINS,
-      boostedTrees: true,
+      boostedTrees: DEFAULT_BOOSTED_TREES,
       chunkRows: DEFAULT_CHUNK_ROWS,
     },
     serve: {

@@ -1,5 +1,5 @@
 import type { LayersModel } from "@tensorflow/tfjs";
-import { DEFAULT_FOLDS, DEFAULT_NUMERIC_BINS, DEFAULT_SMALL_DATA_ROWS, type MlopsConfig } from "../config/schema.js";
+import { DEFAULT_BOOSTED_TREES, DEFAULT_FOLDS, DEFAULT_NUMERIC_BINS, DEFAULT_SMALL_DATA_ROWS, type MlopsConfig } from "../config/schema.js";
 import { usageError } from "../errors.js";
 import type { Tf } from "./backend.js";
 import { trainBaseline } from "./baseline.js";
@@ -32,8 +32,9 @@ export interface TrainOptions {
   /** Piecewise-linear bins per numeric feature when cross-validating (small data); 0 standardises. */
   numericBins?: number;
   /**
-   * Blend gradient-boosted trees into the network when cross-validating (stack.ts). Named as in
-   * the config (model.boostedTrees, true), so callers that spread the config pass it.
+   * Blend gradient-boosted trees into the network when cross-validating (stack.ts); the config's
+   * default when missing. Named as in the config (model.boostedTrees), so callers that spread
+   * the config pass it.
    */
   boostedTrees?: boolean;
 }
@@ -166,7 +167,7 @@ export async function trainModel(
   // their last. A weight of 0 serves the plain network: trees that add nothing cost nothing a row.
   const treesStarted = Date.now();
   const treeFolds =
-    crossValidating && (options.boostedTrees ?? false)
+    crossValidating && (options.boostedTrees ?? DEFAULT_BOOSTED_TREES)
       ? await fitTreeFolds(encoded, inputs, fitRows, folds, options.seed + 1, (model, models) => {
           const elapsedMs = Date.now() - treesStarted;
           onProgress?.({ stage: "trees", model, models, elapsedMs, etaMs: (elapsedMs / model) * (models - model) });

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Project } from "../config/load.js";
+import { DEFAULT_BOOSTED_TREES } from "../config/schema.js";
 import type { DatabaseSession } from "../db/session.js";
 import { usageError } from "../errors.js";
 import { TOOLKIT_VERSION } from "../package-root.js";
@@ -131,7 +132,7 @@ export async function trainVersion(
       pretrain: options.pretrain,
       select: options.select ?? "network",
       numericBins: options.numericBins,
-      boostedTrees: options.boostedTrees ?? false,
+      boostedTrees: options.boostedTrees ?? DEFAULT_BOOSTED_TREES,
       wideAndDeep: true,
     },
     featureSchema: project.config.features,

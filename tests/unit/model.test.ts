@@ -117,7 +117,7 @@ describe("training", () => {
     const baselineKernel = await trained.baselineModel.getLayer("head").getWeights()[0]!.data();
     expect(baselineKernel).toHaveLength(trained.preprocess.inputDim);
     expect(baselineKernel[trained.preprocess.inputDim - 1]).toBe(0);
-    const plain = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4 });
+    const plain = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, boostedTrees: false });
     expect(plain.preprocess.trees).toBeUndefined();
     expect(plain.treeBlend).toBeNull();
     expect(plain.preprocess.inputDim).toBe(trained.preprocess.inputDim - 1);
