@@ -102,8 +102,9 @@ export async function runTrain(ctx: CommandContext, options: Record<string, unkn
 
 /** The blend of network and trees `train` chose, in one line. */
 function blendLine(blend: NonNullable<TrainVersionResult["boostedTrees"]>["blend"]): string {
-  const rule = "weight out of fold: the lowest within one standard error of the lowest log loss";
-  if (blend.weight === 0) return `blend       weight 0 on the trees, the plain network served (${rule}: the trees added nothing beyond the noise)`;
+  const rule = "weight out of fold: the nearest 0.5 within one standard error of the lowest log loss";
+  if (blend.weight === 0)
+    return `blend       weight 0 on the trees, the plain network served (${rule}: every weight on the trees did worse beyond the noise)`;
   const bias = `${blend.bias < 0 ? "-" : "+"} ${Math.abs(blend.bias).toFixed(2)}`;
   return `blend       weight ${blend.weight.toFixed(1)} on the trees: log odds ${blend.network.toFixed(2)} x network + ${blend.trees.toFixed(2)} x trees ${bias} (${rule}, each score calibrated)`;
 }

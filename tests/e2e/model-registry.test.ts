@@ -52,7 +52,7 @@ describe("training on small data", () => {
     expect(train.stdout).toMatch(/refitted on all of them; \d+ numeric features? also in up to 8 bins/);
     expect(train.stdout).toMatch(/trees\s+100 gradient-boosted trees of depth 3, cross-validated and refitted beside the network/);
     expect(train.stdout).toMatch(
-      /blend\s+weight 0\.\d on the trees: log odds \d+\.\d\d x network \+ \d+\.\d\d x trees [-+] \d+\.\d\d \(weight out of fold: the lowest within one standard error of the lowest log loss, each score calibrated\)/,
+      /blend\s+weight (0\.[1-9]|1\.0) on the trees: log odds \d+\.\d\d x network \+ \d+\.\d\d x trees [-+] \d+\.\d\d \(weight out of fold: the nearest 0\.5 within one standard error of the lowest log loss, each score calibrated\)/,
     );
     expect(train.stdout).toMatch(/folds\s+network F1 0\.\d{3} ± 0\.\d{3}, ROC AUC 0\.\d{3} ± 0\.\d{3}; baseline F1/);
     expect(train.stdout).toMatch(/logistic regression: out-of-fold over 5 folds F1 0\.\d{3}/);

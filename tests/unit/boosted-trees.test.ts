@@ -205,9 +205,11 @@ describe("boosted trees blended with the network (small data)", () => {
     );
   });
 
-  it("are not weighed in for calibration: two overconfident scores of labels drawn at random keep the network alone", () => {
+  it("buy no confidence by blending: two overconfident scores of labels drawn at random blend evenly into the base rate", () => {
     // Averaging two independent noisy scores lowers the log loss of either (it shrinks them):
-    // uncalibrated, the blend would buy that with a weight on trees that rank nothing.
+    // uncalibrated, the lowest loss would be at a weight on trees that rank nothing. Calibrated,
+    // neither score ranks, no weight is better beyond the noise, and the even blend is near
+    // the base rate on every row.
     const r = seededRandom(17);
     const y = Uint8Array.from({ length: 400 }, () => (r() < 0.4 ? 1 : 0));
     const network = Float32Array.from(y, () => 1 / (1 + Math.exp(-(6 * r() - 3))));
@@ -218,13 +220,16 @@ describe("boosted trees blended with the network (small data)", () => {
         Float32Array.from(network, (p, i) => 1 / (1 + Math.exp(-((1 - w) * logit(p) + w * trees[i]!)))),
       );
     expect(raw(0.5)).toBeLessThan(raw(0) - 0.1);
-    expect(chooseBlend(y, network, trees).weight).toBe(0);
+    const blend = chooseBlend(y, network, trees);
+    expect(blend.weight).toBe(0.5);
+    const base = y.reduce((a, v) => a + v, 0) / y.length;
+    expect(Math.max(...Array.from(blend.outOfFold, (p) => Math.abs(p - base)))).toBeLessThan(0.1);
   });
 
-  it("keep the network alone when the trees' gain in out-of-fold log loss is within one standard error", () => {
+  it("blend evenly when the weights' out-of-fold log losses are within one standard error, and follow a gain beyond it", () => {
     // The trees agree with a noisy network on every row but two positives: one they get right
     // where it is wrong, one the other way round. Averaging the two rows' scores lowers the loss,
-    // so the lowest is at a weight above 0; but two rows are noise.
+    // so the lowest is at a weight above 0; but two rows are noise, and the blend is even.
     const r = seededRandom(3);
     const y = Uint8Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 1 : 0));
     const z = Float64Array.from(y, (v) => (v ? 1 : -1) + 3 * (r() - 0.5));
@@ -238,13 +243,19 @@ describe("boosted trees blended with the network (small data)", () => {
         Float32Array.from(z, (v, i) => 1 / (1 + Math.exp(-((1 - w) * (n.scale * v + n.bias) + w * (t.scale * trees[i]! + t.bias))))),
       );
     expect(Math.min(...BLEND_WEIGHTS.map(calibrated))).toBeLessThan(calibrated(0));
-    expect(chooseBlend(y, network, trees).weight).toBe(0);
-    // The same gain on a tenth of the rows is beyond the noise, and the trees get a weight.
-    for (let i = 0; i < 200; i += 10) {
-      network[i] = 1 / (1 + Math.exp(y[i] ? 2 : -2));
-      trees[i] = y[i] ? 2 : -2;
-    }
-    expect(chooseBlend(y, network, trees).weight).toBeGreaterThan(0);
+    expect(chooseBlend(y, network, trees).weight).toBe(0.5);
+    // One right where the other is confidently wrong on a tenth of the rows is beyond the noise:
+    // the weight leans to the one that is right.
+    const leaning = (right: "network" | "trees") => {
+      const [n, t] = [Float32Array.from(network), Float64Array.from(trees)];
+      for (let i = 0; i < 200; i += 10) {
+        n[i] = 1 / (1 + Math.exp((right === "network") === (y[i] === 1) ? -2 : 2));
+        t[i] = (right === "trees") === (y[i] === 1) ? 2 : -2;
+      }
+      return chooseBlend(y, n, t).weight;
+    };
+    expect(leaning("trees")).toBeGreaterThan(0.5);
+    expect(leaning("network")).toBeLessThan(0.5);
   });
 
   it.each([[{ network: 1, trees: 0, bias: 0 }], [{ network: 0.7, trees: 0.4, bias: -0.3 }], [{ network: 0, trees: 1, bias: 0.5 }]])(

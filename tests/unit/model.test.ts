@@ -123,16 +123,20 @@ describe("training", () => {
     expect(plain.preprocess.inputDim).toBe(trained.preprocess.inputDim - 1);
   }, 300_000);
 
-  it("serves the plain network when boosted trees add nothing beyond the noise (labels at random)", async () => {
+  it("blends evenly and serves the base rate when neither the network nor the trees rank anything (labels at random)", async () => {
     const dataset = syntheticDataset(1000, 5);
-    // Labels independent of the inputs: whatever the trees fit out of fold is noise.
+    // Labels independent of the inputs: whatever either model fits out of fold is noise, so
+    // calibration shrinks both scores and no weight is better beyond the noise.
     const r = seededRandom(11);
     for (let i = 0; i < dataset.rows; i += 1) dataset.labels[i] = r() < 0.4 ? 1 : 0;
     const trained = await trainModel(tf, dataset, config, { ...quick, epochs: 5, folds: 4, boostedTrees: true });
-    expect(trained.treeBlend).toEqual({ weight: 0, network: 1, trees: 0, bias: 0 });
-    expect(trained.preprocess.trees).toBeUndefined();
+    expect(trained.treeBlend!.weight).toBe(0.5);
+    expect(trained.preprocess.trees).toBeDefined();
     expect(trained.model.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
     expect(trained.baselineModel.inputs[0]!.shape).toEqual([null, trained.preprocess.inputDim]);
+    const served = predict(tf, trained.model, transformColumns(trained.preprocess, dataset), dataset.rows, trained.preprocess.inputDim);
+    const base = dataset.labels.reduce((a, v) => a + v, 0) / dataset.rows;
+    expect(Math.max(...Array.from(served, (p) => Math.abs(p - base)))).toBeLessThan(0.15);
   }, 300_000);
 
   it("holds out validation on larger data, and --select best keeps the better of network and baseline", async () => {
