@@ -164,7 +164,8 @@ export async function trainModel(
   // trees are cross-validated beside the network on the same folds, so each row has a network
   // score and a tree score from models that never saw it; the served network blends the two
   // refits by a weight chosen on those (stack.ts), and the served inputs gain the trees' score as
-  // their last. A weight of 0 serves the plain network: trees that add nothing cost nothing a row.
+  // their last. A weight of 0 (every weight on the trees worse beyond the noise) serves the plain
+  // network, which scores no trees a row.
   const treesStarted = Date.now();
   const treeFolds =
     crossValidating && (options.boostedTrees ?? DEFAULT_BOOSTED_TREES)
