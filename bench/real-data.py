@@ -129,9 +129,10 @@ def sample(rows, size):
     return sorted(np.random.default_rng(0).choice(len(rows), size=size, replace=False)) if len(rows) > size else range(len(rows))
 
 
-def one_hot(rows, column, prefix=None):
-    """Names and 0/1 columns, one per kind; with a prefix, the names are prefix_kind in lower case, other characters as _."""
-    kinds = sorted({r[column] for r in rows}, key=str)
+def one_hot(rows, column, prefix=None, missing=None):
+    """Names and 0/1 columns, one per kind (none for the kind `missing`: such a row is 0 in every column); with a prefix, the names are prefix_kind in lower
+    case, other characters as _."""
+    kinds = sorted({r[column] for r in rows} - {missing}, key=str)
     names = [f"{prefix}_{re.sub('[^0-9a-z]+', '_', str(k).lower()).strip('_')}" if prefix else f"{column}_{k}" for k in kinds]
     return names, [[1.0 if r[column] == k else 0.0 for k in kinds] for r in rows]
 
@@ -236,10 +237,15 @@ def deb_data(package, version, env):
     return fetched(env, f"mlops-deb-{package}-{version}", "root", fetch)
 
 
+def weka_file(name):
+    """A file of Debian's weka 3.6.14-3 examples folder (usr/share/doc/weka/examples): from MLOPS_WEKA_DEB (the unpacked package), else `apt-get download`."""
+    return os.path.join(deb_data("weka", "3.6.14-3", "MLOPS_WEKA_DEB"), "usr", "share", "doc", "weka", "examples", name)
+
+
 def weka(name):
-    """A table of Debian's weka 3.6.14-3 (its examples folder, usr/share/doc/weka/examples): from MLOPS_WEKA_DEB (the unpacked package), else `apt-get download`. Rows of str, '?' where missing."""
+    """A table of weka_file(name). Rows of str, '?' where missing."""
     from scipy.io import arff
-    data, meta = arff.loadarff(os.path.join(deb_data("weka", "3.6.14-3", "MLOPS_WEKA_DEB"), "usr", "share", "doc", "weka", "examples", name))
+    data, meta = arff.loadarff(weka_file(name))
     return [{c: v.decode() if isinstance(v, bytes) else float(v) for c, v in zip(meta.names(), row)} for row in data]
 
 
@@ -396,14 +402,13 @@ def soybean_alternaria():
     leaves, stem, seed and roots: alternaria leaf spot, the first of its 19 diseases alphabetically (the rule segment's brickface follows). Each
     attribute a column per value (none for '?', not recorded)."""
     # scipy's ARFF reader refuses it (a nominal value declared with a leading space): the data lines are plain comma-separated values.
-    with open(os.path.join(deb_data("weka", "3.6.14-3", "MLOPS_WEKA_DEB"), "usr", "share", "doc", "weka", "examples", "soybean.arff")) as f:
+    with open(weka_file("soybean.arff")) as f:
         lines = [line.strip() for line in f if line.strip() and not line.startswith("%")]
     header = [line.split()[1] for line in lines if line.lower().startswith("@attribute")]
     start = next(i for i, line in enumerate(lines) if line.lower().startswith("@data")) + 1
     rows = [dict(zip(header, (v.strip() for v in line.split(",")))) for line in lines[start:]]
     attributes = [c for c in header if c != "class"]
-    one_hots = [one_hot(rows, c, re.sub("[^0-9a-z]+", "_", c.lower())) for c in attributes]
-    one_hots = [([n for n, k in zip(names, sorted({r[c] for r in rows}, key=str)) if k != "?"], [[v for v, k in zip(values, sorted({r[c] for r in rows}, key=str)) if k != "?"] for values in columns]) for c, (names, columns) in zip(attributes, one_hots)]
+    one_hots = [one_hot(rows, c, re.sub("[^0-9a-z]+", "_", c.lower()), missing="?") for c in attributes]
     X = np.array([[v for _, columns in one_hots for v in columns[i]] for i in range(len(rows))])
     return [n for names, _ in one_hots for n in names], X, np.array([int(r["class"] == "alternarialeaf-spot") for r in rows])
 

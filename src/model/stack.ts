@@ -39,8 +39,8 @@ export interface TreeFolds {
  * Boosted trees cross-validated like the network: one model per fold of `rows` (the folds
  * cross-validation uses: same labels, k and seed) for the out-of-fold scores, then one refitted
  * on all of them, which is served (as the network's refit is). A model takes up to seconds
- * (5,000 rows of 60 columns: about 1.2 s on a quiet machine), so the event loop turns between models and
- * `onModel` reports each one fitted, for progress.
+ * (5,000 rows of 60 columns: about 1.2 s on a quiet machine), so the event loop turns between
+ * models and `onModel` reports each one fitted, for progress.
  */
 export async function fitTreeFolds(
   preprocess: PreprocessParams,
@@ -119,9 +119,9 @@ export const BLEND_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]
  * four splits and two training seeds, the same mean test F1 with two tables short of gradient
  * boosting instead of three, and +0.012 on five tables scored only afterwards (README). The
  * lowest loss alone followed the noise (0.6 on Mroz, where logistic regression does as well as
- * anything). One weight, not a fitted pair: a logistic regression of the labels on both scores (two
- * coefficients and a bias) lost, giving the trees large weights where the network's out-of-fold
- * scores nearly separate the classes (wine, split 1: 1.000 to 0.917).
+ * anything). One weight, not a fitted pair: a logistic regression of the labels on both scores
+ * (two coefficients and a bias) lost, giving the trees large weights where the network's
+ * out-of-fold scores nearly separate the classes (wine, split 1: 1.000 to 0.917).
  */
 export function chooseBlend(labels: Uint8Array, network: Float32Array, trees: Float64Array): Blend & { outOfFold: Float32Array } {
   const n = labels.length;
